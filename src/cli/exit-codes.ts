@@ -1,0 +1,26 @@
+// Exit codes every `lifeline` command uses. Stable: scripts depend on them.
+export const EXIT = {
+  OK: 0,
+  /** Unexpected internal failure (a bug: please report with the stack). */
+  INTERNAL: 1,
+  /** Bad command line: unknown flag, missing argument, invalid value. */
+  USAGE: 2,
+  /** An input could not be read at all (missing file, unknown format). Partial problems do not use this. */
+  INPUT: 3,
+  /** The command ran and found what it was asked to detect (e.g. `diagnose --fail-on-incident`, `lab run` check failed). */
+  FOUND: 4,
+  /** A required system tool is missing (tcpdump, chromium, …); the message says how to install it. */
+  MISSING_TOOL: 5,
+} as const;
+
+/** Error with a stable machine-readable code; CLI prints `code: message` and exits with `exit`. */
+export class LifelineError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly exit: number = EXIT.INTERNAL,
+  ) {
+    super(message);
+    this.name = 'LifelineError';
+  }
+}

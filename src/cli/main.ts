@@ -1,6 +1,7 @@
 // The `lifeline` command line. Each area registers its own subcommands; this file only wires them together.
 import { Command, CommanderError } from 'commander';
 import { registerCaptureCommands } from '../capture/cli.ts';
+import { registerResolveCommand } from '../capture/resolve-cli.ts';
 import { registerDesktopCommand } from '../desktop/cli.ts';
 import { registerDiagnoseCommand } from '../diagnose/cli.ts';
 import { registerEvidenceCommands } from '../evidence/cli.ts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerDesktopCommand(program);
   registerCaptureCommands(program);
+  registerResolveCommand(program);
   registerEvidenceCommands(program);
   registerDiagnoseCommand(program);
   registerLabCommands(program);

@@ -8,7 +8,7 @@ if [ $# -eq 0 ]; then
   echo "== typecheck" >&2
   npx tsc --noEmit -p .
   echo "== lint" >&2
-  npx biome check src test bench
+  npx biome check
 fi
 mapfile -t files < <(find "${@:-test}" -name '*.test.ts' | sort)
 echo "== ${#files[@]} test files" >&2

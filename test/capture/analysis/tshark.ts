@@ -1,0 +1,117 @@
+// Test helper: run tshark and read its per-packet TCP analysis flags, conversations and WebSocket frames.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export const TSHARK_FLAGS: ReadonlyArray<readonly [string, string]> = [
+  ['tcp.analysis.retransmission', 'retransmission'],
+  ['tcp.analysis.fast_retransmission', 'fast-retransmission'],
+  ['tcp.analysis.spurious_retransmission', 'spurious-retransmission'],
+  ['tcp.analysis.out_of_order', 'out-of-order'],
+  ['tcp.analysis.duplicate_ack', 'dup-ack'],
+  ['tcp.analysis.zero_window', 'zero-window'],
+  ['tcp.analysis.window_full', 'window-full'],
+  ['tcp.analysis.keep_alive', 'keep-alive'],
+  ['tcp.analysis.keep_alive_ack', 'keep-alive-ack'],
+  ['tcp.analysis.lost_segment', 'lost-segment'],
+  ['tcp.analysis.ack_lost_segment', 'ack-lost-segment'],
+  ['tcp.analysis.window_update', 'window-update'],
+  ['tcp.analysis.zero_window_probe', 'zero-window-probe'],
+  ['tcp.analysis.zero_window_probe_ack', 'zero-window-probe-ack'],
+];
+
+/** Fails with the Debian package name when tshark is missing (tests never skip). */
+export function requireTool(cmd: string, pkg: string): void {
+  const r = spawnSync(cmd, ['--version'], { stdio: 'ignore' });
+  if (r.error) throw new Error(`${cmd} is required for this test: apt-get install ${pkg}`);
+}
+
+/** frame number → sorted flag names (only frames with at least one flag), plus dup-ack numbers. */
+export function tsharkFlags(file: string): Map<number, string> {
+  requireTool('tshark', 'tshark');
+  const args = ['-r', file, '-Y', 'tcp', '-T', 'fields', '-E', 'separator=\t', '-e', 'frame.number'];
+  for (const [f] of TSHARK_FLAGS) args.push('-e', f);
+  args.push('-e', 'tcp.analysis.duplicate_ack_num');
+  const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const res = new Map<number, string>();
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const cols = line.split('\t');
+    const names: string[] = [];
+    TSHARK_FLAGS.forEach(([, name], i) => {
+      if (cols[i + 1] !== '') names.push(name);
+    });
+    const dupNum = cols[TSHARK_FLAGS.length + 1];
+    if (names.length === 0) continue;
+    res.set(Number(cols[0]), normalise(names, dupNum ? Number(dupNum) : 0));
+  }
+  return res;
+}
+
+/**
+ * Canonical string for a packet's flags. Wireshark adds the generic "retransmission" item next to the fast and
+ * spurious kinds; we report only the specific one, so the generic one is dropped when a specific one is present.
+ */
+export function normalise(names: string[], dupNum: number): string {
+  let set = new Set(names);
+  if (set.has('fast-retransmission') || set.has('spurious-retransmission')) set.delete('retransmission');
+  set = new Set([...set].sort());
+  const parts = [...set];
+  if (dupNum > 0) parts.push(`#${dupNum}`);
+  return parts.join(',');
+}
+
+/** `tshark -q -z conv,tcp` → set of "ipA:portA<->ipB:portB frames" lines (order of endpoints as tshark prints). */
+export function tsharkConversations(file: string): { a: string; b: string; frames: number; bytes: number }[] {
+  const out = execFileSync('tshark', ['-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const res: { a: string; b: string; frames: number; bytes: number }[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^(\S+)\s+<->\s+(\S+)\s+(\d+)\s+(\d+)\s*\S*\s+(\d+)\s+(\d+)\s*\S*\s+(\d+)\s+(\d+)/.exec(line);
+    if (!m) continue;
+    res.push({ a: m[1], b: m[2], frames: Number(m[7]), bytes: Number(m[8]) });
+  }
+  return res;
+}
+
+export function tsharkCount(file: string, filter?: string): number {
+  const args = ['-r', file, '-T', 'fields', '-e', 'frame.number'];
+  if (filter) args.splice(2, 0, '-Y', filter);
+  const out = execFileSync('tshark', args, { encoding: 'utf8', maxBuffer: 1 << 28 });
+  return out.split('\n').filter((l) => l !== '').length;
+}
+
+/** WebSocket frames per packet: [frame, opcode, payloadLength][] in order (several frames per packet possible). */
+export function tsharkWebSocket(file: string, port: number): { frame: number; opcode: number; len: number }[] {
+  const out = execFileSync(
+    'tshark',
+    [
+      '-r',
+      file,
+      '-d',
+      `tcp.port==${port},http`,
+      '-Y',
+      'websocket',
+      '-T',
+      'fields',
+      '-E',
+      'occurrence=a',
+      '-E',
+      'aggregator=,',
+      '-e',
+      'frame.number',
+      '-e',
+      'websocket.opcode',
+      '-e',
+      'websocket.payload_length',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 28 },
+  );
+  const res: { frame: number; opcode: number; len: number }[] = [];
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [fr, ops, lens] = line.split('\t');
+    const o = ops.split(',');
+    const l = lens.split(',');
+    for (let i = 0; i < o.length; i++) res.push({ frame: Number(fr), opcode: Number(o[i]), len: Number(l[i]) });
+  }
+  return res;
+}

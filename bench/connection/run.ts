@@ -1,0 +1,296 @@
+// Connection benchmark orchestrator: for each N and each server, start the server in its own process, open N
+// desktops from W load-generator processes, let it settle, measure a steady-state window (server CPU and RSS from
+// /proc, keepalive round trips, server heartbeat gaps), then silence a sample of desktops and time how late the
+// server drops them against the silence timeout. Prints a Markdown table; --json writes every number.
+//
+// Usage: node --import tsx bench/connection/run.ts [--targets lifeline,socketio,ws-baseline] [--n 1000,10000]
+//          [--window-s 30] [--settle-s 8] [--rate 2000] [--silent 200] [--workers 2] [--json FILE]
+import { type ChildProcess, fork } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { FailureReport, FromLoadgen, LoadgenConfig, ToLoadgen } from './ipc.ts';
+import { cpuPercent, loadAverage, type ProcSample, sampleProcess } from './proc-stats.ts';
+import { markdownTable } from './report.ts';
+import { type RunningServer, startServer, stopServer } from './server-process.ts';
+import { type Summary, summarize } from './stats.ts';
+import { repoRoot, TARGET_NAMES, type TargetName, type Timing, target } from './targets.ts';
+
+export interface BenchOptions {
+  targets: TargetName[];
+  sizes: number[];
+  timing: Timing;
+  windowMs: number;
+  settleMs: number;
+  /** total connections started per second, all load generators together */
+  rate: number;
+  /** desktops silenced per run to time silence detection */
+  silent: number;
+  workers: number;
+  /** number of loopback source addresses (127.0.0.2…) to spread desktops over; 0 = kernel's choice */
+  sourceIps: number;
+  log: (line: string) => void;
+}
+
+export interface RunResult {
+  target: TargetName;
+  label: string;
+  n: number;
+  connected: number;
+  failedConnects: number;
+  firstError?: string;
+  rampMs: number;
+  idleRssKiB: number;
+  rssKiB: number;
+  peakRssKiB: number;
+  rssPerConnKiB: number;
+  /** server CPU over the window, percent of one core */
+  cpuPercent: number;
+  loadgenCpuPercent: number;
+  rttMs: Summary;
+  rttLost: number;
+  serverGapMs: Summary;
+  falseRecoveries: number;
+  failures: FailureReport;
+  silence: { sampled: number; detected: number; undetected: number; errorMs: Summary };
+  loadAvg: string;
+  error?: string;
+}
+
+class Loadgen {
+  readonly child: ChildProcess;
+  private waiting: ((m: FromLoadgen) => void) | undefined;
+
+  constructor() {
+    this.child = fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      cwd: repoRoot,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child.on('message', (m) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.(m as FromLoadgen);
+    });
+  }
+
+  request(msg: ToLoadgen, timeoutMs: number): Promise<FromLoadgen> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error(`load generator did not answer '${msg.type}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onExit = () => {
+        clearTimeout(timer);
+        reject(new Error(`load generator exited during '${msg.type}'`));
+      };
+      this.child.once('exit', onExit);
+      this.waiting = (m) => {
+        clearTimeout(timer);
+        this.child.off('exit', onExit);
+        if (m.type === 'error') reject(new Error(`load generator: ${m.message}`));
+        else resolvePromise(m);
+      };
+      this.child.send(msg);
+    });
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function emptySummary(): Summary {
+  return { count: 0, p50: Number.NaN, p99: Number.NaN, max: Number.NaN };
+}
+
+function addFailures(into: FailureReport, f: FailureReport): void {
+  into.unexpectedCloses += f.unexpectedCloses;
+  into.clientLosses += f.clientLosses;
+  for (const [k, v] of Object.entries(f.closeReasons)) into.closeReasons[k] = (into.closeReasons[k] ?? 0) + v;
+}
+
+export async function runOne(name: TargetName, n: number, o: BenchOptions): Promise<RunResult> {
+  const t = target(name);
+  const result: RunResult = {
+    target: name,
+    label: t.label,
+    n,
+    connected: 0,
+    failedConnects: 0,
+    rampMs: 0,
+    idleRssKiB: Number.NaN,
+    rssKiB: Number.NaN,
+    peakRssKiB: Number.NaN,
+    rssPerConnKiB: Number.NaN,
+    cpuPercent: Number.NaN,
+    loadgenCpuPercent: Number.NaN,
+    rttMs: emptySummary(),
+    rttLost: 0,
+    serverGapMs: emptySummary(),
+    falseRecoveries: 0,
+    failures: { unexpectedCloses: 0, clientLosses: 0, closeReasons: {} },
+    silence: { sampled: 0, detected: 0, undetected: 0, errorMs: emptySummary() },
+    loadAvg: loadAverage(),
+  };
+  let server: RunningServer | undefined;
+  const gens: Loadgen[] = [];
+  try {
+    server = await startServer(t.argv(o.timing), { cwd: repoRoot, env: t.env, timeoutMs: 30_000 });
+    await sleep(1000);
+    result.idleRssKiB = sampleProcess(server.pid).rssKiB;
+    const workers = Math.max(1, Math.min(o.workers, n));
+    const sources = Array.from({ length: o.sourceIps }, (_, i) => `127.0.0.${i + 2}`);
+    for (let w = 0; w < workers; w++) gens.push(new Loadgen());
+    const per = Math.ceil(n / workers);
+    const rampBudget = (n / o.rate) * 1000 + 60_000;
+    const t0 = performance.now();
+    const connected = await Promise.all(
+      gens.map((g, w) => {
+        const config: LoadgenConfig = {
+          kind: t.kind,
+          url: server!.url,
+          offset: w * per,
+          count: Math.max(0, Math.min(per, n - w * per)),
+          ratePerSec: o.rate / workers,
+          keepaliveMs: o.timing.keepaliveMs,
+          silenceMs: o.timing.silenceMs,
+          connectTimeoutMs: 20_000,
+          tokenTemplate: t.tokenTemplate,
+          sourceAddresses: sources,
+        };
+        return g.request({ type: 'connect', config }, rampBudget);
+      }),
+    );
+    result.rampMs = performance.now() - t0;
+    for (const c of connected) {
+      if (c.type !== 'connected') continue;
+      result.connected += c.ok;
+      result.failedConnects += c.failed;
+      result.firstError ??= c.firstError;
+    }
+    o.log(
+      `${name} N=${n}: ${result.connected} connected, ${result.failedConnects} failed in ${result.rampMs.toFixed(0)} ms`,
+    );
+    await sleep(o.settleMs);
+
+    // Steady-state window.
+    await Promise.all(gens.map((g) => g.request({ type: 'window-start' }, 10_000)));
+    const first: ProcSample = sampleProcess(server.pid);
+    let peak = first.rssKiB;
+    const until = performance.now() + o.windowMs;
+    while (performance.now() < until) {
+      await sleep(Math.min(1000, Math.max(0, until - performance.now())));
+      peak = Math.max(peak, sampleProcess(server.pid).rssKiB);
+    }
+    const last = sampleProcess(server.pid);
+    const windows = await Promise.all(gens.map((g) => g.request({ type: 'window-end' }, 30_000)));
+    result.cpuPercent = cpuPercent(first, last);
+    result.rssKiB = last.rssKiB;
+    result.peakRssKiB = Math.max(peak, last.rssKiB);
+    result.rssPerConnKiB = result.connected > 0 ? (last.rssKiB - result.idleRssKiB) / result.connected : Number.NaN;
+    const rtt: number[] = [];
+    const gaps: number[] = [];
+    let lgCpu = 0;
+    for (const w of windows) {
+      if (w.type !== 'window') continue;
+      for (const x of w.report.rtt) rtt.push(x);
+      for (const x of w.report.serverGaps) gaps.push(x);
+      result.rttLost += w.report.rttLost;
+      lgCpu += w.report.cpuPercent;
+    }
+    result.rttMs = summarize(rtt);
+    result.serverGapMs = summarize(gaps);
+    result.loadgenCpuPercent = lgCpu;
+    result.loadAvg = loadAverage();
+
+    // Silence detection: a sample of desktops stops sending; the server must drop each silenceMs after its last sign
+    // of life. The other desktops keep going (and keep counting false recoveries).
+    const sample = Math.min(o.silent, result.connected);
+    const silenced = await Promise.all(
+      gens.map((g) =>
+        g.request(
+          { type: 'silence', count: Math.ceil(sample / workers), deadlineMs: o.timing.silenceMs * 1.5 + 5000 },
+          o.timing.silenceMs * 1.5 + 30_000,
+        ),
+      ),
+    );
+    const errors: number[] = [];
+    for (const s of silenced) {
+      if (s.type !== 'silenced') continue;
+      for (const e of s.errors) errors.push(e);
+      result.silence.undetected += s.undetected;
+    }
+    result.silence.sampled = errors.length + result.silence.undetected;
+    result.silence.detected = errors.length;
+    result.silence.errorMs = summarize(errors);
+
+    const closed = await Promise.all(gens.map((g) => g.request({ type: 'close' }, 30_000)));
+    for (const c of closed) if (c.type === 'closed') addFailures(result.failures, c.failures);
+    result.falseRecoveries = result.failures.unexpectedCloses + result.failures.clientLosses;
+  } catch (err) {
+    result.error = err instanceof Error ? err.message : String(err);
+    o.log(`${name} N=${n}: ${result.error}`);
+  } finally {
+    for (const g of gens) g.kill();
+    if (server) await stopServer(server);
+    await sleep(1000); // let sockets drain before the next run
+  }
+  return result;
+}
+
+export async function runConnectionBench(o: BenchOptions): Promise<RunResult[]> {
+  const results: RunResult[] = [];
+  for (const n of o.sizes) {
+    for (const name of o.targets) {
+      o.log(`== ${name} N=${n} (load ${loadAverage()})`);
+      results.push(await runOne(name, n, o));
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      targets: { type: 'string', default: TARGET_NAMES.join(',') },
+      n: { type: 'string', default: '1000,10000,19500' },
+      'window-s': { type: 'string', default: '30' },
+      'settle-s': { type: 'string', default: '8' },
+      rate: { type: 'string', default: '2000' },
+      silent: { type: 'string', default: '200' },
+      workers: { type: 'string', default: '2' },
+      'source-ips': { type: 'string', default: '0' },
+      'keepalive-ms': { type: 'string', default: '4000' },
+      'silence-ms': { type: 'string', default: '16000' },
+      json: { type: 'string' },
+    },
+  });
+  const targets = values.targets.split(',').map((s) => s.trim()) as TargetName[];
+  for (const t of targets) if (!TARGET_NAMES.includes(t)) throw new Error(`unknown target ${t}`);
+  const opts: BenchOptions = {
+    targets,
+    sizes: values.n.split(',').map(Number),
+    timing: { keepaliveMs: Number(values['keepalive-ms']), silenceMs: Number(values['silence-ms']) },
+    windowMs: Number(values['window-s']) * 1000,
+    settleMs: Number(values['settle-s']) * 1000,
+    rate: Number(values.rate),
+    silent: Number(values.silent),
+    workers: Number(values.workers),
+    sourceIps: Number(values['source-ips']),
+    log: (l) => process.stderr.write(`${l}\n`),
+  };
+  const results = await runConnectionBench(opts);
+  if (values.json)
+    writeFileSync(values.json, `${JSON.stringify({ options: { ...opts, log: undefined }, results }, null, 2)}\n`);
+  process.stdout.write(`${markdownTable(results, opts.timing)}\n`);
+}
+
+if (import.meta.filename === process.argv[1]) {
+  main().catch((err) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,80 @@
+// The servers under test: how to start each one in its own process, and which desktop protocol talks to it.
+import { resolve } from 'node:path';
+import type { TargetKind } from './ipc.ts';
+
+export type TargetName = 'lifeline' | 'socketio' | 'ws-baseline';
+export const TARGET_NAMES: readonly TargetName[] = ['lifeline', 'socketio', 'ws-baseline'];
+
+export interface Timing {
+  keepaliveMs: number;
+  silenceMs: number;
+}
+
+export interface Target {
+  name: TargetName;
+  label: string;
+  kind: TargetKind;
+  /** bearer token for desktop i (`{i}`): one agent per desktop, so no multi-login kicks */
+  tokenTemplate: string;
+  argv(timing: Timing): string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+const root = resolve(import.meta.dirname, '../..');
+const here = import.meta.dirname;
+const tsx = [process.execPath, '--import', 'tsx'];
+
+export function target(name: TargetName): Target {
+  switch (name) {
+    case 'socketio':
+      return {
+        name,
+        label: 'Socket.IO 4.8',
+        kind: 'socketio',
+        tokenTemplate: '',
+        argv: (t) => [
+          ...tsx,
+          resolve(here, 'socketio-server.ts'),
+          '--ping-interval',
+          String(t.keepaliveMs),
+          '--ping-timeout',
+          String(t.silenceMs - t.keepaliveMs),
+        ],
+      };
+    case 'ws-baseline':
+      return {
+        name,
+        label: 'raw ws baseline',
+        kind: 'wxcc',
+        tokenTemplate: 'bench-agent-{i}',
+        argv: (t) => [
+          ...tsx,
+          resolve(here, 'ws-baseline-server.ts'),
+          '--keepalive',
+          String(t.keepaliveMs),
+          '--silence',
+          String(t.silenceMs),
+        ],
+      };
+    case 'lifeline':
+      return {
+        name,
+        label: 'Lifeline serve',
+        kind: 'wxcc',
+        tokenTemplate: 'bench-agent-{i}',
+        argv: (t) => [
+          process.execPath,
+          resolve(root, 'bin/lifeline.js'),
+          'serve',
+          '--port',
+          '0',
+          '--keepalive-ms',
+          String(t.keepaliveMs),
+          '--silence-ms',
+          String(t.silenceMs),
+        ],
+      };
+  }
+}
+
+export { root as repoRoot };

@@ -1,0 +1,130 @@
+// A minimal desktop speaking the WxCC notification protocol (Lifeline's wire format) for the load generator:
+// POST /v1/notification/subscribe with a bearer token, connect to the returned webSocketUrl, wait for the Welcome,
+// then send {"keepalive":"true"} on the caller's 4 s schedule. The round trip is measured with a WebSocket ping
+// sent with each keepalive: the server's `ws` answers it from the server process's event loop, so the figure is
+// the network plus the server's event-loop latency under the keepalive load (the WxCC protocol has no
+// request/response keepalive to time).
+import { WebSocket } from 'ws';
+import type { BenchConn, Recorder } from './recorder.ts';
+
+const KEEPALIVE = JSON.stringify({ keepalive: 'true' });
+
+export interface WxccConnectOptions {
+  httpUrl: string;
+  token: string;
+  idx: number;
+  rec: Recorder;
+  silenceMs: number;
+  localAddress?: string;
+  timeoutMs: number;
+  /** extra JSON fields for the subscribe body */
+  subscribeBody?: Record<string, unknown>;
+}
+
+export class WxccConn implements BenchConn {
+  open = false;
+  silent = false;
+  lastSentAt = 0;
+  lastReceivedAt = 0;
+  closedAt = 0;
+  private pingSentAt = 0;
+  private closing = false;
+  private lost = false;
+  private ws: WebSocket | undefined;
+
+  constructor(
+    readonly idx: number,
+    private readonly rec: Recorder,
+    private readonly silenceMs: number,
+  ) {}
+
+  async connect(o: WxccConnectOptions): Promise<void> {
+    const res = await fetch(new URL('/v1/notification/subscribe', o.httpUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        force: true,
+        isKeepAliveEnabled: true,
+        clientType: 'LifelineBench',
+        allowMultiLogin: false,
+        ...o.subscribeBody,
+      }),
+      signal: AbortSignal.timeout(o.timeoutMs),
+    });
+    if (!res.ok) throw new Error(`subscribe: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
+    const body = (await res.json()) as { webSocketUrl?: string };
+    if (typeof body.webSocketUrl !== 'string') throw new Error('subscribe: no webSocketUrl in the answer');
+    const ws = new WebSocket(body.webSocketUrl, {
+      localAddress: o.localAddress,
+      handshakeTimeout: o.timeoutMs,
+      headers: { authorization: `Bearer ${o.token}` },
+    });
+    this.ws = ws;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        reject(new Error('no Welcome within the connect timeout'));
+      }, o.timeoutMs);
+      ws.once('message', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.once('close', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`closed before Welcome (code ${code})`));
+      });
+      ws.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    const now = performance.now();
+    this.open = true;
+    this.lastReceivedAt = now;
+    this.lastSentAt = now;
+    ws.on('error', () => {});
+    ws.on('message', () => {
+      const t = performance.now();
+      this.rec.addGap(t - this.lastReceivedAt);
+      this.lastReceivedAt = t;
+      this.lost = false;
+    });
+    ws.on('pong', () => {
+      if (this.pingSentAt > 0) {
+        this.rec.addRtt(performance.now() - this.pingSentAt);
+        this.pingSentAt = 0;
+      }
+    });
+    ws.on('close', (code) => {
+      this.open = false;
+      this.closedAt = performance.now();
+      if (!this.closing && !this.silent) this.rec.unexpectedClose(`close ${code}`);
+    });
+  }
+
+  beat(now: number): void {
+    if (!this.open || this.silent || !this.ws) return;
+    if (!this.lost && now - this.lastReceivedAt > this.silenceMs) {
+      // A desktop would declare the connection lost and start recovery here.
+      this.lost = true;
+      this.rec.clientLosses++;
+    }
+    if (this.pingSentAt > 0) this.rec.rttLost++;
+    this.ws.send(KEEPALIVE);
+    this.pingSentAt = performance.now();
+    this.ws.ping();
+    this.lastSentAt = this.pingSentAt;
+  }
+
+  silence(): void {
+    this.silent = true;
+    // Stop answering the server's WebSocket pings too: a frozen desktop's socket still answers them in a browser,
+    // but here "silent" must mean the server receives nothing at all. ws has no public switch after construction.
+    if (this.ws) (this.ws as unknown as { _autoPong: boolean })._autoPong = false;
+  }
+
+  close(): void {
+    this.closing = true;
+    this.ws?.terminate();
+  }
+}

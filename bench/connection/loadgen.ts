@@ -6,7 +6,7 @@ import type { FromLoadgen, LoadgenConfig, ToLoadgen, WindowReport } from './ipc.
 import { PhaseWheel } from './phase-wheel.ts';
 import { type BenchConn, Recorder } from './recorder.ts';
 import { SocketIoConn } from './socketio-load-client.ts';
-import { WxccConn } from './wxcc-load-client.ts';
+import { closeSubscribePool, WxccConn } from './wxcc-load-client.ts';
 
 const rec = new Recorder();
 const conns: BenchConn[] = [];
@@ -87,6 +87,7 @@ async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
     }
     if (cfg.count === 0) finish();
   });
+  closeSubscribePool();
   return { type: 'connected', ok: conns.length, failed, ms: performance.now() - t0, firstError };
 }
 

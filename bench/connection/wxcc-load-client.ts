@@ -4,6 +4,7 @@
 // sent with each keepalive: the server's `ws` answers it from the server process's event loop, so the figure is
 // the network plus the server's event-loop latency under the keepalive load (the WxCC protocol has no
 // request/response keepalive to time).
+import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
 import type { BenchConn, Recorder } from './recorder.ts';
 
@@ -19,6 +20,61 @@ export interface WxccConnectOptions {
   timeoutMs: number;
   /** extra JSON fields for the subscribe body */
   subscribeBody?: Record<string, unknown>;
+}
+
+// Subscribe requests share a small pool of kept-alive HTTP connections (a fetch per desktop was the ramp's
+// bottleneck, and a fresh TCP connection per subscribe would leave thousands of sockets in TIME_WAIT).
+const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+
+/** POST /v1/notification/subscribe; resolves to the webSocketUrl. */
+function subscribe(o: WxccConnectOptions): Promise<string> {
+  const payload = JSON.stringify({
+    force: true,
+    isKeepAliveEnabled: true,
+    clientType: 'LifelineBench',
+    allowMultiLogin: false,
+    ...o.subscribeBody,
+  });
+  return new Promise((resolve, reject) => {
+    const req = request(
+      new URL('/v1/notification/subscribe', o.httpUrl),
+      {
+        method: 'POST',
+        agent,
+        timeout: o.timeoutMs,
+        headers: {
+          authorization: `Bearer ${o.token}`,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode !== 200)
+            return reject(new Error(`subscribe: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
+          try {
+            const body = JSON.parse(text) as { webSocketUrl?: unknown };
+            if (typeof body.webSocketUrl !== 'string') throw new Error('no webSocketUrl in the answer');
+            resolve(body.webSocketUrl);
+          } catch (err) {
+            reject(new Error(`subscribe: ${err instanceof Error ? err.message : String(err)}`));
+          }
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('subscribe: timeout')));
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** Closes the subscribe pool's idle connections (they would count as server connections). */
+export function closeSubscribePool(): void {
+  agent.destroy();
 }
 
 export class WxccConn implements BenchConn {
@@ -39,22 +95,8 @@ export class WxccConn implements BenchConn {
   ) {}
 
   async connect(o: WxccConnectOptions): Promise<void> {
-    const res = await fetch(new URL('/v1/notification/subscribe', o.httpUrl), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${o.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        force: true,
-        isKeepAliveEnabled: true,
-        clientType: 'LifelineBench',
-        allowMultiLogin: false,
-        ...o.subscribeBody,
-      }),
-      signal: AbortSignal.timeout(o.timeoutMs),
-    });
-    if (!res.ok) throw new Error(`subscribe: HTTP ${res.status} ${(await res.text()).slice(0, 200)}`);
-    const body = (await res.json()) as { webSocketUrl?: string };
-    if (typeof body.webSocketUrl !== 'string') throw new Error('subscribe: no webSocketUrl in the answer');
-    const ws = new WebSocket(body.webSocketUrl, {
+    const body = await subscribe(o);
+    const ws = new WebSocket(body, {
       localAddress: o.localAddress,
       handshakeTimeout: o.timeoutMs,
       headers: { authorization: `Bearer ${o.token}` },

@@ -1,14 +1,66 @@
-// Reads any evidence file, detecting its kind by content (not by name), into timeline events.
-// Placeholder signature: the evidence-readers issue implements it (captures go through src/capture).
+// Reads any evidence file, detecting its kind by CONTENT (not by name), into timeline events.
+// Captures go to src/capture (captureToEvents); everything else is read here. Bad content never throws: the
+// result carries Problems. Only a file that cannot be opened, or whose format is unknown, is an error
+// (LifelineError, exit INPUT), because then there is nothing to analyse at all.
+import { captureToEvents } from '../capture/capture-events.ts';
+import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import type { EvidenceResult } from '../events/types.ts';
+import { type Detection, detectFormat } from './detect-format.ts';
+import { readDeviceLog } from './device-log-reader.ts';
+import { readHar } from './har-reader.ts';
+import { readNetlog } from './netlog-reader.ts';
+import { readReport } from './report-reader.ts';
 
 export interface ReadEvidenceOptions {
   /** NSS key log file for TLS decryption of captures. */
   keylog?: string;
   /** Called with (bytesRead, totalBytes) on long reads. */
   progress?: (done: number, total: number) => void;
+  /** Year for device-log lines that carry none (default: the file's modification year). */
+  year?: number;
 }
 
-export async function readEvidence(_file: string, _opts: ReadEvidenceOptions = {}): Promise<EvidenceResult> {
-  throw new Error('readEvidence: not implemented yet');
+export async function readEvidence(file: string, opts: ReadEvidenceOptions = {}): Promise<EvidenceResult> {
+  let d: Detection;
+  try {
+    d = await detectFormat(file);
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    throw new LifelineError('EVIDENCE_UNREADABLE', `${file}: cannot read: ${e.message}`, EXIT.INPUT);
+  }
+  const progress = opts.progress;
+  let r: EvidenceResult;
+  switch (d.kind) {
+    case 'capture': {
+      const copts: { keylog?: string; progress?: (done: number, total: number) => void } = {};
+      if (opts.keylog) copts.keylog = opts.keylog;
+      if (progress) copts.progress = progress;
+      return captureToEvents(file, copts);
+    }
+    case 'har':
+      r = await readHar(file, progress ? { progress } : {});
+      break;
+    case 'netlog':
+      r = await readNetlog(file, progress ? { progress } : {});
+      break;
+    case 'report':
+      r = await readReport(file, progress ? { progress } : {});
+      break;
+    case 'device-log':
+      r = await readDeviceLog(file, {
+        ...(opts.year !== undefined ? { year: opts.year } : {}),
+        ...(progress ? { progress } : {}),
+      });
+      break;
+    default:
+      throw new LifelineError(
+        'EVIDENCE_UNKNOWN_FORMAT',
+        `${file}: not a format lifeline reads (${d.detail}${d.gzip ? ', inside gzip' : ''}). Expected a pcap/pcapng ` +
+          'capture, a HAR, a Chrome NetLog, a Lifeline error report, or an ASA/FTD, Palo Alto, FortiGate or ' +
+          'conntrack log',
+        EXIT.INPUT,
+      );
+  }
+  if (d.gzip) r.meta.gzip = true;
+  return r;
 }

@@ -1,0 +1,67 @@
+// What a WebSocket text message means at the application level (WxCC and Lifeline), for every reader.
+// Only describes; never judges. Cheap on non-JSON text (no parse attempted unless it looks like an object).
+import type { MessageClass } from '../events/types.ts';
+
+export interface MessageMeaning {
+  cls: MessageClass;
+  type?: string;
+  epoch?: string;
+  seq?: number;
+}
+
+/** Lifeline's own control messages (resume protocol); matched case-insensitively. */
+const RESUME_TYPES = new Set(['resume', 'resumed', 'ack', 'resume-failed', 'resumefailed', 'replay', 'replayed']);
+
+/** Longest text we try to parse as JSON: classification needs only the top-level fields. */
+const MAX_PARSE = 1 << 20;
+
+export function classifyMessage(text: string): MessageMeaning {
+  const t = text.trimStart();
+  if (!t.startsWith('{') || text.length > MAX_PARSE) return { cls: 'other' };
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return { cls: 'other' };
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return { cls: 'other' };
+  const o = v as Record<string, unknown>;
+  const pos = position(o);
+  // WxCC and Lifeline keepalive: {"keepalive":"true"} (tolerate a boolean too).
+  if (o.keepalive === 'true' || o.keepalive === true) return { cls: 'keepalive', ...pos };
+  const type = typeof o.type === 'string' ? o.type : undefined;
+  if (type === undefined) return { cls: 'other', ...pos };
+  const lower = type.toLowerCase();
+  if (lower === 'welcome') return { cls: 'welcome', type, ...pos };
+  if (/multi.?login/.test(lower)) return { cls: 'multilogin', type, ...pos };
+  if (RESUME_TYPES.has(lower)) return { cls: 'resume', type, ...pos };
+  return { cls: 'notification', type, ...pos };
+}
+
+/** Lifeline stream position: top-level `epoch`/`seq`, or `position: {epoch, seq}`, or the same inside `data`. */
+function position(o: Record<string, unknown>): { epoch?: string; seq?: number } {
+  const from = (x: unknown): { epoch?: string; seq?: number } | undefined => {
+    if (!x || typeof x !== 'object') return undefined;
+    const r = x as Record<string, unknown>;
+    const epoch = typeof r.epoch === 'string' ? r.epoch : typeof r.epoch === 'number' ? String(r.epoch) : undefined;
+    const seq = typeof r.seq === 'number' && Number.isFinite(r.seq) ? r.seq : undefined;
+    if (epoch === undefined && seq === undefined) return undefined;
+    const out: { epoch?: string; seq?: number } = {};
+    if (epoch !== undefined) out.epoch = epoch;
+    if (seq !== undefined) out.seq = seq;
+    return out;
+  };
+  const data = o.data && typeof o.data === 'object' ? (o.data as Record<string, unknown>) : undefined;
+  return from(o) ?? from(o.position) ?? from(data) ?? from(data?.position) ?? {};
+}
+
+/** Cap text kept on events (the contract says 512 chars). */
+export function capText(s: string, max = 512): string {
+  return s.length <= max ? s : s.slice(0, max);
+}
+
+/** Recognise WxCC hosts: api.wxcc-<dc>.cisco.com (and desktop.wxcc-<dc>…). Returns the data centre or undefined. */
+export function wxccDataCentre(host: string): string | undefined {
+  const m = /^(?:api|desktop|notifs?)\.wxcc-([a-z]+[0-9]*)\.cisco\.com$/i.exec(host);
+  return m ? m[1].toLowerCase() : undefined;
+}

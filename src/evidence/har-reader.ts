@@ -1,0 +1,337 @@
+// HAR (Chrome DevTools "Save all as HAR", Firefox, or our own HarRecorder) → timeline events.
+// The mapper is sans-IO (one `log.entries[i]` value at a time); `readHar` is the thin streaming driver, so a HAR
+// of hundreds of MB never sits in memory whole: only one entry at a time does.
+import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
+import { capText, classifyMessage, wxccDataCentre } from './classify-message.ts';
+import { streamFile } from './file-source.ts';
+import { JsonStreamParser } from './json-stream.ts';
+import { redactUrl } from './redact.ts';
+
+/** What HAR can never show (control frames are not exported; no TCP, no close frames). */
+export const HAR_BLIND_TO = ['ws-control', 'ws-close', 'tcp'];
+
+interface ConnSummary {
+  conn: string;
+  url: string;
+  host?: string;
+  ip?: string;
+  status?: number;
+  start?: number;
+  messages: number;
+}
+
+export class HarMapper {
+  readonly events: TimelineEvent[] = [];
+  readonly problems: Problem[] = [];
+  private readonly connIds = new Map<string, number>();
+  private readonly conns: ConnSummary[] = [];
+  private readonly hosts = new Set<string>();
+  private readonly dcs = new Set<string>();
+  private wsEntries = 0;
+  private wsWithMessages = 0;
+  private otherEntries = 0;
+  private lifeline = false;
+  private wxcc = false;
+
+  constructor(private readonly file: string) {}
+
+  /** One `log.entries[i]` value, with the byte offset where it starts. */
+  entry(value: unknown, offset: number): void {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      this.problem('HAR_BAD_ENTRY', 'entry is not an object', offset, 'warning');
+      return;
+    }
+    const e = value as Record<string, unknown>;
+    const req = obj(e.request);
+    const res = obj(e.response);
+    const url = str(req?.url) ?? '';
+    const msgs = e._webSocketMessages;
+    const isWs =
+      e._resourceType === 'websocket' || /^wss?:\/\//i.test(url) || res?.status === 101 || Array.isArray(msgs);
+    const start = parseTime(e.startedDateTime);
+    if (!isWs) {
+      this.otherEntries++;
+      // The subscribe call that precedes the socket: a failure here is a (re)connect failure too.
+      if (/\/notification\/subscribe\b/.test(url)) this.failedRequest(e, url, start, offset, 'http');
+      return;
+    }
+    this.wsEntries++;
+    if (start === undefined)
+      this.problem('HAR_BAD_TIME', `websocket entry has no valid startedDateTime (${url})`, offset, 'warning');
+    const host = hostOf(url);
+    if (host) {
+      this.hosts.add(host);
+      const dc = wxccDataCentre(host);
+      if (dc) {
+        this.dcs.add(dc);
+        this.wxcc = true;
+      }
+    }
+    const connBase = str(e.connection) ?? `${redactUrl(url)}@${str(e.startedDateTime) ?? offset}`;
+    const seen = this.connIds.get(connBase) ?? 0;
+    this.connIds.set(connBase, seen + 1);
+    const conn = seen === 0 ? connBase : `${connBase}#${seen + 1}`;
+    const ip = stripBrackets(str(e.serverIPAddress));
+    const status = typeof res?.status === 'number' ? res.status : undefined;
+    const summary: ConnSummary = { conn, url: redactUrl(url), messages: 0 };
+    if (host) summary.host = host;
+    if (ip) summary.ip = ip;
+    if (status !== undefined) summary.status = status;
+    if (start !== undefined) summary.start = start;
+    this.conns.push(summary);
+
+    const base = { source: this.file, sourceKind: 'har' as const, conn, offset };
+    if (status === 101) {
+      const ts = start !== undefined ? start + upgradeDelay(obj(e.timings)) : undefined;
+      if (ts !== undefined) {
+        const ev: TimelineEvent = { ...base, kind: 'conn-open', ts, layer: 'ws', url: redactUrl(url) };
+        if (host) ev.host = host;
+        if (ip) ev.ip = ip;
+        const port = portOf(url);
+        if (port !== undefined) ev.port = port;
+        this.events.push(ev);
+      }
+    } else {
+      this.failedRequest(e, url, start, offset, 'ws', conn);
+    }
+
+    if (!Array.isArray(msgs)) return;
+    this.wsWithMessages++;
+    for (let i = 0; i < msgs.length; i++) {
+      const m = obj(msgs[i]);
+      const t = typeof m?.time === 'number' && Number.isFinite(m.time) ? m.time * 1000 : undefined;
+      if (!m || t === undefined) {
+        this.problem('HAR_BAD_MESSAGE', `_webSocketMessages[${i}] has no numeric time (${url})`, offset, 'warning');
+        continue;
+      }
+      const type = m.type;
+      const data = typeof m.data === 'string' ? m.data : '';
+      const opcode = typeof m.opcode === 'number' ? m.opcode : 1;
+      if (type === 'error') {
+        this.events.push({ ...base, kind: 'conn-close', ts: t, how: 'error', by: 'unknown', reason: capText(data) });
+        continue;
+      }
+      if (type !== 'send' && type !== 'receive') {
+        this.problem(
+          'HAR_BAD_MESSAGE',
+          `_webSocketMessages[${i}] has unknown type ${JSON.stringify(type)}`,
+          offset,
+          'warning',
+        );
+        continue;
+      }
+      const dir = type === 'send' ? ('c2s' as const) : ('s2c' as const);
+      if (opcode === 8 || opcode === 9 || opcode === 10) {
+        const op = opcode === 8 ? 'close' : opcode === 9 ? 'ping' : 'pong';
+        this.events.push({ ...base, kind: 'ws-control', ts: t, dir, op });
+        continue;
+      }
+      summary.messages++;
+      if (opcode === 2) {
+        this.events.push({ ...base, kind: 'ws-message', ts: t, dir, opcode, length: base64Length(data), cls: 'other' });
+        continue;
+      }
+      const meaning = classifyMessage(data);
+      if (meaning.epoch !== undefined || meaning.seq !== undefined || meaning.cls === 'resume') this.lifeline = true;
+      if (meaning.cls === 'keepalive' || meaning.cls === 'welcome') this.wxcc ||= this.dcs.size > 0;
+      this.events.push({
+        ...base,
+        kind: 'ws-message',
+        ts: t,
+        dir,
+        opcode,
+        length: Buffer.byteLength(data, 'utf8'),
+        ...meaning,
+        text: capText(data),
+      });
+    }
+  }
+
+  /** A request that did not get its expected answer → conn-fail, staged by Chrome's net error name. */
+  private failedRequest(
+    e: Record<string, unknown>,
+    url: string,
+    start: number | undefined,
+    offset: number,
+    okStage: 'http' | 'ws',
+    conn?: string,
+  ): void {
+    const res = obj(e.response);
+    const status = typeof res?.status === 'number' ? res.status : 0;
+    if (okStage === 'http' && status >= 200 && status < 400) return;
+    const err = str(res?._error) ?? str(e._error);
+    const error = err ?? (status > 0 ? `HTTP ${status} ${str(res?.statusText) ?? ''}`.trim() : 'no response');
+    const stage = err ? stageOfNetError(err) : status > 0 ? 'http' : 'unknown';
+    const ts = start ?? 0;
+    if (start === undefined) return;
+    const ev: TimelineEvent = { source: this.file, sourceKind: 'har', offset, kind: 'conn-fail', ts, stage, error };
+    if (conn) ev.conn = conn;
+    const host = hostOf(url);
+    if (host) ev.host = host;
+    this.events.push(ev);
+  }
+
+  private problem(code: string, message: string, offset: number, severity: 'error' | 'warning'): void {
+    if (this.problems.length < 1000) this.problems.push({ code, message, file: this.file, offset, severity });
+  }
+
+  /** Finish with the (partial) root the parser kept: decides Chrome vs Firefox and what the file is blind to. */
+  finish(root: unknown, extraProblems: Problem[]): EvidenceResult {
+    const log = obj(obj(root)?.log);
+    const creator = obj(log?.creator);
+    const creatorName = str(creator?.name) ?? '';
+    const browser = obj(log?.browser);
+    const firefox = /firefox/i.test(creatorName) || /firefox/i.test(str(browser?.name) ?? '');
+    const blindTo = [...HAR_BLIND_TO];
+    const problems = [...extraProblems, ...this.problems];
+    let format = firefox ? 'har-firefox' : 'har-chrome';
+    if (this.wsEntries > this.wsWithMessages) {
+      // Firefox (and some other exporters) write the upgrade request but not the frames.
+      blindTo.unshift('ws-messages');
+      problems.push({
+        code: 'HAR_NO_WS_MESSAGES',
+        message:
+          `${this.wsEntries - this.wsWithMessages} of ${this.wsEntries} WebSocket entries have no _webSocketMessages ` +
+          `(${firefox ? 'Firefox HAR never contains them' : 'exporter did not include frames'}): keepalive flow ` +
+          `cannot be read from this file; export the HAR from Chrome/Edge DevTools instead`,
+        file: this.file,
+        severity: 'warning',
+      });
+      if (!firefox && this.wsWithMessages === 0) format = 'har-no-ws-messages';
+    }
+    if (this.wsEntries === 0) {
+      problems.push({
+        code: 'HAR_NO_WEBSOCKET',
+        message: `no WebSocket entries among ${this.otherEntries} entries (was DevTools open before the socket connected?)`,
+        file: this.file,
+        severity: 'warning',
+      });
+    }
+    this.events.sort((a, b) => a.ts - b.ts);
+    const meta: EvidenceResult['meta'] = {
+      blindTo,
+      creator: creatorName || undefined,
+      entries: this.wsEntries + this.otherEntries,
+      websocketEntries: this.wsEntries,
+      hosts: [...this.hosts],
+      wxcc: this.wxcc || this.dcs.size > 0,
+      dataCentres: [...this.dcs],
+      lifeline: this.lifeline,
+      connections: this.conns,
+    };
+    if (this.events.length) {
+      meta.firstTs = this.events[0].ts;
+      meta.lastTs = this.events[this.events.length - 1].ts;
+    }
+    return { file: this.file, kind: 'har', format, events: this.events, problems, meta };
+  }
+}
+
+/** Stream a HAR file: entries are mapped as they complete. Never throws for bad input. */
+export async function readHar(
+  file: string,
+  opts: { progress?: (done: number, total: number) => void } = {},
+): Promise<EvidenceResult> {
+  const mapper = new HarMapper(file);
+  const problems: Problem[] = [];
+  const parser = new JsonStreamParser({
+    emit: (p) => p.length === 3 && p[0] === 'log' && p[1] === 'entries' && typeof p[2] === 'number',
+  });
+  const handle = (evs: ReturnType<JsonStreamParser['push']>): void => {
+    for (const ev of evs) {
+      if (ev.type === 'value') mapper.entry(ev.value, ev.offset);
+      else problems.push(jsonProblem(file, 'HAR', ev));
+    }
+  };
+  const r = await streamFile(file, (chunk) => void handle(parser.push(chunk)), opts);
+  if (r.problem) problems.push(r.problem);
+  const end = parser.end();
+  handle(end.events);
+  const result = mapper.finish(end.root, problems);
+  if (r.gzip) result.meta.gzip = true;
+  return result;
+}
+
+export function jsonProblem(
+  file: string,
+  prefix: string,
+  ev: { code: string; message: string; offset: number; type: string },
+): Problem {
+  return {
+    code: `${prefix}_${ev.code}`,
+    message: ev.message,
+    file,
+    offset: ev.offset,
+    severity: ev.type === 'warning' ? 'warning' : 'error',
+  };
+}
+
+// ---- small helpers ----
+function obj(v: unknown): Record<string, unknown> | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v.length > 0 ? v : undefined;
+}
+function parseTime(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = Date.parse(v);
+  if (!Number.isFinite(t)) return undefined;
+  // Date.parse drops sub-millisecond digits; keep them (HAR writers give µs).
+  const m = /\.(\d{4,})/.exec(v);
+  return m ? t + Number(`0.${m[1].slice(3)}`) : t;
+}
+/** Time from startedDateTime to the 101 response: blocked + dns + connect + send + wait (ssl is inside connect). */
+function upgradeDelay(t: Record<string, unknown> | undefined): number {
+  if (!t) return 0;
+  let sum = 0;
+  for (const k of ['blocked', 'dns', 'connect', 'send', 'wait']) {
+    const v = t[k];
+    if (typeof v === 'number' && Number.isFinite(v) && v > 0) sum += v;
+  }
+  return sum;
+}
+export function hostOf(url: string): string | undefined {
+  try {
+    const h = new URL(url).hostname;
+    return h ? stripBrackets(h) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+function portOf(url: string): number | undefined {
+  try {
+    const u = new URL(url);
+    if (u.port) return Number(u.port);
+    return u.protocol === 'wss:' || u.protocol === 'https:'
+      ? 443
+      : u.protocol === 'ws:' || u.protocol === 'http:'
+        ? 80
+        : undefined;
+  } catch {
+    return undefined;
+  }
+}
+function stripBrackets(s: string | undefined): string | undefined {
+  if (!s) return undefined;
+  return s.startsWith('[') && s.endsWith(']') ? s.slice(1, -1) : s;
+}
+function base64Length(s: string): number {
+  const clean = s.replace(/[^A-Za-z0-9+/]/g, '');
+  return Math.floor((clean.length * 3) / 4);
+}
+/** Chrome net error name → the stage that failed. */
+export function stageOfNetError(err: string): 'dns' | 'tcp' | 'tls' | 'http' | 'ws' | 'unknown' {
+  const e = err.toUpperCase();
+  if (/NAME_NOT_RESOLVED|NAME_RESOLUTION|DNS/.test(e)) return 'dns';
+  if (/SSL|CERT|TLS/.test(e)) return 'tls';
+  if (
+    /CONNECTION_(REFUSED|TIMED_OUT|RESET|CLOSED|FAILED|ABORTED)|ADDRESS_UNREACHABLE|NETWORK_|INTERNET_DISCONNECTED|TIMED_OUT/.test(
+      e,
+    )
+  )
+    return 'tcp';
+  if (/WS_|WEBSOCKET|UPGRADE|INVALID_HTTP_RESPONSE/.test(e)) return 'ws';
+  if (/HTTP|EMPTY_RESPONSE|INVALID_RESPONSE/.test(e)) return 'http';
+  return 'unknown';
+}

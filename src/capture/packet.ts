@@ -22,6 +22,8 @@ export interface CaptureRecord {
   offset: number;
   /** 1-based packet number, as Wireshark counts frames. */
   frame: number;
+  /** pcapng Simple Packet Block: the file has no timestamp for this frame; `ts`/`tsNs` repeat the previous one. */
+  tsUnknown?: boolean;
 }
 
 export const TCP_FIN = 0x01;
@@ -142,4 +144,36 @@ export interface RecordSource {
   readonly secrets: string[];
   /** pcapng Name Resolution Block entries (address → names), merged across sections. */
   readonly names: Map<string, string[]>;
+  /**
+   * Fast path (openCapture's sources always have it): calls `cb` synchronously for each record, awaiting only to
+   * refill its 4 MiB window, so there is no promise per packet. Return `false` from `cb` to stop. Never rejects for
+   * bad input. A source is single-pass: use either this or the async iterator, once.
+   */
+  forEachRecord?(cb: (rec: CaptureRecord) => unknown): Promise<void>;
+  /** Interfaces declared so far (pcap: one; pcapng: each IDB, per section) with link type, snaplen, tsresol. */
+  readonly interfaces?: readonly CaptureInterface[];
+  /** Blocks seen by type name ('SHB', 'IDB', 'EPB', 'SPB', 'PB', 'NRB', 'ISB', 'DSB', 'CB', 'DCB', 'unknown'; pcap: 'record'). */
+  readonly blockCounts?: Readonly<Record<string, number>>;
+  /** True when the file was gzip-compressed. */
+  readonly gzip?: boolean;
+  /** Releases the file early (iteration to the end closes it by itself). */
+  close?(): Promise<void>;
+}
+
+/** One capture interface (pcap: the file header; pcapng: an Interface Description Block). */
+export interface CaptureInterface {
+  section: number;
+  index: number;
+  linkType: number;
+  /** 0 = unlimited. */
+  snaplen: number;
+  /** Timestamp units per second (1e6, 1e9, 2^k …) and the raw if_tsresol byte (pcap: 6 or 9). */
+  tsPerSec: number;
+  tsresol: number;
+  /** if_tsoffset seconds added to every timestamp. */
+  tsOffset: number;
+  /** FCS bytes at the end of each frame when the file says so; -1 unknown. */
+  fcsLen: number;
+  name?: string;
+  description?: string;
 }

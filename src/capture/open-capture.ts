@@ -22,6 +22,8 @@ export interface OpenCaptureOptions {
   displayName?: string;
   /** Read from this stream instead of `process.stdin` when the path is `-`. */
   stdin?: NodeJS.ReadableStream;
+  /** Record the name of every pcapng block in order (`source.blockTrace`). */
+  traceBlocks?: boolean;
 }
 
 export async function openCapture(pathOrDash: string, opts: OpenCaptureOptions = {}): Promise<CaptureSource> {
@@ -37,15 +39,16 @@ export async function openCapture(pathOrDash: string, opts: OpenCaptureOptions =
       throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${pathOrDash}: ${e.code ?? e.message}`, EXIT.INPUT);
     }
   }
-  return openCaptureInput(raw, name, opts.chunkSize);
+  return openCaptureInput(raw, name, opts);
 }
 
 /** Same as openCapture over any ByteInput (used by tests and by callers holding bytes already). */
 export async function openCaptureInput(
   raw: ByteInput,
   name: string,
-  chunkSize = DEFAULT_CHUNK,
+  opts: Pick<OpenCaptureOptions, 'chunkSize' | 'traceBlocks'> = {},
 ): Promise<CaptureSource> {
+  const chunkSize = opts.chunkSize ?? DEFAULT_CHUNK;
   const log = new ProblemLog(name);
   let input = raw;
   let w = new ByteWindow(Math.max(64, chunkSize));
@@ -63,7 +66,9 @@ export async function openCaptureInput(
   let detected: string;
   const b = w.buf.subarray(0, w.end);
   if (w.avail >= 4 && b[0] === 0x0a && b[1] === 0x0d && b[2] === 0x0d && b[3] === 0x0a) {
-    parser = new PcapngParser(log);
+    const ng = new PcapngParser(log);
+    if (opts.traceBlocks) ng.trace = [];
+    parser = ng;
     detected = 'pcapng';
   } else if (pcapMagic(b)) {
     parser = new PcapParser(log);

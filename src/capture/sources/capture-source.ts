@@ -47,6 +47,10 @@ export class CaptureSource implements RecordSource {
   get blockCounts(): Readonly<Record<string, number>> {
     return this.parser.blockCounts;
   }
+  /** Block names in file order when opened with `traceBlocks` (pcapng only), else undefined. */
+  get blockTrace(): readonly string[] | undefined {
+    return (this.parser as { trace?: string[] | null }).trace ?? undefined;
+  }
 
   /**
    * Calls `cb` for every record (the same reused object each time; copy what you keep). Return `false` from `cb` to

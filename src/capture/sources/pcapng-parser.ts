@@ -62,6 +62,8 @@ export class PcapngParser implements RecordParser {
   readonly names = new Map<string, string[]>();
   /** Sections seen (SHB count). */
   sections = 0;
+  /** When set, the name of every well-formed block is appended in file order (diagnostics, conformance tests). */
+  trace: string[] | null = null;
 
   private le = true;
   private section = -1;
@@ -144,6 +146,7 @@ export class PcapngParser implements RecordParser {
       w.pos = p + len;
       const name = blockName(type);
       this.blockCounts[name] = (this.blockCounts[name] ?? 0) + 1;
+      if (this.trace !== null) this.trace.push(name);
       if (this.section < 0 && type !== BT_SHB) {
         this.problems.add('PCAPNG_NO_SECTION', `${name} block before any section header; skipped`, w.base + p);
         continue;

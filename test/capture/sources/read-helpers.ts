@@ -35,5 +35,5 @@ export async function readAll(src: CaptureSource): Promise<Got[]> {
 }
 
 export function fromBytes(b: Uint8Array, chunkSize = 64): Promise<CaptureSource> {
-  return openCaptureInput(new BytesInput(b), 'mem.pcap', chunkSize);
+  return openCaptureInput(new BytesInput(b), 'mem.pcap', { chunkSize });
 }

@@ -1,0 +1,170 @@
+// Cross-check against Wireshark: a real TLS connection on 127.0.0.1 is captured with tcpdump; TlsSession decrypts
+// the records rebuilt from the pcap, tshark decrypts the same pcap with the same key log, and both must yield the
+// plaintext that was sent.
+
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import tls from 'node:tls';
+import { parseKeyLog } from '../../../src/capture/tls/keylog.ts';
+import { TlsSession } from '../../../src/capture/tls/tls-session.ts';
+import { bothFinned, readTcpSegments, tcpChunks } from './pcap-lite.ts';
+import { type Cert, makeCert, requireTool, splitRecords, within } from './tls-lab.ts';
+
+let cert: Cert;
+before(() => {
+  requireTool('tcpdump', ['--version'], 'tcpdump');
+  requireTool('tshark', ['--version'], 'tshark');
+  cert = makeCert();
+});
+after(() => cert?.cleanup());
+
+// Not HTTP-looking, so tshark hands the decrypted bytes to its `data` dissector (field data.data).
+const CLIENT_MSGS = [
+  Buffer.from('{"keepalive":"true"}'),
+  Buffer.from(Array.from({ length: 30000 }, (_, i) => (i * 13 + 5) & 0xff)),
+  Buffer.from('{"keepalive":"true"}'),
+];
+const SERVER_MSGS = [Buffer.from('{"type":"Welcome","data":{"agentId":"a1"}}'), Buffer.from('{"keepalive":"true"}')];
+
+async function startTcpdump(pcap: string, port: number): Promise<ChildProcess> {
+  // -Z root: the temp dir is private to root; --immediate-mode -U: packets reach the file as they are seen.
+  const td = spawn('tcpdump', ['-i', 'lo', '-U', '--immediate-mode', '-Z', 'root', '-w', pcap, `tcp port ${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  await within(
+    new Promise<void>((resolve, reject) => {
+      td.stderr?.on('data', (d) => {
+        err += d.toString();
+        if (err.includes('listening on')) resolve();
+      });
+      td.on('exit', (code) => reject(new Error(`tcpdump exited (${code}): ${err}`)));
+    }),
+    10000,
+    'tcpdump to report "listening on"',
+  );
+  return td;
+}
+
+async function capturedConnection(opts: tls.ConnectionOptions) {
+  const totalC = CLIENT_MSGS.reduce((n, m) => n + m.length, 0);
+  const totalS = SERVER_MSGS.reduce((n, m) => n + m.length, 0);
+  const srv = tls.createServer({ key: cert.key, cert: cert.cert }, (sock) => {
+    let got = 0;
+    sock.on('data', (d) => {
+      got += d.length;
+      if (got === totalC) for (const m of SERVER_MSGS) sock.write(m);
+    });
+    sock.on('end', () => sock.end());
+    sock.on('error', () => {});
+  });
+  srv.listen(0, '127.0.0.1');
+  await within(once(srv, 'listening'), 5000, 'TLS server listening');
+  const port = (srv.address() as AddressInfo).port;
+  const pcap = join(cert.dir, `cap-${port}.pcap`);
+  const td = await startTcpdump(pcap, port);
+  const keylog: string[] = [];
+  try {
+    const c = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts });
+    c.on('keylog', (l) => keylog.push(l.toString('latin1')));
+    const received = new Promise<void>((resolve, reject) => {
+      let got = 0;
+      c.on('data', (d) => {
+        got += d.length;
+        if (got === totalS) resolve();
+      });
+      c.on('error', reject);
+    });
+    await within(once(c, 'secureConnect'), 5000, 'TLS handshake');
+    for (const m of CLIENT_MSGS) c.write(m);
+    await within(received, 10000, 'server messages at the client');
+    c.end();
+    await within(once(c, 'close'), 5000, 'client socket close');
+    // Wait until the capture file holds both FINs (bounded), then stop tcpdump.
+    for (let i = 0; ; i++) {
+      if (bothFinned(readTcpSegments(readFileSync(pcap)), port)) break;
+      if (i >= 200) throw new Error('capture never showed both FINs within 10 s');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    td.kill('SIGINT');
+    await within(once(td, 'exit'), 10000, 'tcpdump to exit');
+    srv.close();
+  }
+  const keylogPath = join(cert.dir, `keylog-${port}.txt`);
+  writeFileSync(keylogPath, keylog.join(''));
+  return { pcap, port, keylogPath, keylog: keylog.join('') };
+}
+
+function tsharkPlaintext(pcap: string, keylogPath: string, serverPort: number) {
+  const r = spawnSync(
+    'tshark',
+    [
+      '-r',
+      pcap,
+      '-o',
+      `tls.keylog_file:${keylogPath}`,
+      '-Y',
+      'data.data',
+      '-T',
+      'fields',
+      '-e',
+      'tcp.srcport',
+      '-e',
+      'data.data',
+    ],
+    { encoding: 'utf8', maxBuffer: 64 << 20 },
+  );
+  assert.equal(r.status, 0, `tshark failed: ${r.stderr}`);
+  const parts: { c2s: string[]; s2c: string[] } = { c2s: [], s2c: [] };
+  for (const line of r.stdout.split('\n')) {
+    const [port, data] = line.split('\t');
+    if (!data) continue;
+    parts[Number(port) === serverPort ? 's2c' : 'c2s'].push(data.replaceAll(',', ''));
+  }
+  return { c2s: Buffer.from(parts.c2s.join(''), 'hex'), s2c: Buffer.from(parts.s2c.join(''), 'hex') };
+}
+
+function ourPlaintext(pcap: string, keylog: string, serverPort: number) {
+  const segments = readTcpSegments(readFileSync(pcap));
+  const chunks = tcpChunks(segments, serverPort);
+  const summary = `${segments.length} segments, SYN flags ${segments.filter((x) => x.flags & 2).map((x) => x.flags)}, chunks ${chunks.map((c) => `${c.dir}:${c.data.length}`)}`;
+  assert.ok(chunks.length >= 6, `capture holds the connection (${summary})`);
+  const session = new TlsSession(parseKeyLog(keylog));
+  const outs = splitRecords(chunks).map((r) => session.onRecord(r.dir, r.type, r.version, r.body));
+  assert.deepEqual(
+    outs.filter((o) => o.undecryptable).map((o) => o.undecryptable),
+    [],
+    summary,
+  );
+  assert.ok(
+    outs.some((o) => o.handshake.some((m) => m.clientHello)),
+    `ClientHello seen (${summary})`,
+  );
+  const app = (dir: string) =>
+    Buffer.concat(outs.filter((o) => o.dir === dir && o.appData).map((o) => o.appData as Uint8Array));
+  return { c2s: app('c2s'), s2c: app('s2c'), info: session.info() };
+}
+
+for (const [name, opts] of [
+  ['TLS 1.3 TLS_AES_128_GCM_SHA256', { minVersion: 'TLSv1.3', ciphers: 'TLS_AES_128_GCM_SHA256' }],
+  ['TLS 1.2 ECDHE-RSA-CHACHA20-POLY1305', { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-RSA-CHACHA20-POLY1305' }],
+] as const) {
+  test(`tshark and TlsSession decrypt the same plaintext from a tcpdump capture (${name})`, async () => {
+    const run = await capturedConnection(opts as tls.ConnectionOptions);
+    const ours = ourPlaintext(run.pcap, run.keylog, run.port);
+    const theirs = tsharkPlaintext(run.pcap, run.keylogPath, run.port);
+    const sentC = Buffer.concat(CLIENT_MSGS);
+    const sentS = Buffer.concat(SERVER_MSGS);
+    assert.ok(ours.c2s.equals(sentC), `TlsSession c2s plaintext (${ours.c2s.length} bytes) equals what was sent`);
+    assert.ok(ours.s2c.equals(sentS), `TlsSession s2c plaintext (${ours.s2c.length} bytes) equals what was sent`);
+    assert.ok(theirs.c2s.equals(ours.c2s), `tshark c2s (${theirs.c2s.length} bytes) equals TlsSession's`);
+    assert.ok(theirs.s2c.equals(ours.s2c), `tshark s2c (${theirs.s2c.length} bytes) equals TlsSession's`);
+    assert.match(ours.info.versionName, /^TLS 1\.[23]$/);
+  });
+}

@@ -1,8 +1,43 @@
 // CLI commands of src/lab: `lab proxy`, `lab list`, `lab run NAME`, and the top-level `demo`.
+
+import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { demoScenarios, resultLine, runDemo } from './demo.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { startProxyApi } from './proxy-http-api.ts';
+import { runScenario, scenarioUnavailable } from './run-scenario.ts';
+import { findScenario, SCENARIOS } from './scenarios/index.ts';
+
+/** Progress on stderr: one line per finished item; a spinner line only when stderr is a terminal. */
+function progress() {
+  const tty = process.stderr.isTTY === true;
+  const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+  let timer: NodeJS.Timeout | undefined;
+  let label = '';
+  let i = 0;
+  const clear = () => {
+    if (tty) process.stderr.write('\r\x1b[K');
+  };
+  return {
+    start(text: string) {
+      label = text;
+      if (!tty) return;
+      clearInterval(timer);
+      timer = setInterval(() => {
+        process.stderr.write(`\r\x1b[K${frames[i++ % frames.length]} ${label}`);
+      }, 100);
+    },
+    line(text: string) {
+      clear();
+      process.stderr.write(`${text}\n`);
+    },
+    stop() {
+      clearInterval(timer);
+      clear();
+    },
+  };
+}
 
 /** Parses `host:port` (host defaults to 127.0.0.1). */
 export function parseEndpoint(value: string, what: string): { host: string; port: number } {
@@ -71,5 +106,118 @@ See docs/lab.md.`,
       });
       await api.close();
       await proxy.close();
+    });
+
+  lab
+    .command('list')
+    .description('List the lab scenarios: the injected fault and the verdict the troubleshooter should give.')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) => {
+      const rows = SCENARIOS.map((s) => ({
+        name: s.name,
+        title: s.title,
+        fault: s.fault,
+        direction: s.direction,
+        network: s.network,
+        desktop: s.desktop,
+        expected: s.expected,
+        demo: s.demo === true,
+        unavailable: scenarioUnavailable(s) ?? null,
+      }));
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      for (const r of rows) {
+        const exp = r.expected.cause === 'none' ? 'no incident' : `${r.expected.domain}/${r.expected.cause}`;
+        process.stdout.write(
+          `${r.name.padEnd(26)} ${r.network.padEnd(5)} ${exp.padEnd(30)} ${r.fault}${r.unavailable ? `  [skipped here: ${r.unavailable}]` : ''}\n`,
+        );
+      }
+    });
+
+  lab
+    .command('run')
+    .description('Run one scenario end to end: inject the fault, collect evidence, run the troubleshooter, check it.')
+    .argument('<name>', 'scenario name (see `lifeline lab list`)')
+    .option('--out <dir>', 'where the evidence, truth.json, report and check.json go (default lab-out/<name>)')
+    .option('--json', 'print check.json on stdout')
+    .addHelpText(
+      'after',
+      `
+Writes: error-report.json, capture.pcap, device.log (and desktop.har, netlog.json for browser scenarios),
+truth.json (the injected fault and the expected verdict), report.json + report.html (the troubleshooter),
+check.json (expected vs got). Exit code 0 if the verdict matches, 4 if not.
+
+Examples:
+  lifeline lab run inbound-loss --out /tmp/inbound
+  lifeline lab run netns-reset-by-middlebox --json     # as root`,
+    )
+    .action(async (name: string, o: { out?: string; json?: boolean }) => {
+      const s = findScenario(name);
+      if (!s) {
+        throw new LifelineError(
+          'LAB_UNKNOWN_SCENARIO',
+          `no scenario "${name}"; one of: ${SCENARIOS.map((x) => x.name).join(', ')}`,
+          EXIT.USAGE,
+        );
+      }
+      const why = scenarioUnavailable(s);
+      if (why)
+        throw new LifelineError('LAB_SCENARIO_UNAVAILABLE', `${name} cannot run here: ${why}`, EXIT.MISSING_TOOL);
+      const p = progress();
+      p.start(`running ${name}…`);
+      const r = await runScenario(s, {
+        outDir: o.out ?? path.join('lab-out', name),
+        log: (line) => {
+          if (process.stderr.isTTY) p.start(line);
+        },
+      }).finally(() => p.stop());
+      if (!r.check) {
+        throw new LifelineError(
+          'LAB_RUN_FAILED',
+          `${name} did not run to the end: ${r.error ?? 'unknown'}`,
+          EXIT.INTERNAL,
+        );
+      }
+      if (o.json) process.stdout.write(`${JSON.stringify(r.check, null, 2)}\n`);
+      else process.stdout.write(`${resultLine(r, 0, 1)}\n  evidence and report: ${r.outDir}\n`);
+      process.exitCode = r.check.ok ? EXIT.OK : EXIT.FOUND;
+    });
+
+  program
+    .command('demo')
+    .description('Break a live connection in every representative way, run the troubleshooter, write an HTML index.')
+    .option('--out <dir>', 'output directory', 'lifeline-demo')
+    .option('--json', 'print the summary (every scenario: truth and check) on stdout')
+    .addHelpText(
+      'after',
+      `
+Runs the representative lab scenarios one after the other on embedded defaults (memory store, loopback, a TCP
+fault proxy; as root also network namespaces with iptables), collects the evidence of each, runs the
+troubleshooter, and writes <out>/index.html: injected fault vs verdict (domain, cause, confidence, ✓/✗), with
+links to each scenario's report and evidence. One progress line per scenario on stderr. Exit code 0 when every
+verdict matched, 4 otherwise.
+
+Examples:
+  ./lifeline demo
+  lifeline demo --out /tmp/demo --json > summary.json`,
+    )
+    .action(async (o: { out: string; json?: boolean }) => {
+      const p = progress();
+      const list = demoScenarios();
+      const summary = await runDemo({
+        out: o.out,
+        scenarios: list,
+        onStart: (s, i, n) => p.start(`[${i + 1}/${n}] ${s.name}: ${s.fault}`),
+        onResult: (r, i, n) => p.line(resultLine(r, i, n)),
+      }).finally(() => p.stop());
+      const ran = summary.results.filter((r) => r.check);
+      const ok = ran.filter((r) => r.check?.ok).length;
+      p.line(
+        `${ok}/${ran.length} verdicts correct in ${(summary.durationMs / 1000).toFixed(0)} s; open ${path.join(o.out, 'index.html')}`,
+      );
+      if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+      process.exitCode = ok === ran.length && ran.length > 0 ? EXIT.OK : EXIT.FOUND;
     });
 }

@@ -2,6 +2,7 @@
 // Thin driver around the sans-IO core in toxics.ts: it owns the sockets and one timer per direction, feeds bytes in
 // with the current time, and executes the items that fall due (write, FIN, RST, close).
 import { EventEmitter } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import net from 'node:net';
 import { DirectionPipe, type PipeItem, type Stream, ToxicError, type ToxicSpec } from './toxics.ts';
 
@@ -36,6 +37,7 @@ export class FaultProxy extends EventEmitter {
   private readonly toxics: ToxicSpec[] = [];
   private readonly conns = new Map<number, ProxiedConnection>();
   private nextId = 1;
+  private deviceLog: WriteStream | undefined;
   private readonly now: () => number;
   private readonly rng: () => number;
   listenPort = 0;
@@ -58,6 +60,22 @@ export class FaultProxy extends EventEmitter {
     });
     this.listenPort = (server.address() as net.AddressInfo).port;
     return { host: this.opts.listen.host, port: this.listenPort };
+  }
+
+  /**
+   * Writes the proxy's own firewall-style log (Cisco ASA syslog lines, seed step 7): a Built line per connection and
+   * a Teardown line with the reason — "TCP FINs", "TCP Reset-I" (desktop reset), "TCP Reset-O" (Notifs reset),
+   * "Flow closed by inspection" when a reset toxic fired (the middlebox's own doing), "Conn-timeout" for timeout.
+   */
+  async startDeviceLog(file: string): Promise<void> {
+    const out = createWriteStream(file);
+    await new Promise<void>((resolve, reject) => out.once('open', () => resolve()).once('error', reject));
+    this.deviceLog = out;
+  }
+
+  /** One ASA-style line, stamped with the proxy's wall clock in UTC. */
+  logDevice(line: string): void {
+    this.deviceLog?.write(`${new Date(this.now()).toISOString()} lab-proxy : ${line}\n`);
   }
 
   listToxics(): ToxicSpec[] {
@@ -94,10 +112,18 @@ export class FaultProxy extends EventEmitter {
 
   /** Resets every live connection (both sides), e.g. to start a scenario from a clean state. */
   resetAll(): void {
-    for (const c of this.conns.values()) c.destroy(true);
+    for (const c of this.conns.values()) c.destroy(true, 'Flow closed by inspection');
+  }
+
+  /** Ends the device log (connections torn down by the lab's own shutdown are not part of the evidence). */
+  async stopDeviceLog(): Promise<void> {
+    const log = this.deviceLog;
+    this.deviceLog = undefined;
+    if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
   }
 
   async close(): Promise<void> {
+    await this.stopDeviceLog();
     for (const c of this.conns.values()) c.destroy(true);
     this.conns.clear();
     const server = this.server;
@@ -117,7 +143,22 @@ export class FaultProxy extends EventEmitter {
       this.emit('action', { conn: id, stream, item }),
     );
     this.conns.set(id, conn);
-    conn.onDone = () => this.conns.delete(id);
+    const up = this.opts.upstream;
+    const d = { ip: desktop.remoteAddress ?? '?', port: desktop.remotePort ?? 0 };
+    const outside = `outside:${up.host}/${up.port}`;
+    const inside = `inside:${d.ip}/${d.port}`;
+    this.logDevice(
+      `%ASA-6-302013: Built outbound TCP connection ${id} for ${outside} (${up.host}/${up.port}) to ${inside} (${d.ip}/${d.port})`,
+    );
+    conn.onDone = (reason) => {
+      this.conns.delete(id);
+      const secs = Math.max(0, Math.round((this.now() - conn.openedAt) / 1000));
+      const dur = `${Math.floor(secs / 3600)}:${String(Math.floor(secs / 60) % 60).padStart(2, '0')}:${String(secs % 60).padStart(2, '0')}`;
+      const info = conn.info();
+      this.logDevice(
+        `%ASA-6-302014: Teardown TCP connection ${id} for ${outside} to ${inside} duration ${dur} bytes ${info.bytesUp + info.bytesDown} ${reason}`,
+      );
+    };
     const now = this.now();
     for (const t of this.toxics) conn.addToxic(t, now);
     this.emit('connection', conn.info());
@@ -129,11 +170,13 @@ class ProxiedConnection {
   private readonly up: DirectionPipe;
   private readonly down: DirectionPipe;
   private readonly timers: Record<Stream, NodeJS.Timeout | undefined> = { upstream: undefined, downstream: undefined };
-  private readonly openedAt: number;
+  readonly openedAt: number;
+  /** First reason the connection is ending, for the device log. */
+  private endReason: string | undefined;
   private bytesUp = 0;
   private bytesDown = 0;
   private done = false;
-  onDone: () => void = () => {};
+  onDone: (reason: string) => void = () => {};
 
   constructor(
     readonly id: number,
@@ -178,15 +221,16 @@ class ProxiedConnection {
     this.pump('downstream');
   }
 
-  destroy(reset: boolean): void {
+  destroy(reset: boolean, reason?: string): void {
     if (this.done) return;
     this.done = true;
+    this.endReason ??= reason;
     for (const s of ['upstream', 'downstream'] as const) clearTimeout(this.timers[s]);
     for (const sock of [this.desktop, this.server]) {
       if (reset && !sock.destroyed) sock.resetAndDestroy();
       else sock.destroy();
     }
-    this.onDone();
+    this.onDone(this.endReason ?? (reset ? 'Flow closed by inspection' : 'TCP FINs'));
   }
 
   private pipe(stream: Stream): DirectionPipe {
@@ -202,10 +246,12 @@ class ProxiedConnection {
       this.pump(stream);
     });
     from.on('end', () => {
+      this.endReason ??= 'TCP FINs';
       pipe.end(this.now());
       this.pump(stream);
     });
     from.on('error', () => {
+      this.endReason ??= stream === 'upstream' ? 'TCP Reset-I' : 'TCP Reset-O';
       // A reset (or a failed connect to Notifs) is passed on as a reset to the other side, through the toxics
       // (a black hole swallows it, like a dead path would).
       pipe.rst(this.now());
@@ -239,6 +285,7 @@ class ProxiedConnection {
           if (this.desktop.destroyed && this.server.destroyed) this.destroy(false);
           break;
         case 'reset':
+          this.endReason = 'Flow closed by inspection';
           if (item.side === 'both') {
             this.destroy(true);
             return;
@@ -249,6 +296,7 @@ class ProxiedConnection {
           }
           break;
         case 'close':
+          this.endReason = 'Conn-timeout';
           this.desktop.end();
           this.server.end();
           break;

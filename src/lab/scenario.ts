@@ -1,0 +1,79 @@
+// What a lab scenario is: one injected fault with its expected verdict, run on a live desktop ⇄ Notifs connection.
+// Scenario files (src/lab/scenarios/*.ts) only describe the fault and inject it through the context; the runner
+// (run-scenario.ts) owns processes, proxy, namespaces, captures and the troubleshooter.
+import type { Cause, Domain } from '../diagnose/model.ts';
+import type { AgentHandle } from './agent-handle.ts';
+import type { LabTimers } from './agent-protocol.ts';
+import type { BrowserDesktop } from './browser-desktop.ts';
+import type { FaultProxy } from './fault-proxy.ts';
+import type { Topology } from './netns.ts';
+
+/** 'none' = a healthy baseline: the troubleshooter should report no incident. */
+export interface Expected {
+  domain: Domain | 'none';
+  cause: Cause | 'none';
+}
+
+/** Where the fault acts, from the desktop's side. */
+export type FaultDirection = 'upstream' | 'downstream' | 'both' | 'desktop' | 'server' | 'none';
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** What is injected, in words (goes into truth.json and the demo index). */
+  fault: string;
+  direction: FaultDirection;
+  expected: Expected;
+  /** proxy: loopback + TCP fault proxy; netns: desktop/router/notifs namespaces + iptables (root only). */
+  network: 'proxy' | 'netns';
+  /** node: the Node desktop client in its own process; browser: Chromium on the /desktop/ page. */
+  desktop: 'node' | 'browser';
+  /** Page options for browser scenarios, e.g. `timer=main` (keepalive timer on the main thread). */
+  pageQuery?: string;
+  /** The runner waits for the desktop to be connected again after the fault (default true). */
+  expectReconnect?: boolean;
+  /** Part of `lifeline demo`'s representative set. */
+  demo?: boolean;
+  /** Breaks the connection, holds the fault, and ends it (if it ends). */
+  inject(ctx: ScenarioContext): Promise<void>;
+}
+
+export interface ScenarioContext {
+  timers: LabTimers;
+  notifs: AgentHandle;
+  /** The Node desktop (node scenarios). */
+  desktop?: AgentHandle;
+  browser?: BrowserDesktop;
+  proxy?: FaultProxy;
+  topo?: Topology;
+  /** The port the desktop connects to (proxy or Notifs). */
+  desktopPort: number;
+  /** The Notifs server port. */
+  notifsPort: number;
+  /** Notifs address as the desktop sees it. */
+  notifsIp: string;
+  /** Holds the fault for `ms` (a fault's duration, not a correctness wait). */
+  hold(ms: number): Promise<void>;
+  /** Waits until the desktop reports one of `states` (after now); fails after `ms`. */
+  waitDesktopState(states: string[], ms: number): Promise<void>;
+  log(msg: string): void;
+}
+
+/** Time window of the injected fault, epoch ms. */
+export interface Truth {
+  scenario: string;
+  title: string;
+  fault: string;
+  direction: FaultDirection;
+  network: 'proxy' | 'netns';
+  desktop: 'node' | 'browser';
+  start: number;
+  end: number;
+  expected: Expected;
+  timers: LabTimers;
+  /** Evidence files written (names relative to the run directory), by kind. */
+  evidence: Partial<Record<EvidenceKind, string>>;
+  notes: string[];
+}
+
+export type EvidenceKind = 'report' | 'har' | 'netlog' | 'capture' | 'keylog' | 'device-log';

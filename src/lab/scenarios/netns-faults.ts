@@ -1,0 +1,86 @@
+// Kernel-level faults (root only): iptables in the router namespace between the desktop and Notifs namespaces.
+// Unlike the TCP proxy, these act on packets: a dropped segment is retransmitted and never ACKed, and a middlebox
+// RST arrives with the router's TTL (64) while Notifs' own packets arrive one hop further (63).
+import { DESKTOP_IP, NOTIFS_IP } from '../netns.ts';
+import type { Scenario, ScenarioContext } from '../scenario.ts';
+
+function s2c(ctx: ScenarioContext): string[] {
+  return ['-p', 'tcp', '-s', NOTIFS_IP, '--sport', String(ctx.notifsPort), '-d', DESKTOP_IP, '-j', 'DROP'];
+}
+function c2s(ctx: ScenarioContext): string[] {
+  return ['-p', 'tcp', '-s', DESKTOP_IP, '-d', NOTIFS_IP, '--dport', String(ctx.notifsPort), '-j', 'DROP'];
+}
+
+async function dropFor(ctx: ScenarioContext, rules: string[][], ms: number): Promise<void> {
+  const removers = [];
+  for (const r of rules) removers.push(await ctx.topo!.addRule(r));
+  await ctx.hold(ms);
+  for (const rm of removers) await rm();
+}
+
+export const netnsInboundLoss: Scenario = {
+  name: 'netns-inbound-loss',
+  title: 'Notifs → desktop packets dropped by a router (iptables)',
+  fault: 'router drops Notifs → desktop TCP segments for 2.5 × silence timeout',
+  direction: 'downstream',
+  expected: { domain: 'network', cause: 'inbound-loss' },
+  network: 'netns',
+  desktop: 'node',
+  demo: true,
+  inject: (ctx) => dropFor(ctx, [s2c(ctx)], ctx.timers.silenceMs * 2.5),
+};
+
+export const netnsOutboundLoss: Scenario = {
+  name: 'netns-outbound-loss',
+  title: 'Desktop → Notifs packets dropped by a router (iptables)',
+  fault: 'router drops desktop → Notifs TCP segments for 2.5 × silence timeout',
+  direction: 'upstream',
+  expected: { domain: 'network', cause: 'outbound-loss' },
+  network: 'netns',
+  desktop: 'node',
+  demo: true,
+  inject: (ctx) => dropFor(ctx, [c2s(ctx)], ctx.timers.silenceMs * 2.5),
+};
+
+export const netnsPathBlackhole: Scenario = {
+  name: 'netns-path-blackhole',
+  title: 'Router drops everything both ways (iptables)',
+  fault: 'router drops the Notifs TCP flow both ways for 2.5 × silence timeout',
+  direction: 'both',
+  expected: { domain: 'network', cause: 'path-blackhole' },
+  network: 'netns',
+  desktop: 'node',
+  inject: (ctx) => dropFor(ctx, [s2c(ctx), c2s(ctx)], ctx.timers.silenceMs * 2.5),
+};
+
+export const netnsResetByMiddlebox: Scenario = {
+  name: 'netns-reset-by-middlebox',
+  title: 'Router firewall resets the connection (REJECT tcp-reset)',
+  fault: 'router answers the desktop → Notifs segments with a TCP RST (iptables REJECT --reject-with tcp-reset)',
+  direction: 'upstream',
+  expected: { domain: 'network', cause: 'reset-by-middlebox' },
+  network: 'netns',
+  desktop: 'node',
+  demo: true,
+  async inject(ctx) {
+    const rule = [
+      '-p',
+      'tcp',
+      '-s',
+      DESKTOP_IP,
+      '-d',
+      NOTIFS_IP,
+      '--dport',
+      String(ctx.notifsPort),
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'tcp-reset',
+    ];
+    const remove = await ctx.topo!.addRule(rule);
+    await ctx.waitDesktopState(['recovering'], ctx.timers.silenceMs * 4);
+    await remove();
+  },
+};
+
+export const NETNS_SCENARIOS = [netnsInboundLoss, netnsOutboundLoss, netnsPathBlackhole, netnsResetByMiddlebox];

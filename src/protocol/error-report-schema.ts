@@ -41,6 +41,8 @@ export interface ErrorReportV1 {
   };
   /** Last known stream position. */
   position?: { epoch: string; seq: number };
+  /** The last WebSocket URL the desktop connected to (credentials removed). Optional, added in v1. */
+  lastWebSocketUrl?: string;
 }
 
 interface EntryBase {

@@ -1,0 +1,28 @@
+// Where Notifs keeps each agent's notification backlog and each desktop's acknowledged message counter.
+// Shaped for two implementations: memory (memory-store.ts) and Redis streams (planned): one stream key per agent
+// (XADD with explicit id `<seq>-0` and MAXLEN, XRANGE for replay), an epoch key per agent set once (SET NX), and a
+// hash of clientId → cseq. Every method is async so the Redis one fits without changing callers.
+import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
+
+export interface StoredNotification {
+  seq: number;
+  type: string;
+  data: unknown;
+  /** Wall clock (epoch ms) when published. */
+  ts: number;
+}
+
+export interface NotifStore {
+  /** Epoch, head and oldest retained seq of the agent's stream (created empty on first use). */
+  info(agentId: string): Promise<StreamInfo>;
+  /** Append one notification; returns its position. Trims the oldest beyond the per-agent bound. */
+  append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition>;
+  /** Up to `limit` retained notifications with seq ≥ fromSeq, ascending, and the epoch they belong to. */
+  read(agentId: string, fromSeq: number, limit: number): Promise<{ epoch: string; entries: StoredNotification[] }>;
+  /** Highest desktop message sequence received from this desktop (0 if none). */
+  getCseq(agentId: string, clientId: string): Promise<number>;
+  setCseq(agentId: string, clientId: string, cseq: number): Promise<void>;
+  /** Total retained notifications over all agents (for /metrics). */
+  backlogSize(): number;
+  close(): Promise<void>;
+}

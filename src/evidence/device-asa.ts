@@ -8,7 +8,9 @@ import { findTime, type YearHint } from './device-time.ts';
 export type DeviceLineResult =
   | { kind: 'event'; ev: Omit<DeviceLogEvent, 'source' | 'sourceKind'>; utcOffsetMin?: number }
   | { kind: 'untimed'; ev: Omit<DeviceLogEvent, 'source' | 'sourceKind' | 'ts'> }
-  | { kind: 'ignored' };
+  | { kind: 'ignored' }
+  /** The vendor's line shape, but its fields could not be read. */
+  | { kind: 'bad'; why: string };
 
 const ASA_RE = /%(ASA|FTD|FWSM|PIX)-(\d)-(\d{6}):?\s*(.*)$/;
 const EP = String.raw`([^:\s]+):(\S+?)\/(\d+)`; // interface:ip/port (IPv6 ok: the interface has no colon)
@@ -67,7 +69,7 @@ export class AsaParser {
     let ev: Omit<DeviceLogEvent, 'source' | 'sourceKind' | 'ts'> | undefined;
     if (id === '302013' || id === '302015') {
       const b = BUILT_RE.exec(body);
-      if (!b) return { kind: 'ignored' };
+      if (!b) return { kind: 'bad', why: `%ASA-${id} Built line without the expected endpoints` };
       const outbound = b[1] === 'outbound';
       // "for" is the outside/foreign end, "to" the local end; the initiator is "for" on inbound, "to" on outbound.
       const f = { ifc: b[4], ip: b[5], port: +b[6] };
@@ -88,7 +90,7 @@ export class AsaParser {
       };
     } else if (id === '302014' || id === '302016') {
       const t = TEARDOWN_RE.exec(body);
-      if (!t) return { kind: 'ignored' };
+      if (!t) return { kind: 'bad', why: `%ASA-${id} Teardown line without the expected endpoints` };
       const known = this.built.get(t[2]);
       this.built.delete(t[2]);
       const a = { ifc: t[3], ip: t[4], port: +t[5] };
@@ -130,7 +132,7 @@ export class AsaParser {
       if (!ev.reason) delete ev.reason;
     } else if (id === '106015' || id === '106001') {
       const d = (id === '106015' ? DENY_NOCONN_RE : DENY_INBOUND_RE).exec(body);
-      if (!d) return { kind: 'ignored' };
+      if (!d) return { kind: 'bad', why: `%ASA-${id} Deny line without the expected endpoints` };
       ev = {
         kind: 'device-log',
         vendor: 'cisco-asa',

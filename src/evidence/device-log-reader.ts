@@ -37,7 +37,7 @@ export class DeviceLogMapper {
   private readonly problems: Problem[] = [];
   private readonly parsers: VendorParser[];
   private last = 0;
-  private readonly counts = { lines: 0, blank: 0, mapped: 0, ignored: 0, untimed: 0, unknown: 0, cut: 0 };
+  private readonly counts = { lines: 0, blank: 0, mapped: 0, ignored: 0, untimed: 0, unknown: 0, cut: 0, bad: 0 };
   private readonly unknownLines: number[] = [];
   private readonly vendors = new Map<Vendor, number>();
   private readonly offsets = new Map<number, number>();
@@ -87,6 +87,11 @@ export class DeviceLogMapper {
       this.vendors.set(p.vendor, (this.vendors.get(p.vendor) ?? 0) + 1);
       if (r.kind === 'ignored') {
         this.counts.ignored++;
+        return;
+      }
+      if (r.kind === 'bad') {
+        this.counts.bad++;
+        this.problem('DEVICE_BAD_LINE', `line ${lineNo}: ${r.why}`, lineNo, 'warning');
         return;
       }
       if (r.kind === 'untimed') {

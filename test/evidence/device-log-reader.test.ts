@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import type { DeviceLogEvent } from '../../src/events/types.ts';
+import { DeviceLogMapper, readDeviceLog } from '../../src/evidence/device-log-reader.ts';
+import { findTime } from '../../src/evidence/device-time.ts';
+
+const fx = (name: string) => new URL(`../fixtures/evidence/${name}`, import.meta.url).pathname;
+const tmp = mkdtempSync(join(tmpdir(), 'lifeline-dev-'));
+const dev = (evs: unknown[]) => evs as DeviceLogEvent[];
+const byLine = (evs: DeviceLogEvent[], line: number) => evs.find((e) => e.line === line)!;
+
+test('Cisco ASA/FTD: built/teardown/deny with reasons, sides, bytes, duration; unknown lines reported', async () => {
+  const r = await readDeviceLog(fx('asa.log'), { year: 2026 });
+  assert.equal(r.format, 'cisco-asa');
+  const e = dev(r.events);
+  assert.equal(e.length, 8);
+  const built = byLine(e, 1);
+  assert.equal(built.action, 'built');
+  assert.deepEqual([built.srcIp, built.srcPort, built.dstIp, built.dstPort], ['10.1.1.5', 51234, '203.0.113.10', 443]);
+  assert.equal(built.clockUncertain, true);
+  assert.equal(built.ts, Date.UTC(2026, 10, 25, 9, 0, 1));
+  const td = byLine(e, 2);
+  assert.equal(td.action, 'teardown');
+  assert.equal(td.reason, 'TCP Reset-O from outside');
+  assert.equal(td.cause, 'reset-server', 'Reset-O on an outbound connection comes from the server side');
+  assert.equal(td.bytes, 123456);
+  assert.equal(td.durationMs, 30 * 60 * 1000);
+  assert.deepEqual([td.srcIp, td.dstIp], ['10.1.1.5', '203.0.113.10']);
+  const idle = byLine(e, 3);
+  assert.equal(idle.cause, 'idle-timeout');
+  assert.equal(idle.ts, Date.UTC(2026, 10, 25, 9, 31, 0), 'year taken from the option');
+  assert.equal(idle.srcIp, '10.1.1.6', 'without a Built line the ephemeral port side is the client');
+  const deny = byLine(e, 5);
+  assert.equal(deny.action, 'deny');
+  assert.match(deny.reason ?? '', /flags RST ACK/);
+  assert.equal(deny.clockUncertain, undefined, 'the line said UTC');
+  const ftd = byLine(e, 6);
+  assert.equal(ftd.cause, 'reset-device');
+  assert.equal(ftd.ts, Date.UTC(2026, 10, 25, 0, 33, 0), '+09:00 applied');
+  assert.equal(byLine(e, 7).cause, 'syn-timeout');
+  assert.equal(byLine(e, 8).cause, 'fin');
+  assert.equal(byLine(e, 9).cause, 'reset-client', 'Reset-I with the client inside');
+  const unknown = r.problems.filter((p) => p.code === 'DEVICE_UNKNOWN_LINE');
+  assert.deepEqual(
+    unknown.map((p) => p.line),
+    [4],
+  );
+  assert.equal((r.meta.lines as { ignored: number }).ignored, 1, 'other ASA ids are counted, not mapped');
+});
+
+test('Palo Alto: syslog CSV by position and web-UI export by header', async () => {
+  const a = await readDeviceLog(fx('panos-syslog.log'), { year: 2026 });
+  const e = dev(a.events);
+  assert.deepEqual(
+    e.map((x) => [x.action, x.reason, x.cause]),
+    [
+      ['teardown', 'aged-out', 'idle-timeout'],
+      ['teardown', 'tcp-rst-from-server', 'reset-server'],
+      ['deny', 'deny (deny)', 'deny'],
+    ],
+  );
+  assert.equal(e[0].durationMs, 60000);
+  assert.equal(e[0].bytes, 7312);
+  assert.equal(e[0].ts, Date.UTC(2026, 10, 25, 8, 59, 58), 'generated time, not receive time');
+  assert.deepEqual([e[0].srcIp, e[0].srcPort, e[0].dstIp, e[0].dstPort], ['10.1.1.5', 51234, '203.0.113.10', 443]);
+  const b = await readDeviceLog(fx('panos-export.csv'));
+  const f = dev(b.events);
+  assert.deepEqual(
+    f.map((x) => x.cause),
+    ['reset-client', 'fin'],
+  );
+  assert.equal(f[1].srcPort, 51241);
+  assert.deepEqual(b.problems, []);
+});
+
+test('FortiGate: actions, eventtime as exact time, tz recorded only when stated', async () => {
+  const r = await readDeviceLog(fx('fortigate.log'));
+  const e = dev(r.events);
+  const rst = e.find((x) => x.reason === 'server-rst')!;
+  assert.equal(rst.cause, 'reset-server');
+  assert.equal(rst.ts, 1795597205123.4568);
+  assert.equal(rst.clockUncertain, undefined);
+  assert.equal(rst.bytes, 1234 + 5678);
+  assert.equal(rst.durationMs, 62000);
+  const to = e.find((x) => x.reason === 'timeout')!;
+  assert.equal(to.cause, 'idle-timeout');
+  assert.equal(to.ts, Date.UTC(2026, 10, 25, 0, 1, 5), 'date/time with tz +0900');
+  const crst = e.find((x) => x.reason === 'client-rst')!;
+  assert.equal(crst.cause, 'reset-client');
+  assert.equal(crst.clockUncertain, true, 'no tz, no eventtime');
+  assert.equal(e.find((x) => x.reason === 'close')?.cause, 'fin');
+  assert.equal(r.meta.utcOffsetMin, 540);
+  assert.equal((r.meta.lines as { ignored: number }).ignored, 1, 'the event-type line is not a flow');
+});
+
+test('conntrack -E: NEW/UPDATE/DESTROY, cause from the last state, untimed lines counted not placed', async () => {
+  const r = await readDeviceLog(fx('conntrack-ts.log'));
+  const e = dev(r.events);
+  assert.equal(e.length, 7);
+  assert.equal(e[0].action, 'built');
+  assert.equal(e[0].ts, 1795597200100);
+  const d1 = e[4];
+  assert.equal(d1.action, 'teardown');
+  assert.equal(d1.reason, 'DESTROY tcp after CLOSE');
+  assert.equal(d1.bytes, 10000);
+  assert.equal(d1.durationMs, 110000);
+  assert.equal(e[6].cause, 'syn-timeout');
+  const p = await readDeviceLog(fx('conntrack-plain.log'));
+  assert.equal(p.events.length, 0);
+  assert.ok(p.problems.some((x) => x.code === 'DEVICE_NO_TIME' && /2 lines/.test(x.message)));
+});
+
+test('syslog year: a line month after the file month belongs to the previous year', () => {
+  const t = findTime('Dec 31 23:59:59 fw: x', { year: 2027, refMonth: 0 });
+  assert.equal(t?.ts, Date.UTC(2026, 11, 31, 23, 59, 59));
+  assert.equal(t?.uncertain, true);
+  const z = findTime('2026-11-25T09:00:00.250-05:30 host', { year: 2000 });
+  assert.equal(z?.ts, Date.UTC(2026, 10, 25, 14, 30, 0, 250));
+  assert.equal(z?.utcOffsetMin, -330);
+});
+
+test('hostile lines: huge, control characters, script tags: cut, counted, never thrown', async () => {
+  const f = join(tmp, 'hostile.log');
+  const lines = [
+    `Nov 25 2026 09:00:01: %ASA-6-302014: Teardown TCP connection 1 for outside:1.2.3.4/443 to inside:10.0.0.1/5555 duration 0:00:01 bytes 1 <script>alert(1)</script>\u0007\u001b[31m`,
+    'x'.repeat(1024 * 1024),
+    '\u0000\u0001\u0002',
+    '%ASA-6-302014: Teardown TCP connection',
+  ];
+  writeFileSync(f, lines.join('\r\n'));
+  const r = await readDeviceLog(f, { year: 2026 });
+  const e = dev(r.events);
+  assert.equal(e.length, 1);
+  assert.ok(e[0].raw.length <= 1024);
+  assert.ok(r.problems.some((p) => p.code === 'DEVICE_LINE_TOO_LONG' && p.line === 2));
+  assert.ok(r.problems.some((p) => p.code === 'DEVICE_UNKNOWN_LINE' && p.line === 3));
+  assert.ok(
+    r.problems.some((p) => p.code === 'DEVICE_BAD_LINE' && p.line === 4),
+    'an ASA line without its fields',
+  );
+});
+
+test('the mapper never throws on arbitrary text', () => {
+  const m = new DeviceLogMapper('fuzz', { year: 2026 });
+  let seed = 7;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+  const pieces = [
+    '%ASA-6-302014:',
+    ' Teardown TCP connection ',
+    'for ',
+    'outside:',
+    '1.2.3.4/',
+    '443',
+    ' to ',
+    'duration ',
+    '1:2:3',
+    'bytes ',
+    '[DESTROY]',
+    ' src=',
+    'logid=1234567',
+    ' type=traffic',
+    ' action=',
+    ',TRAFFIC,end,',
+    'Nov 25 ',
+    '09:00:00',
+    '"',
+    '\\',
+    ',',
+  ];
+  for (let i = 0; i < 3000; i++) {
+    let s = '';
+    const n = Math.floor(rnd() * 12);
+    for (let k = 0; k < n; k++) s += pieces[Math.floor(rnd() * pieces.length)];
+    m.line(s, i + 1, false);
+  }
+  const r = m.finish([]);
+  assert.ok(r.events.every((e) => Number.isFinite(e.ts)));
+  assert.equal(r.problems.filter((p) => p.code === 'DEVICE_PARSER_BUG').length, 0);
+});

@@ -1,8 +1,22 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseKeyLog } from '../../../src/capture/tls/keylog.ts';
+import { cipherSuite } from '../../../src/capture/tls/cipher-suites.ts';
+import { mergeKeyLogInto, parseKeyLog } from '../../../src/capture/tls/keylog.ts';
 import { HS_TYPE } from '../../../src/capture/tls/tls-handshake.ts';
 import { type Direction, TlsSession } from '../../../src/capture/tls/tls-session.ts';
+import { tls12KeyBlock } from '../../../src/capture/tls/tls12-keys.ts';
+import { nextTrafficSecret } from '../../../src/capture/tls/tls13-keys.ts';
+import {
+  bytes,
+  clientHello,
+  encryptedExtensions,
+  handshake,
+  hex,
+  record,
+  seal12,
+  seal13,
+  serverHello,
+} from './builders.ts';
 import { APP_PAYLOAD, CLIENT_RANDOM_HEX, chRecord, keyLogText, REC, splitRecord } from './rfc8448.ts';
 
 function feed(s: TlsSession, dir: Direction, rec: Uint8Array) {
@@ -195,4 +209,215 @@ test('plaintext alert before encryption is reported', () => {
   const o = s.onRecord('s2c', 21, 0x0303, Uint8Array.of(2, 40));
   assert.deepEqual(o.alert, { level: 2, description: 40, name: 'handshake_failure', encrypted: false });
   assert.equal(o.encrypted, false);
+});
+
+// ---- Constructed sessions (builders.ts seals records independently of the decrypting code) ----
+
+const CR = bytes(32, 0xc1);
+const SR = bytes(32, 0x5e);
+const text = (s: string) => Uint8Array.from(Buffer.from(s));
+
+function keylog13(secrets: {
+  cHs?: Uint8Array;
+  sHs?: Uint8Array;
+  cAp: Uint8Array;
+  sAp: Uint8Array;
+  cEarly?: Uint8Array;
+}) {
+  const lines = [
+    secrets.cHs && `CLIENT_HANDSHAKE_TRAFFIC_SECRET ${hex(CR)} ${hex(secrets.cHs)}`,
+    secrets.sHs && `SERVER_HANDSHAKE_TRAFFIC_SECRET ${hex(CR)} ${hex(secrets.sHs)}`,
+    `CLIENT_TRAFFIC_SECRET_0 ${hex(CR)} ${hex(secrets.cAp)}`,
+    `SERVER_TRAFFIC_SECRET_0 ${hex(CR)} ${hex(secrets.sAp)}`,
+    secrets.cEarly && `CLIENT_EARLY_TRAFFIC_SECRET ${hex(CR)} ${hex(secrets.cEarly)}`,
+  ];
+  return parseKeyLog(lines.filter(Boolean).join('\n'));
+}
+
+const rec = (s: TlsSession, dir: Direction, r: Uint8Array) => s.onRecord(dir, ...splitRecord(r));
+
+for (const suite of [0x1301, 0x1302, 0x1303]) {
+  test(`KeyUpdate in both directions, repeated (suite 0x${suite.toString(16)})`, () => {
+    const hl = cipherSuite(suite)?.hash === 'sha384' ? 48 : 32;
+    const k = { cHs: bytes(hl, 1), sHs: bytes(hl, 2), cAp: bytes(hl, 3), sAp: bytes(hl, 4) };
+    const s = new TlsSession(keylog13(k));
+    rec(
+      s,
+      'c2s',
+      record(22, clientHello({ random: CR, suites: [suite], versions: [0x0304], sni: 'api.wxcc-us1.cisco.com' })),
+    );
+    rec(s, 's2c', record(22, serverHello({ random: SR, suite, version: 0x0304 })));
+    const flight = Uint8Array.from([...encryptedExtensions({ alpn: 'http/1.1' }), ...handshake(20, bytes(hl, 9))]);
+    assert.deepEqual(
+      rec(s, 's2c', seal13(suite, k.sHs, 0, 22, flight)).handshake.map((m) => m.name),
+      ['encrypted_extensions', 'finished'],
+    );
+    assert.equal(rec(s, 'c2s', seal13(suite, k.cHs, 0, 22, handshake(20, bytes(hl, 8)))).decrypted, true);
+    assert.equal(s.info().alpn, 'http/1.1');
+
+    let c: Uint8Array = k.cAp;
+    let sv: Uint8Array = k.sAp;
+    assert.deepEqual(rec(s, 'c2s', seal13(suite, c, 0, 23, text('a0'))).appData, text('a0'));
+    // Client KeyUpdate(update_requested) at seq 1, then its data under the next secret from seq 0.
+    const ku = rec(s, 'c2s', seal13(suite, c, 1, 22, handshake(24, [1])));
+    assert.equal(ku.keyUpdated, true);
+    assert.equal(ku.handshake[0].keyUpdate?.updateRequested, true);
+    c = nextTrafficSecret(cipherSuite(suite)?.hash ?? 'sha256', c);
+    assert.deepEqual(rec(s, 'c2s', seal13(suite, c, 0, 23, text('a1'), 5)).appData, text('a1'), 'padding stripped');
+    // Server data, then its KeyUpdate(not requested), then data under its next secret.
+    assert.deepEqual(rec(s, 's2c', seal13(suite, sv, 0, 23, text('b0'))).appData, text('b0'));
+    assert.equal(rec(s, 's2c', seal13(suite, sv, 1, 22, handshake(24, [0]))).keyUpdated, true);
+    sv = nextTrafficSecret(cipherSuite(suite)?.hash ?? 'sha256', sv);
+    assert.deepEqual(rec(s, 's2c', seal13(suite, sv, 0, 23, text('b1'))).appData, text('b1'));
+    // Two more client updates in a row: the first at seq 1 (after a1), the second at seq 0 of the new key.
+    for (let i = 0; i < 2; i++) {
+      assert.equal(rec(s, 'c2s', seal13(suite, c, 1 - i, 22, handshake(24, [0]))).keyUpdated, true);
+      c = nextTrafficSecret(cipherSuite(suite)?.hash ?? 'sha256', c);
+    }
+    assert.deepEqual(rec(s, 'c2s', seal13(suite, c, 0, 23, text('a3'))).appData, text('a3'));
+    assert.deepEqual(s.info().keyUpdates, { c2s: 3, s2c: 1 });
+    // The old secret no longer decrypts.
+    assert.equal(rec(s, 'c2s', seal13(suite, k.cAp, 2, 23, text('old'))).undecryptable?.reason, 'AUTH_FAILED');
+  });
+}
+
+test('HelloRetryRequest: second ClientHello and compat CCS, then the real ServerHello keys the session', () => {
+  const k = { cHs: bytes(32, 1), sHs: bytes(32, 2), cAp: bytes(32, 3), sAp: bytes(32, 4) };
+  const s = new TlsSession(keylog13(k));
+  const ch = clientHello({ random: CR, suites: [0x1301], versions: [0x0304] });
+  rec(s, 'c2s', record(22, ch, 0x0301));
+  const hrrRandom = Uint8Array.from(
+    Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex'),
+  );
+  const hrr = rec(s, 's2c', record(22, serverHello({ random: hrrRandom, suite: 0x1301, version: 0x0304 })));
+  assert.equal(hrr.handshake[0].serverHello?.helloRetryRequest, true);
+  assert.equal(rec(s, 'c2s', record(20, [1])).changeCipherSpec, true);
+  rec(s, 'c2s', record(22, ch));
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0x1301, version: 0x0304 })));
+  assert.equal(rec(s, 's2c', seal13(0x1301, k.sHs, 0, 22, handshake(20, bytes(32, 0)))).decrypted, true);
+  assert.equal(rec(s, 'c2s', seal13(0x1301, k.cHs, 0, 22, handshake(20, bytes(32, 0)))).decrypted, true);
+  assert.deepEqual(rec(s, 'c2s', seal13(0x1301, k.cAp, 0, 23, text('hi'))).appData, text('hi'));
+  const info = s.info();
+  assert.equal(info.helloRetryRequest, true);
+  assert.equal(info.serverRandom, hex(SR));
+});
+
+test('0-RTT: early data before the ServerHello decrypts by trial of the offered suites; EndOfEarlyData switches', () => {
+  const k = { cEarly: bytes(48, 7), cHs: bytes(48, 1), sHs: bytes(48, 2), cAp: bytes(48, 3), sAp: bytes(48, 4) };
+  const s = new TlsSession(keylog13(k));
+  rec(
+    s,
+    'c2s',
+    record(22, clientHello({ random: CR, suites: [0x1301, 0x1303, 0x1302], versions: [0x0304], earlyData: true })),
+  );
+  const e0 = rec(s, 'c2s', seal13(0x1302, k.cEarly, 0, 23, text('early-0')));
+  assert.deepEqual(e0.appData, text('early-0'), 'SHA-384 secret → only TLS_AES_256_GCM_SHA384 fits');
+  assert.deepEqual(rec(s, 'c2s', seal13(0x1302, k.cEarly, 1, 23, text('early-1'))).appData, text('early-1'));
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0x1302, version: 0x0304 })));
+  const ee = rec(s, 's2c', seal13(0x1302, k.sHs, 0, 22, encryptedExtensions({ earlyData: true })));
+  assert.equal(ee.handshake[0].encryptedExtensions?.earlyData, true);
+  assert.deepEqual(
+    rec(s, 'c2s', seal13(0x1302, k.cEarly, 2, 22, handshake(5, []))).handshake[0]?.name,
+    'end_of_early_data',
+  );
+  assert.equal(rec(s, 'c2s', seal13(0x1302, k.cHs, 0, 22, handshake(20, bytes(48, 0)))).decrypted, true);
+  assert.deepEqual(rec(s, 'c2s', seal13(0x1302, k.cAp, 0, 23, text('app'))).appData, text('app'));
+});
+
+test('0-RTT without CLIENT_EARLY_TRAFFIC_SECRET: NO_KEYS for the early records, the rest decrypts', () => {
+  const k = { cHs: bytes(32, 1), sHs: bytes(32, 2), cAp: bytes(32, 3), sAp: bytes(32, 4) };
+  const s = new TlsSession(keylog13(k));
+  rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [0x1301], versions: [0x0304], earlyData: true })));
+  const e0 = rec(s, 'c2s', seal13(0x1301, bytes(32, 9), 0, 23, text('early')));
+  assert.equal(e0.undecryptable?.reason, 'NO_KEYS');
+  assert.match(e0.undecryptable?.message ?? '', /CLIENT_EARLY_TRAFFIC_SECRET/);
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0x1301, version: 0x0304 })));
+  // Server rejected 0-RTT (no early_data in EncryptedExtensions): the client goes straight to handshake keys.
+  assert.equal(rec(s, 's2c', seal13(0x1301, k.sHs, 0, 22, encryptedExtensions({}))).decrypted, true);
+  assert.equal(rec(s, 'c2s', seal13(0x1301, k.cHs, 0, 22, handshake(20, bytes(32, 0)))).decrypted, true);
+  assert.deepEqual(rec(s, 'c2s', seal13(0x1301, k.cAp, 0, 23, text('app'))).appData, text('app'));
+});
+
+for (const suite of [0xc02f, 0xc030, 0xcca8, 0x009c]) {
+  test(`TLS 1.2 constructed session (suite 0x${suite.toString(16)}): CCS per direction, Finished, data, alert`, () => {
+    const cs = cipherSuite(suite);
+    assert.ok(cs);
+    const master = bytes(48, 0x4d);
+    const s = new TlsSession(parseKeyLog(`CLIENT_RANDOM ${hex(CR)} ${hex(master)}`));
+    rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [suite], alpn: ['h2', 'http/1.1'] })));
+    const flight = Uint8Array.from([
+      ...serverHello({ random: SR, suite, alpn: ['http/1.1'] }),
+      ...handshake(11, [0, 0, 0]),
+      ...handshake(14, []),
+    ]);
+    assert.deepEqual(
+      rec(s, 's2c', record(22, flight)).handshake.map((m) => m.name),
+      ['server_hello', 'certificate', 'server_hello_done'],
+    );
+    rec(s, 'c2s', record(22, handshake(16, [0, 1, 0xaa])));
+    const kb = tls12KeyBlock(cs, master, CR, SR);
+    assert.equal(rec(s, 'c2s', record(20, [1])).changeCipherSpec, true);
+    const cf = rec(s, 'c2s', seal12(suite, kb.clientKey, kb.clientIv, 0, 22, handshake(20, bytes(12, 1))));
+    assert.deepEqual(
+      cf.handshake.map((m) => m.name),
+      ['finished'],
+    );
+    rec(s, 's2c', record(20, [1]));
+    assert.equal(
+      rec(s, 's2c', seal12(suite, kb.serverKey, kb.serverIv, 0, 22, handshake(20, bytes(12, 2)))).decrypted,
+      true,
+    );
+    assert.deepEqual(
+      rec(s, 'c2s', seal12(suite, kb.clientKey, kb.clientIv, 1, 23, text('GET /'))).appData,
+      text('GET /'),
+    );
+    assert.deepEqual(
+      rec(s, 's2c', seal12(suite, kb.serverKey, kb.serverIv, 1, 23, text('200 OK'))).appData,
+      text('200 OK'),
+    );
+    const alert = rec(s, 's2c', seal12(suite, kb.serverKey, kb.serverIv, 2, 21, Uint8Array.of(1, 0)));
+    assert.deepEqual(alert.alert, { level: 1, description: 0, name: 'close_notify', encrypted: true });
+    assert.equal(s.info().alpn, 'http/1.1');
+    assert.equal(s.info().versionName, 'TLS 1.2');
+    // A record sealed with the wrong direction's key fails authentication.
+    assert.equal(
+      rec(s, 'c2s', seal12(suite, kb.serverKey, kb.serverIv, 2, 23, text('x'))).undecryptable?.reason,
+      'AUTH_FAILED',
+    );
+  });
+}
+
+test('TLS 1.2 without the CLIENT_RANDOM line: NO_KEYS after ChangeCipherSpec; CBC suite: UNSUPPORTED_CIPHER', () => {
+  const s = new TlsSession(parseKeyLog(''));
+  rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [0xc02f] })));
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0xc02f })));
+  rec(s, 'c2s', record(20, [1]));
+  const o = rec(s, 'c2s', record(22, bytes(40, 1)));
+  assert.equal(o.undecryptable?.reason, 'NO_KEYS');
+  assert.match(o.undecryptable?.message ?? '', /CLIENT_RANDOM/);
+
+  const cbc = new TlsSession(parseKeyLog(`CLIENT_RANDOM ${hex(CR)} ${hex(bytes(48, 1))}`));
+  rec(cbc, 'c2s', record(22, clientHello({ random: CR, suites: [0xc013] })));
+  rec(cbc, 's2c', record(22, serverHello({ random: SR, suite: 0xc013 })));
+  rec(cbc, 's2c', record(20, [1]));
+  const u = rec(cbc, 's2c', record(22, bytes(64, 2)));
+  assert.equal(u.undecryptable?.reason, 'UNSUPPORTED_CIPHER');
+  assert.match(u.undecryptable?.message ?? '', /TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA/);
+  assert.equal(rec(cbc, 's2c', record(23, bytes(64, 2))).undecryptable?.reason, 'UNSUPPORTED_CIPHER');
+});
+
+test('key log merged after the session started is picked up (secrets block later in the capture)', () => {
+  const k = { cHs: bytes(32, 1), sHs: bytes(32, 2), cAp: bytes(32, 3), sAp: bytes(32, 4) };
+  const keylog = parseKeyLog('');
+  const s = new TlsSession(keylog);
+  rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [0x1301], versions: [0x0304] })));
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0x1301, version: 0x0304 })));
+  assert.equal(
+    rec(s, 's2c', seal13(0x1301, k.sHs, 0, 22, handshake(20, bytes(32, 0)))).undecryptable?.reason,
+    'NO_KEYS',
+  );
+  mergeKeyLogInto(keylog, keylog13(k));
+  // The next server record is its application data (seq 0 of the application key).
+  assert.deepEqual(rec(s, 's2c', seal13(0x1301, k.sAp, 0, 23, text('late'))).appData, text('late'));
+  assert.equal(rec(s, 'c2s', seal13(0x1301, k.cHs, 0, 22, handshake(20, bytes(32, 0)))).decrypted, true);
 });

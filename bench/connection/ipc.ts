@@ -44,7 +44,7 @@ export interface FailureReport {
 }
 
 export type FromLoadgen =
-  | { type: 'connected'; ok: number; failed: number; ms: number; firstError?: string }
+  | { type: 'connected'; ok: number; failed: number; ms: number; retries: number; firstError?: string }
   | { type: 'window'; report: WindowReport }
   | {
       type: 'silenced';

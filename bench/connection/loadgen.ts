@@ -88,7 +88,14 @@ async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
     if (cfg.count === 0) finish();
   });
   closeSubscribePool();
-  return { type: 'connected', ok: conns.length, failed, ms: performance.now() - t0, firstError };
+  return {
+    type: 'connected',
+    ok: conns.length,
+    failed,
+    ms: performance.now() - t0,
+    retries: rec.subscribeRetries,
+    firstError,
+  };
 }
 
 function failures() {

@@ -12,6 +12,8 @@ export class Recorder {
   unexpectedCloses = 0;
   /** desktops that went silenceMs without any server message (a desktop would start recovery) */
   clientLosses = 0;
+  /** subscribes answered 429 (server-side rate limit) and retried */
+  subscribeRetries = 0;
   /** round-trip probes still unanswered when the next one was due */
   rttLost = 0;
   readonly closeReasons = new Map<string, number>();

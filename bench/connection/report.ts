@@ -3,6 +3,7 @@ import type { RunResult } from './run.ts';
 import type { Timing } from './targets.ts';
 
 const f = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '—');
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').replaceAll('|', '/');
 const mib = (kib: number) => f(kib / 1024, 0);
 
 export function markdownTable(results: RunResult[], timing: Timing): string {
@@ -12,9 +13,7 @@ export function markdownTable(results: RunResult[], timing: Timing): string {
   ];
   for (const r of results) {
     if (r.error && r.connected === 0) {
-      rows.push(
-        `| ${r.label} | ${r.n} | 0 | failed: ${r.error.replaceAll('|', '/').slice(0, 120)} | | | | | | | | ${r.loadAvg} |`,
-      );
+      rows.push(`| ${r.label} | ${r.n} | 0 | failed: ${oneLine(r.error).slice(0, 160)} | | | | | | | | ${r.loadAvg} |`);
       continue;
     }
     rows.push(
@@ -28,7 +27,7 @@ export function markdownTable(results: RunResult[], timing: Timing): string {
         f(r.rssPerConnKiB),
         `${f(r.rttMs.p50, 2)} / ${f(r.rttMs.p99, 1)}`,
         `${f(r.serverGapMs.p99, 0)} / ${f(r.serverGapMs.max, 0)}`,
-        r.falseRecoveries + (r.error ? ` (run error: ${r.error.replaceAll('|', '/').slice(0, 80)})` : ''),
+        r.falseRecoveries + (r.error ? ` (run error: ${oneLine(r.error).slice(0, 80)})` : ''),
         `${f(r.silence.errorMs.p50, 0)} / ${f(r.silence.errorMs.p99, 0)} / ${f(r.silence.errorMs.max, 0)}` +
           (r.silence.undetected ? ` (${r.silence.undetected} of ${r.silence.sampled} never dropped)` : ''),
         f(r.loadgenCpuPercent, 0),

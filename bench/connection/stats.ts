@@ -4,6 +4,7 @@
 export interface Summary {
   count: number;
   p50: number;
+  p90: number;
   p99: number;
   max: number;
 }
@@ -19,6 +20,7 @@ export function summarize(samples: ArrayLike<number>): Summary {
   return {
     count: sorted.length,
     p50: quantile(sorted, 0.5),
+    p90: quantile(sorted, 0.9),
     p99: quantile(sorted, 0.99),
     max: sorted.length ? sorted[sorted.length - 1] : Number.NaN,
   };

@@ -62,19 +62,34 @@ export function target(name: TargetName): Target {
         label: 'Lifeline serve',
         kind: 'wxcc',
         tokenTemplate: 'bench-agent-{i}',
-        argv: (t) => [
-          process.execPath,
-          resolve(root, 'bin/lifeline.js'),
-          'serve',
-          '--port',
-          '0',
-          '--keepalive-ms',
-          String(t.keepaliveMs),
-          '--silence-ms',
-          String(t.silenceMs),
-        ],
+        // LIFELINE_BENCH_SERVER overrides the command (a JSON array; {keepalive} and {silence} are substituted),
+        // e.g. to benchmark another build of the server.
+        argv: (t) =>
+          overrideArgv(t) ?? [
+            process.execPath,
+            resolve(root, 'bin/lifeline.js'),
+            'serve',
+            '--port',
+            '0',
+            '--keepalive-ms',
+            String(t.keepaliveMs),
+            '--silence-ms',
+            String(t.silenceMs),
+          ],
       };
   }
+}
+
+function overrideArgv(t: Timing): string[] | undefined {
+  const raw = process.env.LIFELINE_BENCH_SERVER;
+  if (!raw) return undefined;
+  const argv = JSON.parse(raw) as unknown;
+  if (!Array.isArray(argv) || !argv.every((a) => typeof a === 'string')) {
+    throw new Error('LIFELINE_BENCH_SERVER must be a JSON array of strings');
+  }
+  return argv.map((a) =>
+    a.replaceAll('{keepalive}', String(t.keepaliveMs)).replaceAll('{silence}', String(t.silenceMs)),
+  );
 }
 
 export { root as repoRoot };

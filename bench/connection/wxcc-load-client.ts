@@ -26,8 +26,29 @@ export interface WxccConnectOptions {
 // bottleneck, and a fresh TCP connection per subscribe would leave thousands of sockets in TIME_WAIT).
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
-/** POST /v1/notification/subscribe; resolves to the webSocketUrl. */
-function subscribe(o: WxccConnectOptions): Promise<string> {
+class RetryLater extends Error {
+  constructor(readonly afterMs: number) {
+    super('subscribe: HTTP 429');
+  }
+}
+
+/**
+ * POST /v1/notification/subscribe; resolves to the webSocketUrl. A 429 is retried after its Retry-After (with
+ * jitter, at most 30 times) like a real desktop backing off; each retry is counted, not failed.
+ */
+async function subscribe(o: WxccConnectOptions): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await subscribeOnce(o);
+    } catch (err) {
+      if (!(err instanceof RetryLater) || attempt >= 30) throw err;
+      o.rec.subscribeRetries++;
+      await new Promise((r) => setTimeout(r, err.afterMs * (1 + Math.random())));
+    }
+  }
+}
+
+function subscribeOnce(o: WxccConnectOptions): Promise<string> {
   const payload = JSON.stringify({
     force: true,
     isKeepAliveEnabled: true,
@@ -53,6 +74,10 @@ function subscribe(o: WxccConnectOptions): Promise<string> {
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
+          if (res.statusCode === 429) {
+            const after = Number(res.headers['retry-after']);
+            return reject(new RetryLater(Number.isFinite(after) && after > 0 ? Math.min(after, 10) * 1000 : 1000));
+          }
           if (res.statusCode !== 200)
             return reject(new Error(`subscribe: HTTP ${res.statusCode} ${text.slice(0, 200)}`));
           try {

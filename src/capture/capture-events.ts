@@ -1,11 +1,140 @@
-// A capture file → timeline events (placeholder signature; the capture-reader issue implements it).
-import type { EvidenceResult } from '../events/types.ts';
+// A capture file → timeline events (EvidenceResult). The driver: opens the file (pcap/pcapng, gzip, stdin), decodes
+// each record into one reused DecodedPacket and feeds the analyzer; it owns the I/O, the key log and progress.
+import { readFile, stat } from 'node:fs/promises';
+import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import type { EvidenceResult, Problem } from '../events/types.ts';
+import type { TlsRecordHook } from './analysis/app-stream.ts';
+import { type AnalyzerOptions, CaptureAnalyzer } from './analysis/capture-analyzer.ts';
+import { decodePacket } from './decode/decode-packet.ts';
+import { openCapture } from './open-capture.ts';
+import { newDecodedPacket } from './packet.ts';
+import { emptyKeyLog, type KeyLog, keyLogFromSecretsBlocks, mergeKeyLogInto, parseKeyLog } from './tls/keylog.ts';
+import { TlsSession } from './tls/tls-session.ts';
 
 export interface CaptureEventsOptions {
+  /** NSS key log file (SSLKEYLOGFILE) for TLS decryption; pcapng Decryption Secrets Blocks are used as well. */
   keylog?: string;
+  /** Called about every 64k packets with bytes read and the file size (0 when unknown, e.g. stdin). */
   progress?: (done: number, total: number) => void;
 }
 
-export async function captureToEvents(_file: string, _opts: CaptureEventsOptions = {}): Promise<EvidenceResult> {
-  throw new Error('captureToEvents: not implemented yet');
+export interface AnalyzeOptions extends CaptureEventsOptions {
+  /** Keep events (captureToEvents) or only summaries (inspect). */
+  keepEvents?: boolean;
+  maxEvents?: number;
+  allFlows?: boolean;
+  onWsFrame?: AnalyzerOptions['onWsFrame'];
+}
+
+export interface AnalyzedCapture {
+  analyzer: CaptureAnalyzer;
+  format: string;
+  problems: Problem[];
+  meta: Record<string, unknown>;
+  fileSize: number;
+}
+
+/** One streaming pass over a capture. Throws LifelineError only when the file cannot be opened at all. */
+export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): Promise<AnalyzedCapture> {
+  let fileSize = 0;
+  if (file !== '-') {
+    try {
+      fileSize = (await stat(file)).size;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${file}: ${e.code ?? e.message}`, EXIT.INPUT);
+    }
+  }
+  const keylog: KeyLog = emptyKeyLog();
+  const problems: Problem[] = [];
+  let keysGiven = false;
+  if (opts.keylog) {
+    let text: string;
+    try {
+      text = await readFile(opts.keylog, 'utf8');
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new LifelineError(
+        'KEYLOG_OPEN_FAILED',
+        `cannot read key log ${opts.keylog}: ${e.code ?? e.message}`,
+        EXIT.INPUT,
+      );
+    }
+    const kl = parseKeyLog(text, opts.keylog);
+    mergeKeyLogInto(keylog, kl);
+    problems.push(...kl.problems);
+    keysGiven = true;
+  }
+  const src = await openCapture(file);
+  let secretsMerged = 0;
+  const refreshSecrets = (): void => {
+    // Decryption Secrets Blocks usually come first in the file; merge any new ones before keying a connection.
+    if (src.secrets.length > secretsMerged) {
+      const kl = keyLogFromSecretsBlocks(src.secrets.slice(secretsMerged), `${file}#dsb`);
+      mergeKeyLogInto(keylog, kl);
+      problems.push(...kl.problems);
+      secretsMerged = src.secrets.length;
+    }
+  };
+  const tlsHook: AnalyzerOptions['tlsHook'] = () => {
+    refreshSecrets();
+    if (!keysGiven && secretsMerged === 0) return null;
+    return tlsSessionHook(new TlsSession(keylog));
+  };
+  const analyzer = new CaptureAnalyzer({
+    source: file,
+    tlsHook,
+    maxEvents: opts.keepEvents === false ? 0 : opts.maxEvents,
+    allFlows: opts.allFlows,
+    onWsFrame: opts.onWsFrame,
+  });
+  const pkt = newDecodedPacket();
+  const progress = opts.progress;
+  let n = 0;
+  const onRecord = (rec: import('./packet.ts').CaptureRecord): void => {
+    decodePacket(rec, pkt);
+    analyzer.add(pkt);
+    if (progress !== undefined && (++n & 0xffff) === 0) progress(src.bytesRead, fileSize);
+  };
+  if (src.forEachRecord) await src.forEachRecord(onRecord);
+  else for await (const rec of src) onRecord(rec);
+  analyzer.finish();
+  if (progress) progress(src.bytesRead, fileSize);
+  const names: Record<string, string[]> = {};
+  for (const [ip, ns] of src.names) names[ip] = ns;
+  const meta = analyzer.meta({
+    format: src.format,
+    gzip: src.gzip === true,
+    fileSize,
+    nrbNames: names,
+    interfaces: src.interfaces,
+    secretsBlocks: src.secrets.length,
+  });
+  return {
+    analyzer,
+    format: src.format,
+    problems: [...src.problems, ...problems, ...analyzer.problems],
+    meta,
+    fileSize,
+  };
+}
+
+/** Adapts the TLS engineer's TlsSession to the analyzer's decryption hook (docs/capture.md, "TLS hook"). */
+export function tlsSessionHook(session: TlsSession): TlsRecordHook {
+  return {
+    onTlsRecord(dir, contentType, version, body) {
+      const out = session.onRecord(dir, contentType, version, body);
+      return out.appData ?? null;
+    },
+  };
+}
+
+export async function captureToEvents(file: string, opts: CaptureEventsOptions = {}): Promise<EvidenceResult> {
+  const r = await analyzeCapture(file, { ...opts, keepEvents: true });
+  const events = r.analyzer.events;
+  // Capture order is time order except for clock steps and merged files; keep ties in capture order.
+  let sorted = true;
+  for (let i = 1; i < events.length && sorted; i++) if (events[i].ts < events[i - 1].ts) sorted = false;
+  if (!sorted) events.sort((a, b) => a.ts - b.ts);
+  return { file, kind: 'capture', format: r.format, events, problems: r.problems, meta: r.meta };
 }

@@ -79,8 +79,11 @@ export function tsharkCount(file: string, filter?: string): number {
   return out.split('\n').filter((l) => l !== '').length;
 }
 
-/** WebSocket frames per packet: [frame, opcode, payloadLength][] in order (several frames per packet possible). */
-export function tsharkWebSocket(file: string, port: number): { frame: number; opcode: number; len: number }[] {
+/** WebSocket frames in packet order (several frames per packet possible), with the TCP source port. */
+export function tsharkWebSocket(
+  file: string,
+  port: number,
+): { frame: number; srcPort: number; opcode: number; len: number }[] {
   const out = execFileSync(
     'tshark',
     [
@@ -99,19 +102,23 @@ export function tsharkWebSocket(file: string, port: number): { frame: number; op
       '-e',
       'frame.number',
       '-e',
+      'tcp.srcport',
+      '-e',
       'websocket.opcode',
       '-e',
       'websocket.payload_length',
     ],
     { encoding: 'utf8', maxBuffer: 1 << 28 },
   );
-  const res: { frame: number; opcode: number; len: number }[] = [];
+  const res: { frame: number; srcPort: number; opcode: number; len: number }[] = [];
   for (const line of out.split('\n')) {
     if (!line) continue;
-    const [fr, ops, lens] = line.split('\t');
+    const [fr, sp, ops, lens] = line.split('\t');
     const o = ops.split(',');
     const l = lens.split(',');
-    for (let i = 0; i < o.length; i++) res.push({ frame: Number(fr), opcode: Number(o[i]), len: Number(l[i]) });
+    for (let i = 0; i < o.length; i++) {
+      res.push({ frame: Number(fr), srcPort: Number(sp), opcode: Number(o[i]), len: Number(l[i]) });
+    }
   }
   return res;
 }

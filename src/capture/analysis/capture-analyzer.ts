@@ -1,0 +1,594 @@
+// Decoded packets → flows, stream decoding and timeline events, for one capture. Describes, never judges
+// (a RST's TTL is compared with the sender's usual TTL and reported; deciding what that means is diagnose's job).
+// Memory is bounded for big captures: packet-level events (tcp-data, tcp-ack, tcp-anomaly, tls-record) are only
+// produced for *interesting* flows (WebSocket, TLS, or a web server port); every flow is summarised in meta.
+
+import type { DnsAnswerEvent, Problem, TimelineEvent } from '../../events/types.ts';
+import { classifyMessage } from '../../evidence/classify-message.ts';
+import type { DecodedPacket } from '../packet.ts';
+import { TCP_FIN, TCP_RST, TCP_SYN } from '../packet.ts';
+import { AppStream, type Side, type TlsRecordHook } from './app-stream.ts';
+import { FLAG_NAMES } from './tcp-analysis.ts';
+import { connState, type Flow, FlowTable } from './tcp-flow.ts';
+import { TcpReassembler } from './tcp-reassembly.ts';
+import { decodeText } from './ws-stream.ts';
+
+/** Server ports whose flows get packet-level events even before their content is recognised. */
+export const INTERESTING_PORTS = new Set([80, 443, 8080, 8443]);
+
+export interface DnsAnswer {
+  name: string;
+  addresses: string[];
+  cnames?: string[];
+  rcode?: number;
+}
+
+export interface AnalyzerOptions {
+  /** File name stamped on events and problems. */
+  source: string;
+  /** Per-connection TLS decryption (returns null when no keys). */
+  tlsHook?: (flow: Flow) => TlsRecordHook | null;
+  /** DNS response decoder for UDP port 53 payloads (null = not a response / undecodable). */
+  dns?: (payload: Uint8Array) => DnsAnswer[] | null;
+  /** Hard cap on events kept (default 2 000 000); beyond it events are counted, not kept. */
+  maxEvents?: number;
+  /** Packet-level events for every flow, not only interesting ones (small captures, tests). */
+  allFlows?: boolean;
+  /** Every WebSocket frame as parsed (flow key, direction, opcode, wire payload length, frame number). */
+  onWsFrame?: (conn: string, dir: 'c2s' | 's2c', opcode: number, length: number, frame: number) => void;
+}
+
+interface FlowApp {
+  interesting: boolean;
+  app?: AppStream;
+  reasm?: [TcpReassembler | undefined, TcpReassembler | undefined];
+  /** Decoding given up (not HTTP/TLS/WebSocket): no more reassembly. */
+  off: boolean;
+  closeEmitted: boolean;
+  wsOpen: boolean;
+  wsHost?: string;
+  wsPath?: string;
+  wsSecure: boolean;
+  wsMidStream: boolean;
+  wsDeflate: boolean;
+  wsMessages: [number, number];
+  wsByClass: Record<string, number>;
+  wsLastMessageTs: [number, number];
+  wsClose?: { by: string; code?: number; reason?: string; ts: number };
+  firstClose?: { how: string; by: string; ts: number; ttl?: number; expectedTtl?: number };
+  gaps: number;
+  gapBytes: number;
+  httpStatus?: number;
+}
+
+export interface FlowSummary {
+  key: string;
+  client: string;
+  server: string;
+  state: string;
+  history: string;
+  clientBy: string;
+  firstTs: number;
+  lastTs: number;
+  packets: [number, number];
+  payloadBytes: [number, number];
+  app: string;
+  interesting: boolean;
+  sni?: string;
+  close?: { how: string; by: string; ts: number; ttl?: number; expectedTtl?: number };
+  anomalies: Record<string, number>;
+  gaps: number;
+}
+
+export interface WsFlowSummary {
+  key: string;
+  host?: string;
+  path?: string;
+  secure: boolean;
+  midStream: boolean;
+  deflate: boolean;
+  messages: { c2s: number; s2c: number };
+  byClass: Record<string, number>;
+  close?: { by: string; code?: number; reason?: string; ts: number };
+}
+
+export interface TlsFlowSummary {
+  key: string;
+  sni?: string;
+  records: number;
+  appRecords: number;
+  decryptedRecords: number;
+  rhythm: ReturnType<AppStream['rhythm']['result']>;
+}
+
+const DIRS = ['c2s', 's2c'] as const;
+
+export class CaptureAnalyzer {
+  readonly events: TimelineEvent[] = [];
+  readonly problems: Problem[] = [];
+  readonly table = new FlowTable();
+  packets = 0;
+  bytes = 0;
+  firstTs = Number.POSITIVE_INFINITY;
+  lastTs = Number.NEGATIVE_INFINITY;
+  nonIp = 0;
+  udp = 0;
+  otherL4 = 0;
+  truncated = 0;
+  decodeProblems: Record<string, number> = {};
+  droppedEvents = 0;
+  readonly anomalyCounts: Record<string, number> = {};
+  readonly dnsNames = new Map<string, { addresses: Set<string>; firstTs: number; cnames: string[] }>();
+  private curOffset = 0;
+  private curFrame = 0;
+  private readonly maxEvents: number;
+  private readonly problemCounts = new Map<string, number>();
+
+  constructor(private readonly opts: AnalyzerOptions) {
+    this.maxEvents = opts.maxEvents ?? 2_000_000;
+  }
+
+  add(pkt: DecodedPacket): void {
+    const rec = pkt.record;
+    this.packets++;
+    this.bytes += rec.origLen;
+    const ts = rec.ts;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+    this.curOffset = rec.offset;
+    this.curFrame = rec.frame;
+    if (pkt.truncated) this.truncated++;
+    if (pkt.problem !== '') this.decodeProblems[pkt.problem] = (this.decodeProblems[pkt.problem] ?? 0) + 1;
+    if (pkt.l3 === 0) {
+      this.nonIp++;
+      return;
+    }
+    if (pkt.l4 === 6) this.tcp(pkt);
+    else if (pkt.l4 === 17) {
+      this.udp++;
+      if ((pkt.srcPort === 53 || pkt.srcPort === 5353) && this.opts.dns) this.dns(pkt);
+    } else this.otherL4++;
+  }
+
+  private push(e: TimelineEvent): void {
+    if (this.maxEvents === 0) return; // summaries only (inspect)
+    if (this.events.length >= this.maxEvents) {
+      if (this.droppedEvents++ === 0) {
+        this.problem('CAPTURE_EVENTS_CAPPED', `more than ${this.maxEvents} events: later events are counted only`);
+      }
+      return;
+    }
+    this.events.push(e);
+  }
+
+  /** Record a problem; after 20 of the same code only the count grows (meta.problemCounts). */
+  problem(code: string, message: string, severity: 'error' | 'warning' = 'warning'): void {
+    const n = (this.problemCounts.get(code) ?? 0) + 1;
+    this.problemCounts.set(code, n);
+    if (n > 20) return;
+    this.problems.push({ code, message, file: this.opts.source, offset: this.curOffset, severity });
+  }
+
+  private dns(pkt: DecodedPacket): void {
+    let answers: DnsAnswer[] | null = null;
+    try {
+      answers = this.opts.dns?.(pkt.payload) ?? null;
+    } catch {
+      answers = null;
+    }
+    if (!answers) return;
+    for (const a of answers) {
+      const e: DnsAnswerEvent = {
+        kind: 'dns-answer',
+        ts: pkt.record.ts,
+        source: this.opts.source,
+        sourceKind: 'capture',
+        offset: pkt.record.offset,
+        name: a.name,
+        addresses: a.addresses,
+      };
+      if (a.cnames?.length) e.cnames = a.cnames;
+      if (a.rcode !== undefined) e.rcode = a.rcode;
+      this.push(e);
+      let n = this.dnsNames.get(a.name.toLowerCase());
+      if (!n) {
+        n = { addresses: new Set(), firstTs: pkt.record.ts, cnames: a.cnames ?? [] };
+        this.dnsNames.set(a.name.toLowerCase(), n);
+      }
+      for (const ad of a.addresses) n.addresses.add(ad);
+    }
+  }
+
+  private fa(flow: Flow): FlowApp {
+    let a = flow.app as FlowApp | undefined;
+    if (a === undefined) {
+      a = {
+        interesting: this.opts.allFlows === true || INTERESTING_PORTS.has(flow.dirs[1].port),
+        off: false,
+        closeEmitted: false,
+        wsOpen: false,
+        wsSecure: false,
+        wsMidStream: false,
+        wsDeflate: false,
+        wsMessages: [0, 0],
+        wsByClass: {},
+        wsLastMessageTs: [0, 0],
+        gaps: 0,
+        gapBytes: 0,
+      };
+      flow.app = a;
+    }
+    return a;
+  }
+
+  private base(
+    flow: Flow,
+    ts: number,
+    dir?: Side,
+  ): { ts: number; source: string; sourceKind: 'capture'; conn: string; offset: number; dir?: 'c2s' | 's2c' } {
+    const b: { ts: number; source: string; sourceKind: 'capture'; conn: string; offset: number; dir?: 'c2s' | 's2c' } =
+      {
+        ts,
+        source: this.opts.source,
+        sourceKind: 'capture',
+        conn: flow.key,
+        offset: this.curOffset,
+      };
+    if (dir !== undefined) b.dir = DIRS[dir];
+    return b;
+  }
+
+  private tcp(pkt: DecodedPacket): void {
+    const r = this.table.add(pkt);
+    const flow = r.flow;
+    const a = this.fa(flow);
+    const dir = r.dir;
+    const ts = pkt.record.ts;
+    const flags = pkt.tcp.flags;
+    const af = r.analysis.flags;
+    if (af !== 0) {
+      for (const [bit, name] of FLAG_NAMES) {
+        if (af & bit) {
+          this.anomalyCounts[name] = (this.anomalyCounts[name] ?? 0) + 1;
+          if (a.interesting) {
+            this.push({
+              ...this.base(flow, ts, dir),
+              kind: 'tcp-anomaly',
+              dir: DIRS[dir],
+              flag: name as 'retransmission',
+              seq: r.relSeq,
+            });
+          }
+        }
+      }
+    }
+    if (r.isNew || (flags & TCP_SYN && (flags & 0x10) === 0 && flow.dirs[0].packets === 1)) {
+      if (flags & TCP_SYN && a.interesting) {
+        this.push({
+          ...this.base(flow, ts),
+          kind: 'conn-open',
+          layer: 'tcp',
+          ip: flow.dirs[1].ip,
+          port: flow.dirs[1].port,
+        });
+      }
+    }
+    if (a.interesting) {
+      if (pkt.payloadLen > 0) {
+        this.push({
+          ...this.base(flow, ts, dir),
+          kind: 'tcp-data',
+          dir: DIRS[dir],
+          seq: r.relSeq,
+          len: pkt.payloadLen,
+        });
+      }
+      if (r.ackAdvanced && r.relAck > 0) {
+        this.push({ ...this.base(flow, ts, dir), kind: 'tcp-ack', dir: DIRS[dir], ack: r.relAck });
+      }
+    }
+    // Stream decoding.
+    if (!a.off && pkt.payload.length > 0) this.stream(flow, a, dir, pkt, ts);
+    if (flags & (TCP_FIN | TCP_RST) && !a.closeEmitted) {
+      a.closeEmitted = true;
+      const how = flags & TCP_RST ? 'rst' : 'fin';
+      let by = dir === 0 ? 'desktop' : 'server';
+      const ttlDiffers = r.expectedTtl > 0 && pkt.ttl !== r.expectedTtl;
+      if (how === 'rst' && (ttlDiffers || r.ipIdJump)) by = 'middlebox';
+      a.firstClose = { how, by, ts };
+      if (how === 'rst') {
+        a.firstClose.ttl = pkt.ttl;
+        if (r.expectedTtl > 0) a.firstClose.expectedTtl = r.expectedTtl;
+      }
+      if (a.interesting) {
+        const e: TimelineEvent = {
+          ...this.base(flow, ts, dir),
+          kind: 'conn-close',
+          how,
+          by: by as 'desktop',
+        };
+        if (how === 'rst' || r.expectedTtl > 0) {
+          e.ttl = pkt.ttl;
+          if (r.expectedTtl > 0) e.expectedTtl = r.expectedTtl;
+          if (r.ipIdJump) e.ipIdJump = true;
+        }
+        this.push(e);
+      }
+      // The stream ends here: give up on holes so everything held is decoded.
+      if (a.reasm) a.reasm[dir]?.flush(ts);
+    }
+  }
+
+  private stream(flow: Flow, a: FlowApp, dir: Side, pkt: DecodedPacket, ts: number): void {
+    if (!a.app) {
+      a.app = new AppStream(
+        this.appSink(flow, a),
+        flow.dirs[0].synSeen || flow.dirs[1].synSeen,
+        this.opts.tlsHook ? () => this.opts.tlsHook?.(flow) ?? null : undefined,
+      );
+      a.reasm = [undefined, undefined];
+    }
+    const reasm = a.reasm as [TcpReassembler | undefined, TcpReassembler | undefined];
+    let re = reasm[dir];
+    if (!re) {
+      const app = a.app;
+      re = new TcpReassembler({
+        data: (bytes, t) => app.data(dir, bytes, t),
+        gap: (rel, missing) => {
+          a.gaps++;
+          a.gapBytes += missing;
+          this.problem(
+            'TCP_STREAM_GAP',
+            `${flow.key} ${DIRS[dir]}: ${missing} bytes at relative seq ${rel} never captured; decoding resumes after them`,
+          );
+        },
+      });
+      const d = flow.dirs[dir];
+      if (d.synSeen) re.start((d.seq.baseSeq + 1) >>> 0);
+      reasm[dir] = re;
+    }
+    // Only the captured part of the payload can be decoded; a snaplen cut is a gap of its own.
+    re.push(pkt.tcp.seq, pkt.payload, ts);
+    if (pkt.payload.length < pkt.payloadLen) {
+      this.problem('TCP_PAYLOAD_CUT', `${flow.key}: payload cut by the capture's snaplen`);
+    }
+    const kind = a.app.kind;
+    if (kind === 'none') {
+      a.off = true;
+      a.reasm = undefined;
+    } else if ((kind === 'ws' || kind === 'tls') && !a.interesting) {
+      a.interesting = true;
+    }
+  }
+
+  private appSink(flow: Flow, a: FlowApp) {
+    return {
+      wsOpen: (
+        info: { host?: string; path?: string; deflate: boolean; secure: boolean; midStream: boolean },
+        ts: number,
+      ) => {
+        a.wsOpen = true;
+        a.interesting = true;
+        a.wsHost = info.host;
+        a.wsPath = info.path;
+        a.wsSecure = info.secure;
+        a.wsMidStream = info.midStream;
+        a.wsDeflate = info.deflate;
+        if (info.midStream) return;
+        const url =
+          info.host !== undefined ? `${info.secure ? 'wss' : 'ws'}://${info.host}${info.path ?? ''}` : undefined;
+        const e: TimelineEvent = {
+          ...this.base(flow, ts),
+          kind: 'conn-open',
+          layer: 'ws',
+          ip: flow.dirs[1].ip,
+          port: flow.dirs[1].port,
+        };
+        if (info.host !== undefined) e.host = info.host;
+        if (url) e.url = url;
+        this.push(e);
+      },
+      httpExchange: (_req: unknown, status: number | undefined) => {
+        a.httpStatus = status;
+      },
+      wsMessage: (dir: Side, m: import('./ws-stream.ts').WsMessage, ts: number) => {
+        a.wsMessages[dir]++;
+        a.wsLastMessageTs[dir] = ts;
+        let cls: import('../../events/types.ts').MessageClass = 'other';
+        let text: string | undefined;
+        let meaning: ReturnType<typeof classifyMessage> | undefined;
+        if (m.opcode === 1) {
+          text = decodeText(m.data);
+          meaning = classifyMessage(text);
+          cls = meaning.cls;
+        }
+        a.wsByClass[cls] = (a.wsByClass[cls] ?? 0) + 1;
+        if (!a.wsSecure) a.app?.rhythm.add(dir, ts, m.wireLength);
+        const e: import('../../events/types.ts').WsMessageEvent = {
+          ...this.base(flow, ts, dir),
+          kind: 'ws-message',
+          dir: DIRS[dir],
+          opcode: m.opcode,
+          length: m.length,
+          cls,
+        };
+        if (meaning?.type !== undefined) e.type = meaning.type;
+        if (meaning?.epoch !== undefined) e.epoch = meaning.epoch;
+        if (meaning?.seq !== undefined) e.seq = meaning.seq;
+        if (text !== undefined) e.text = text.length > 512 ? text.slice(0, 512) : text;
+        this.push(e);
+      },
+      wsControl: (dir: Side, c: import('./ws-stream.ts').WsControl, ts: number) => {
+        const e: import('../../events/types.ts').WsControlEvent = {
+          ...this.base(flow, ts, dir),
+          kind: 'ws-control',
+          dir: DIRS[dir],
+          op: c.op,
+        };
+        if (c.code !== undefined) e.code = c.code;
+        if (c.reason) e.reason = c.reason;
+        this.push(e);
+        if (c.op === 'close' && !a.wsClose) {
+          const by = dir === 0 ? 'desktop' : 'server';
+          a.wsClose = { by, code: c.code, reason: c.reason, ts };
+          const ce: TimelineEvent = { ...this.base(flow, ts, dir), kind: 'conn-close', how: 'ws-close', by };
+          if (c.code !== undefined) ce.wsCode = c.code;
+          if (c.reason) ce.reason = c.reason;
+          this.push(ce);
+        }
+      },
+      tlsRecord: (dir: Side, contentType: number, length: number, ts: number) => {
+        if (!a.interesting) return;
+        this.push({ ...this.base(flow, ts, dir), kind: 'tls-record', dir: DIRS[dir], contentType, length });
+      },
+      tlsHello: (sni: string | undefined, ts: number) => {
+        a.interesting = true;
+        const e: TimelineEvent = {
+          ...this.base(flow, ts),
+          kind: 'conn-open',
+          layer: 'tls',
+          ip: flow.dirs[1].ip,
+          port: flow.dirs[1].port,
+        };
+        if (sni) e.host = sni;
+        this.push(e);
+      },
+      problem: (code: string, message: string) => this.problem(code, `${flow.key}: ${message}`),
+      wsFrame: this.opts.onWsFrame
+        ? (dir: Side, opcode: number, length: number) =>
+            this.opts.onWsFrame?.(flow.key, DIRS[dir], opcode, length, this.curFrame)
+        : undefined,
+    };
+  }
+
+  /** End of capture: flush held stream data (gaps given up) so the last messages are decoded. */
+  finish(): void {
+    for (const flow of this.table.flows) {
+      const a = flow.app as FlowApp | undefined;
+      if (!a?.reasm) continue;
+      a.reasm[0]?.flush(this.lastTs);
+      a.reasm[1]?.flush(this.lastTs);
+    }
+  }
+
+  flowSummary(flow: Flow): FlowSummary {
+    const a = this.fa(flow);
+    const anomalies: Record<string, number> = {};
+    for (const d of flow.dirs) {
+      for (const [bit, n] of d.flagCounts) {
+        const name = FLAG_NAMES.find(([b]) => b === bit)?.[1];
+        if (name) anomalies[name] = (anomalies[name] ?? 0) + n;
+      }
+    }
+    const s: FlowSummary = {
+      key: flow.key,
+      client: `${flow.dirs[0].ip}:${flow.dirs[0].port}`,
+      server: `${flow.dirs[1].ip}:${flow.dirs[1].port}`,
+      state: connState(flow),
+      history: flow.history,
+      clientBy: flow.clientBy,
+      firstTs: flow.firstTs,
+      lastTs: flow.lastTs,
+      packets: [flow.dirs[0].packets, flow.dirs[1].packets],
+      payloadBytes: [flow.dirs[0].payloadBytes, flow.dirs[1].payloadBytes],
+      app: a.wsOpen ? (a.wsSecure ? 'wss' : 'ws') : (a.app?.kind ?? (a.off ? 'none' : 'unknown')),
+      interesting: a.interesting,
+      anomalies,
+      gaps: a.gaps,
+    };
+    if (a.app?.sni) s.sni = a.app.sni;
+    if (a.firstClose) s.close = a.firstClose;
+    return s;
+  }
+
+  wsFlows(): WsFlowSummary[] {
+    const res: WsFlowSummary[] = [];
+    for (const flow of this.table.flows) {
+      const a = flow.app as FlowApp | undefined;
+      if (!a?.wsOpen) continue;
+      const w: WsFlowSummary = {
+        key: flow.key,
+        secure: a.wsSecure,
+        midStream: a.wsMidStream,
+        deflate: a.wsDeflate,
+        messages: { c2s: a.wsMessages[0], s2c: a.wsMessages[1] },
+        byClass: a.wsByClass,
+      };
+      if (a.wsHost !== undefined) w.host = a.wsHost;
+      if (a.wsPath !== undefined) w.path = a.wsPath;
+      if (a.wsClose) w.close = a.wsClose;
+      res.push(w);
+    }
+    return res;
+  }
+
+  tlsFlows(): TlsFlowSummary[] {
+    const res: TlsFlowSummary[] = [];
+    for (const flow of this.table.flows) {
+      const a = flow.app as FlowApp | undefined;
+      if (a?.app?.kind !== 'tls') continue;
+      const t: TlsFlowSummary = {
+        key: flow.key,
+        records: a.app.tlsRecords,
+        appRecords: a.app.tlsAppRecords,
+        decryptedRecords: a.app.decryptedRecords,
+        rhythm: a.app.rhythm.result(),
+      };
+      if (a.app.sni) t.sni = a.app.sni;
+      res.push(t);
+    }
+    return res;
+  }
+
+  /** Meta for EvidenceResult: summaries that stay small however big the capture is. */
+  meta(extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const byState: Record<string, number> = {};
+    const flows = this.table.flows;
+    for (const f of flows) {
+      const s = connState(f);
+      byState[s] = (byState[s] ?? 0) + 1;
+    }
+    // All interesting flows, plus the biggest others, capped.
+    const interesting = flows.filter((f) => this.fa(f).interesting);
+    const others = flows
+      .filter((f) => !this.fa(f).interesting)
+      .sort(
+        (x, y) => y.dirs[0].payloadBytes + y.dirs[1].payloadBytes - (x.dirs[0].payloadBytes + x.dirs[1].payloadBytes),
+      )
+      .slice(0, 20);
+    const tls = this.tlsFlows();
+    const problemCounts: Record<string, number> = {};
+    for (const [k, v] of this.problemCounts) problemCounts[k] = v;
+    const dnsNames = [...this.dnsNames].map(([name, v]) => ({
+      name,
+      addresses: [...v.addresses],
+      firstTs: v.firstTs,
+      ...(v.cnames.length ? { cnames: v.cnames } : {}),
+    }));
+    const blindTo: string[] = [];
+    if (tls.some((t) => t.decryptedRecords === 0)) blindTo.push('tls-content');
+    return {
+      ...(this.packets > 0 ? { firstTs: this.firstTs, lastTs: this.lastTs } : {}),
+      blindTo,
+      packets: this.packets,
+      bytes: this.bytes,
+      nonIpPackets: this.nonIp,
+      udpPackets: this.udp,
+      truncatedPackets: this.truncated,
+      decodeProblems: this.decodeProblems,
+      flows: {
+        total: flows.length,
+        byState,
+        interesting: interesting.length,
+        list: [...interesting.slice(0, 500), ...others].map((f) => this.flowSummary(f)),
+      },
+      wsFlows: this.wsFlows(),
+      tlsFlows: tls,
+      dnsNames,
+      anomalies: this.anomalyCounts,
+      problemCounts,
+      droppedEvents: this.droppedEvents,
+      ...extra,
+    };
+  }
+}

@@ -95,8 +95,10 @@ export interface TlsSessionInfo {
   helloRetryRequest: boolean;
   /** The key log holds secrets for this connection's client random. */
   keysFound: boolean;
-  /** KeyUpdates applied per direction (TLS 1.3). */
+  /** KeyUpdates applied per direction (TLS 1.3), keyed by the TLS client's/server's side. */
   keyUpdates: { c2s: number; s2c: number };
+  /** The caller's directions were reversed: the ClientHello arrived as `s2c` (then `c2s` here means client → server). */
+  directionSwapped: boolean;
   /** Records decrypted / undecryptable so far, both directions. */
   decryptedRecords: number;
   undecryptableRecords: number;
@@ -165,6 +167,10 @@ export class TlsSession {
   private suite?: CipherSuite;
   private decrypted = 0;
   private undecryptable = 0;
+  /** The first handshake record has fixed which side is the client. */
+  private sidesSettled = false;
+  /** The caller's `c2s` is the TLS server (the ClientHello came as `s2c`). */
+  private swapped = false;
 
   /**
    * @param keylog secrets to use; looked up by client random when keys are first needed, and again while they are
@@ -197,6 +203,7 @@ export class TlsSession {
       helloRetryRequest: this.hrr,
       keysFound: this.secrets() !== undefined,
       keyUpdates: { c2s: this.c2s.keyUpdates, s2c: this.s2c.keyUpdates },
+      directionSwapped: this.swapped,
       decryptedRecords: this.decrypted,
       undecryptableRecords: this.undecryptable,
     };
@@ -221,7 +228,19 @@ export class TlsSession {
       notes: [],
     };
     try {
-      this.process(dir === 'c2s' ? this.c2s : this.s2c, dir, contentType, version, body, out);
+      if (!this.sidesSettled && contentType === CONTENT_TYPE.HANDSHAKE && body.length > 0) {
+        // The side that sends the ClientHello is the client, whatever the caller guessed (e.g. SYN not captured).
+        this.sidesSettled = true;
+        if (body[0] === HS_TYPE.CLIENT_HELLO && dir === 's2c') {
+          this.swapped = true;
+          out.notes.push({
+            code: 'TLS_DIRECTION_SWAPPED',
+            message: "the ClientHello came from the 's2c' side; treating that side as the client",
+          });
+        }
+      }
+      const side: Direction = this.swapped ? (dir === 'c2s' ? 's2c' : 'c2s') : dir;
+      this.process(side === 'c2s' ? this.c2s : this.s2c, side, contentType, version, body, out);
     } catch (e) {
       // Defensive only: every parser is bounds-checked; a bug here must not take the capture analysis down.
       out.notes.push({ code: 'TLS_INTERNAL_ERROR', message: `internal error: ${(e as Error)?.message ?? String(e)}` });

@@ -231,3 +231,63 @@ test('TLS 1.3 KeyUpdate (openssl s_client "K": update and request one back) is f
   assert.deepEqual(ku, ['c2s:true', 's2c:false', 'c2s:false']);
   assert.deepEqual(session.info().keyUpdates, { c2s: 2, s2c: 1 });
 });
+
+for (const ver of ['TLSv1.2', 'TLSv1.3'] as const) {
+  test(`resumed session (${ver}${ver === 'TLSv1.2' ? ' abbreviated handshake' : ' PSK'}) decrypts with the key log the client wrote`, async () => {
+    const srv = tls.createServer({ key: cert.key, cert: cert.cert, maxVersion: ver }, (sock) => {
+      sock.on('data', (d) => sock.write(`pong:${d.toString('latin1')}`));
+      sock.on('end', () => sock.end());
+      sock.on('error', () => {});
+    });
+    srv.listen(0, '127.0.0.1');
+    await within(once(srv, 'listening'), 5000, 'TLS server listening');
+    const port = (srv.address() as AddressInfo).port;
+    let session: Buffer | undefined;
+    try {
+      for (let i = 0; i < 2; i++) {
+        const relay = await startRelay(port);
+        const keylog: string[] = [];
+        const c = tls.connect({
+          host: '127.0.0.1',
+          port: relay.port,
+          rejectUnauthorized: false,
+          maxVersion: ver,
+          session,
+        });
+        c.on('keylog', (l) => keylog.push(l.toString('latin1')));
+        c.on('session', (s) => {
+          session = s;
+        });
+        const pong = new Promise<void>((resolve, reject) => {
+          let got = '';
+          c.on('data', (d) => {
+            got += d.toString('latin1');
+            if (got === `pong:ping-${i}`) resolve();
+          });
+          c.on('error', reject);
+        });
+        await within(once(c, 'secureConnect'), 5000, 'TLS handshake');
+        c.write(`ping-${i}`);
+        await within(pong, 5000, 'pong');
+        const reused = c.isSessionReused();
+        c.end();
+        await within(relay.closed, 5000, 'both relay legs to close');
+        relay.close();
+        assert.equal(reused, i === 1, `connection ${i} ${i === 1 ? 'resumed' : 'full handshake'}`);
+        const r = decryptAll(keylog.join(''), splitRecords(relay.chunks));
+        assert.deepEqual(
+          r.outs.filter((o) => o.undecryptable).map((o) => o.undecryptable),
+          [],
+        );
+        assert.equal(r.c2s.toString('latin1'), `ping-${i}`);
+        assert.equal(r.s2c.toString('latin1'), `pong:ping-${i}`);
+        if (i === 1 && ver === 'TLSv1.3') {
+          const names = r.outs.filter((o) => o.dir === 's2c').flatMap((o) => o.handshake.map((m) => m.name));
+          assert.ok(!names.includes('certificate'), 'PSK resumption: no Certificate in the server flight');
+        }
+      }
+    } finally {
+      srv.close();
+    }
+  });
+}

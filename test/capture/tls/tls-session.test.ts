@@ -421,3 +421,21 @@ test('key log merged after the session started is picked up (secrets block later
   assert.deepEqual(rec(s, 's2c', seal13(0x1301, k.sAp, 0, 23, text('late'))).appData, text('late'));
   assert.equal(rec(s, 'c2s', seal13(0x1301, k.cHs, 0, 22, handshake(20, bytes(32, 0)))).decrypted, true);
 });
+
+test('directions reversed by the caller: the ClientHello sender is taken as the client, with a note', () => {
+  const s = new TlsSession(parseKeyLog(keyLogText()));
+  const flip = (d: Direction): Direction => (d === 'c2s' ? 's2c' : 'c2s');
+  const ch = s.onRecord('s2c', ...splitRecord(chRecord()));
+  assert.deepEqual(
+    ch.notes.map((n) => n.code),
+    ['TLS_DIRECTION_SWAPPED'],
+  );
+  assert.equal(ch.dir, 's2c', 'outputs keep the caller’s direction');
+  feed(s, flip('s2c'), REC.sh);
+  assert.equal(feed(s, flip('s2c'), REC.flight).decrypted, true);
+  assert.equal(feed(s, flip('c2s'), REC.cFin).decrypted, true);
+  const app = feed(s, flip('c2s'), REC.cApp);
+  assert.deepEqual(app.appData, APP_PAYLOAD);
+  assert.equal(app.dir, 's2c');
+  assert.equal(s.info().directionSwapped, true);
+});

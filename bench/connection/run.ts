@@ -7,6 +7,7 @@
 //          [--window-s 30] [--settle-s 8] [--rate 2000] [--silent 200] [--workers 2] [--json FILE]
 import { type ChildProcess, fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { FailureReport, FromLoadgen, LoadgenConfig, ToLoadgen } from './ipc.ts';
@@ -29,6 +30,8 @@ export interface BenchOptions {
   workers: number;
   /** number of loopback source addresses (127.0.0.2…) to spread desktops over; 0 = kernel's choice */
   sourceIps: number;
+  /** scheduling priority (nice) of the server and load generators; negative needs root. 0 = unchanged */
+  nice: number;
   log: (line: string) => void;
 }
 
@@ -63,12 +66,13 @@ class Loadgen {
   readonly child: ChildProcess;
   private waiting: ((m: FromLoadgen) => void) | undefined;
 
-  constructor() {
+  constructor(nice: number) {
     this.child = fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
       execArgv: ['--import', 'tsx'],
       cwd: repoRoot,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
+    if (nice !== 0 && this.child.pid !== undefined) setPriority(this.child.pid, nice);
     this.child.on('message', (m) => {
       const w = this.waiting;
       this.waiting = undefined;
@@ -142,11 +146,12 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
   const gens: Loadgen[] = [];
   try {
     server = await startServer(t.argv(o.timing), { cwd: repoRoot, env: t.env, timeoutMs: 30_000 });
+    if (o.nice !== 0) setPriority(server.pid, o.nice);
     await sleep(1000);
     result.idleRssKiB = sampleProcess(server.pid).rssKiB;
     const workers = Math.max(1, Math.min(o.workers, n));
     const sources = Array.from({ length: o.sourceIps }, (_, i) => `127.0.0.${i + 2}`);
-    for (let w = 0; w < workers; w++) gens.push(new Loadgen());
+    for (let w = 0; w < workers; w++) gens.push(new Loadgen(o.nice));
     const per = Math.ceil(n / workers);
     const rampBudget = (n / o.rate) * 1000 + 60_000;
     const connected = await Promise.all(
@@ -267,6 +272,7 @@ async function main(): Promise<void> {
       silent: { type: 'string', default: '200' },
       workers: { type: 'string', default: '2' },
       'source-ips': { type: 'string', default: '0' },
+      nice: { type: 'string', default: '0' },
       'keepalive-ms': { type: 'string', default: '4000' },
       'silence-ms': { type: 'string', default: '16000' },
       json: { type: 'string' },
@@ -284,6 +290,7 @@ async function main(): Promise<void> {
     silent: Number(values.silent),
     workers: Number(values.workers),
     sourceIps: Number(values['source-ips']),
+    nice: Number(values.nice),
     log: (l) => process.stderr.write(`${l}\n`),
   };
   const results = await runConnectionBench(opts);

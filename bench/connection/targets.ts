@@ -75,6 +75,7 @@ export function target(name: TargetName): Target {
             String(t.keepaliveMs),
             '--silence-ms',
             String(t.silenceMs),
+            '--dev',
           ],
       };
   }

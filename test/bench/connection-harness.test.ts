@@ -21,6 +21,7 @@ test('connection harness: N=20 per server, fast timers', { timeout: 60_000 }, as
     silent: 4,
     workers: 2,
     sourceIps: 2,
+    nice: 0,
     log: () => {},
   };
   const results = await runConnectionBench(opts);

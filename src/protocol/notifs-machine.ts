@@ -92,7 +92,9 @@ export class NotifsConnectionMachine {
       return [{ type: 'close', code: CLOSE.SILENCE_TIMEOUT, reason: 'silence timeout' }];
     }
     if (now >= this.nextKeepaliveAt) {
-      this.nextKeepaliveAt = now + this.cfg.keepaliveMs;
+      // Keep the 4 s cadence even when ticks come late (a shared sweep is up to one period late): no drift build-up.
+      this.nextKeepaliveAt += this.cfg.keepaliveMs;
+      if (this.nextKeepaliveAt <= now) this.nextKeepaliveAt = now + this.cfg.keepaliveMs;
       if (!this.stalled) return [{ type: 'send', text: encodeKeepalive(), cls: 'keepalive' }];
     }
     return [];

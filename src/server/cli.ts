@@ -1,4 +1,177 @@
-// CLI commands of src/server (placeholder until the area's issue lands).
-import type { Command } from 'commander';
+// `lifeline serve`: the Notifs server. One JSON line on stdout when ready, structured JSON logs on stderr.
+import { readFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
+import { type LogRecord, startNotifsServer } from './notifs-server.ts';
 
-export function registerServeCommand(_program: Command): void {}
+const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
+
+export function intArg(name: string, min = 0, max = Number.MAX_SAFE_INTEGER) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer in [${min}, ${max}]`);
+    return n;
+  };
+}
+
+interface ServeOpts {
+  port: number;
+  host: string;
+  keepaliveMs: number;
+  silenceMs: number;
+  recoveryMs: number;
+  sweepMs: number;
+  tokens?: string;
+  secret?: string;
+  dev?: boolean;
+  adminToken?: string;
+  backlog: number;
+  maxMessage: number;
+  publicUrl?: string;
+  printToken?: string;
+  logLevel: keyof typeof LEVELS;
+  desktopPage: boolean;
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('Run Notifs: the notification service desktops keep a WebSocket to (WxCC-compatible, with resume).')
+    .option('--port <n>', 'TCP port (0 = any free port)', intArg('--port', 0, 65535), 8080)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--keepalive-ms <ms>', 'server keepalive period', intArg('--keepalive-ms', 10), 4000)
+    .option('--silence-ms <ms>', 'drop a desktop silent for this long', intArg('--silence-ms', 20), 16000)
+    .option(
+      '--recovery-ms <ms>',
+      'recovery timeout handed to the browser desktop page',
+      intArg('--recovery-ms', 0),
+      50000,
+    )
+    .option('--sweep-ms <ms>', 'deadline sweep period (timer precision)', intArg('--sweep-ms', 1, 10000), 250)
+    .option('--tokens <file>', 'JSON file {"<token>": "<agentId>"}; "@admin" as a value makes a publish token')
+    .addOption(new Option('--secret <s>', 'accept HMAC-signed tokens (see --print-token)').env('LIFELINE_SECRET'))
+    .option('--dev', 'dev auth: the token names the agent ("agent:<id>" or "<id>"), "admin" publishes; loopback only')
+    .addOption(new Option('--admin-token <t>', 'token for POST /v1/notification/publish').env('LIFELINE_ADMIN_TOKEN'))
+    .option('--backlog <n>', 'notifications kept per agent for replay', intArg('--backlog', 1), 10000)
+    .option('--max-message <bytes>', 'largest desktop message', intArg('--max-message', 64), 64 * 1024)
+    .option('--public-url <url>', 'base URL put in webSocketUrl (behind a proxy)')
+    .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
+    .addOption(new Option('--log-level <level>', 'stderr log level').choices(Object.keys(LEVELS)).default('info'))
+    .option('--no-desktop-page', 'do not serve the browser desktop at /desktop/')
+    .addHelpText(
+      'after',
+      `
+Auth (how a bearer token maps to an agent; a subscription is bound to that agent):
+  --tokens FILE   a JSON map {token: agentId}; "@admin" as the agent marks a publish token
+  --secret S      tokens are v1.<base64url(agentId)>.<HMAC-SHA256>; mint them with --print-token
+  --dev           the token names the agent (loopback only); the default when none is given on loopback
+
+When ready it prints one line on stdout: {"event":"listening","url":"http://127.0.0.1:<port>"}
+
+Examples:
+  lifeline serve --port 0 --dev
+  LIFELINE_SECRET=s3cret lifeline serve --print-token agent-7
+  LIFELINE_SECRET=s3cret LIFELINE_ADMIN_TOKEN=adm lifeline serve --port 8080
+  curl -H 'authorization: Bearer admin' -d '{"agentId":"agent-7","type":"AgentStateChange","data":{}}' \\
+       http://127.0.0.1:8080/v1/notification/publish
+  open http://127.0.0.1:8080/desktop/?agentId=agent-7&token=agent:agent-7`,
+    )
+    .action(async (o: ServeOpts) => {
+      const auth = await authFrom(o);
+      if (o.printToken !== undefined) {
+        if (o.printToken !== ADMIN_AGENT && !isValidAgentId(o.printToken)) {
+          throw new LifelineError('bad-agent', `invalid agent id ${JSON.stringify(o.printToken)}`, EXIT.USAGE);
+        }
+        const t = createAuth(auth, o.adminToken).tokenFor(o.printToken);
+        if (!t) throw new LifelineError('no-token', `no token for ${o.printToken} in this auth mode`, EXIT.USAGE);
+        process.stdout.write(`${t}\n`);
+        return;
+      }
+      if (o.silenceMs <= o.keepaliveMs) {
+        throw new LifelineError('bad-timers', '--silence-ms must be larger than --keepalive-ms', EXIT.USAGE);
+      }
+      const min = LEVELS[o.logLevel];
+      const log = (r: LogRecord) => {
+        if (LEVELS[r.level] >= min) process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), ...r })}\n`);
+      };
+      let server: Awaited<ReturnType<typeof startNotifsServer>>;
+      try {
+        server = await startNotifsServer({
+          port: o.port,
+          host: o.host,
+          keepaliveMs: o.keepaliveMs,
+          silenceMs: o.silenceMs,
+          recoveryMs: o.recoveryMs,
+          sweepMs: o.sweepMs,
+          auth,
+          ...(o.adminToken ? { adminToken: o.adminToken } : {}),
+          backlogPerAgent: o.backlog,
+          maxMessageBytes: o.maxMessage,
+          ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
+          desktopPage: o.desktopPage,
+          log,
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
+          throw new LifelineError('listen-failed', `cannot listen on ${o.host}:${o.port}: ${e.code}`, EXIT.USAGE);
+        }
+        throw err;
+      }
+      if (auth.mode === 'dev') {
+        log({ level: 'warn', event: 'dev-auth', message: 'dev auth: any token names its agent; for local use only' });
+      }
+      process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url })}\n`);
+      await new Promise<void>((resolve) => {
+        const stop = (sig: string) => {
+          log({ level: 'info', event: 'shutdown', signal: sig });
+          server.close().then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
+      });
+    });
+}
+
+async function authFrom(o: ServeOpts): Promise<AuthConfig> {
+  const chosen = [o.tokens !== undefined, o.secret !== undefined, o.dev === true].filter(Boolean).length;
+  if (chosen > 1) throw new LifelineError('auth-conflict', 'choose one of --tokens, --secret, --dev', EXIT.USAGE);
+  if (o.tokens !== undefined) {
+    let raw: string;
+    try {
+      raw = await readFile(o.tokens, 'utf8');
+    } catch (err) {
+      throw new LifelineError('tokens-unreadable', `cannot read ${o.tokens}: ${(err as Error).message}`, EXIT.INPUT);
+    }
+    let map: unknown;
+    try {
+      map = JSON.parse(raw);
+    } catch {
+      throw new LifelineError('tokens-invalid', `${o.tokens} is not JSON`, EXIT.INPUT);
+    }
+    if (
+      !map ||
+      typeof map !== 'object' ||
+      Array.isArray(map) ||
+      Object.values(map).some((v) => typeof v !== 'string')
+    ) {
+      throw new LifelineError('tokens-invalid', `${o.tokens} must be a JSON object {token: agentId}`, EXIT.INPUT);
+    }
+    return { mode: 'tokens', tokens: map as Record<string, string> };
+  }
+  if (o.secret !== undefined) {
+    if (o.secret.length < 8)
+      throw new LifelineError('weak-secret', '--secret must be at least 8 characters', EXIT.USAGE);
+    return { mode: 'secret', secret: o.secret };
+  }
+  if (!/^(127\.|::1$|localhost$)/.test(o.host)) {
+    throw new LifelineError(
+      'auth-required',
+      `binding ${o.host} needs --tokens or --secret (dev auth is loopback only)`,
+      EXIT.USAGE,
+    );
+  }
+  return { mode: 'dev' };
+}

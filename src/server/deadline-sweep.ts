@@ -45,7 +45,9 @@ export class DeadlineSweep<T extends Sweepable> {
   schedule(item: T): void {
     const d = item.nextDeadline();
     if (!Number.isFinite(d)) return;
-    const slot = Math.max(Math.ceil(d / this.sweepMs), this.lastSwept + 1);
+    // floor, not ceil: the sweep timer's phase is arbitrary, so an item is checked at the first sweep of its slot
+    // and, if not yet due, re-slotted into the next one: at most one sweep period late.
+    const slot = Math.max(Math.floor(d / this.sweepMs), this.lastSwept + 1);
     if (item.wheelSlot !== undefined && item.wheelSlot <= slot) return;
     if (item.wheelSlot === undefined) this.size++;
     item.wheelSlot = slot;

@@ -34,6 +34,17 @@ test('server keepalive exactly every 4 s regardless of traffic; silence drop exa
   assert.deepEqual(m.receive(16001, encodeKeepalive()), [], 'closed machines ignore input');
 });
 
+test('late ticks do not drift the keepalive cadence; a very late tick restarts it', () => {
+  const m = new NotifsConnectionMachine(0, { silenceMs: 1e9 });
+  m.welcome(0, { agentId: 'a' });
+  assert.equal(sends(m.tick(4200)).length, 1);
+  assert.equal(m.nextDeadline(), 8000);
+  assert.equal(sends(m.tick(8100)).length, 1);
+  assert.equal(m.nextDeadline(), 12000);
+  assert.equal(sends(m.tick(30000)).length, 1, 'one keepalive, not a burst');
+  assert.equal(m.nextDeadline(), 34000);
+});
+
 test('any desktop message resets the silence timer', () => {
   const m = new NotifsConnectionMachine(0);
   m.welcome(0, { agentId: 'a' });

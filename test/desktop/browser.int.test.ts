@@ -1,0 +1,81 @@
+// The browser Agent Desktop in headless Chromium: /desktop/ connects, receives a published notification, and
+// window.lifeline.errorReport() is a schema-valid report whose keepalives came from the Web Worker timer.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import type { ErrorReportV1 } from '../../src/protocol/error-report-schema.ts';
+import { type NotifsServer, startNotifsServer } from '../../src/server/notifs-server.ts';
+import { assertValidReport } from './report-schema.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+let browser: Browser;
+let s: NotifsServer;
+
+before(async () => {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package "chromium"`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  s = await startNotifsServer({ keepaliveMs: 200, silenceMs: 1000, sweepMs: 25 });
+});
+
+after(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+async function openDesktop(agentId: string, extra = '') {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  const q = `agentId=${agentId}&token=${encodeURIComponent(s.tokenFor(agentId)!)}&keepaliveMs=200&silenceMs=1000&recoveryMs=5000${extra}`;
+  await page.goto(`${s.url}/desktop/?${q}`);
+  await page.waitForFunction(() => window.lifeline?.state === 'connected', undefined, { timeout: 15000 });
+  return { page, errors };
+}
+
+test('the /desktop/ page connects, shows a notification and reports with worker-timer keepalives', async () => {
+  const { page, errors } = await openDesktop('browser-1');
+  await s.publish('browser-1', { type: 'AgentStateChange', data: { state: 'Available' } });
+  await page.waitForFunction(() => window.lifeline.notifications.length === 1, undefined, { timeout: 10000 });
+  assert.match(await page.locator('#banner').innerText(), /Connected/);
+  assert.match(await page.locator('#notifications').innerText(), /AgentStateChange/);
+  // Wait until the worker timer has sent keepalives itself (not only onmessage replies).
+  await page.waitForFunction(
+    () =>
+      window.lifeline
+        .errorReport()
+        ?.entries.some((e) => e.kind === 'sent' && e.type === 'keepalive' && (e as { via?: string }).via === 'worker'),
+    undefined,
+    { timeout: 10000, polling: 100 },
+  );
+  const report = (await page.evaluate(() => window.lifeline.errorReport())) as ErrorReportV1;
+  assertValidReport(report);
+  assert.equal(report.runtime, 'browser');
+  assert.equal(report.config.keepaliveTimer, 'worker');
+  assert.equal(report.totals.notificationsDelivered, 1);
+  assert.ok(report.entries.some((e) => e.kind === 'drift' && e.timer === 'worker'));
+  assert.ok(report.entries.some((e) => e.kind === 'state' && e.to === 'connected'));
+  assert.match(report.userAgent ?? '', /Chrome/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test('?timer=main runs the keepalive timer on the main thread', async () => {
+  const { page } = await openDesktop('browser-2', '&timer=main');
+  const report = (await page.evaluate(() => window.lifeline.errorReport())) as ErrorReportV1;
+  assertValidReport(report);
+  assert.equal(report.config.keepaliveTimer, 'main');
+  await page.close();
+});

@@ -1,0 +1,118 @@
+// `lifeline serve` and `lifeline desktop` as processes: the ready line, JSON logs, state lines, the report file.
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, test } from 'node:test';
+import { assertValidReport } from '../desktop/report-schema.ts';
+
+const bin = new URL('../../bin/lifeline.js', import.meta.url).pathname;
+const procs: ChildProcess[] = [];
+after(() => {
+  for (const p of procs) if (p.exitCode === null) p.kill('SIGTERM');
+});
+
+function firstLine(p: ChildProcess, timeoutMs = 20000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('no stdout line in time')), timeoutMs);
+    createInterface({ input: p.stdout! }).once('line', (l) => {
+      clearTimeout(t);
+      resolve(l);
+    });
+  });
+}
+
+function exited(p: ChildProcess, timeoutMs = 20000): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    if (p.exitCode !== null) return resolve(p.exitCode);
+    const t = setTimeout(() => reject(new Error('process did not exit in time')), timeoutMs);
+    p.once('exit', (code) => {
+      clearTimeout(t);
+      resolve(code);
+    });
+  });
+}
+
+test('serve --port 0 prints the listening line; desktop connects, prints states, writes a report', async () => {
+  const serve = spawn(
+    process.execPath,
+    [bin, 'serve', '--port', '0', '--keepalive-ms', '200', '--silence-ms', '1000'],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  procs.push(serve);
+  let stderr = '';
+  serve.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const ready = JSON.parse(await firstLine(serve));
+  assert.equal(ready.event, 'listening');
+  assert.match(ready.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.deepEqual(Object.keys(ready), ['event', 'url']);
+
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
+  const report = join(dir, 'report.json');
+  const desk = spawn(
+    process.execPath,
+    [
+      bin,
+      'desktop',
+      '--server',
+      ready.url,
+      '--agent',
+      'cli-1',
+      '--token',
+      'agent:cli-1',
+      '--json',
+      '--keepalive',
+      '200',
+      '--silence',
+      '1000',
+      '--duration',
+      '1.5',
+      '--report',
+      report,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  procs.push(desk);
+  const lines: Record<string, unknown>[] = [];
+  createInterface({ input: desk.stdout! }).on('line', (l) => lines.push(JSON.parse(l)));
+  assert.equal(await exited(desk), 0);
+  const states = lines.filter((l) => l.event === 'state').map((l) => l.to);
+  assert.deepEqual(states, ['connecting', 'connected', 'closed']);
+  const r = JSON.parse(readFileSync(report, 'utf8'));
+  assertValidReport(r);
+  assert.equal(r.agentId, 'cli-1');
+  assert.ok(r.totals.keepalivesSent > 0);
+
+  serve.kill('SIGTERM');
+  assert.equal(await exited(serve), 0);
+  const logs = stderr
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.ok(logs.some((l) => l.event === 'connect' && l.agentId === 'cli-1'));
+  assert.ok(logs.every((l) => typeof l.ts === 'string' && typeof l.level === 'string'));
+});
+
+test('usage errors exit 2; a token can be printed for secret auth', () => {
+  let r = spawnSync(process.execPath, [bin, 'serve', '--host', '0.0.0.0', '--port', '0'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /auth-required/);
+  r = spawnSync(process.execPath, [bin, 'serve', '--secret', 'abcdefgh', '--print-token', 'agent-9'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\n$/);
+  r = spawnSync(process.execPath, [bin, 'desktop', '--server', 'x', '--agent', 'a', '--token', 't'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2);
+  r = spawnSync(process.execPath, [bin, 'desktop', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Examples:/);
+});

@@ -5,6 +5,7 @@ import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import type { EvidenceResult, Problem } from '../events/types.ts';
 import type { TlsRecordHook } from './analysis/app-stream.ts';
 import { type AnalyzerOptions, CaptureAnalyzer } from './analysis/capture-analyzer.ts';
+import { dnsAnswers } from './analysis/dns-answers.ts';
 import { decodePacket } from './decode/decode-packet.ts';
 import { openCapture } from './open-capture.ts';
 import { newDecodedPacket } from './packet.ts';
@@ -84,6 +85,7 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
   const analyzer = new CaptureAnalyzer({
     source: file,
     tlsHook,
+    dns: dnsAnswers,
     maxEvents: opts.keepEvents === false ? 0 : opts.maxEvents,
     allFlows: opts.allFlows,
     onWsFrame: opts.onWsFrame,

@@ -86,6 +86,66 @@ export function frameOf(p: SynthPacket): Uint8Array {
   return f;
 }
 
+/** Ethernet + IPv4 + UDP frame (UDP checksum 0 = not computed, legal for IPv4). */
+export function udpFrame(src: string, dst: string, sport: number, dport: number, payload: Uint8Array): Uint8Array {
+  const ipLen = 20 + 8 + payload.length;
+  const f = new Uint8Array(14 + ipLen);
+  const dv = new DataView(f.buffer);
+  f.set([2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1], 0);
+  dv.setUint16(12, 0x0800);
+  f[14] = 0x45;
+  dv.setUint16(16, ipLen);
+  f[22] = 64;
+  f[23] = 17;
+  f.set(ipBytes(src), 26);
+  f.set(ipBytes(dst), 30);
+  dv.setUint16(24, checksum(f, 14, 34));
+  dv.setUint16(34, sport);
+  dv.setUint16(36, dport);
+  dv.setUint16(38, 8 + payload.length);
+  f.set(payload, 42);
+  return f;
+}
+
+/** A DNS response for `name` (type A) with an optional CNAME hop and A records. */
+export function dnsResponse(name: string, addrs: string[], cname?: string): Uint8Array {
+  const enc = (n: string): number[] => [...n.split('.').flatMap((l) => [l.length, ...Buffer.from(l)]), 0];
+  const out: number[] = [0x12, 0x34, 0x81, 0x80, 0, 1, 0, addrs.length + (cname ? 1 : 0), 0, 0, 0, 0];
+  out.push(...enc(name), 0, 1, 0, 1);
+  let owner = [0xc0, 12];
+  if (cname) {
+    const rd = enc(cname);
+    out.push(...owner, 0, 5, 0, 1, 0, 0, 0, 60, 0, rd.length, ...rd);
+    owner = enc(cname);
+  }
+  for (const a of addrs) out.push(...owner, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, ...ipBytes(a));
+  return new Uint8Array(out);
+}
+
+/** Classic pcap of raw Ethernet frames. */
+export function writePcapFrames(path: string, frames: { ts: number; data: Uint8Array }[]): void {
+  const parts: Uint8Array[] = [];
+  const gh = new Uint8Array(24);
+  const g = new DataView(gh.buffer);
+  g.setUint32(0, 0xa1b2c3d4, true);
+  g.setUint16(4, 2, true);
+  g.setUint16(6, 4, true);
+  g.setUint32(16, 262144, true);
+  g.setUint32(20, 1, true);
+  parts.push(gh);
+  for (const f of frames) {
+    const rh = new Uint8Array(16);
+    const r = new DataView(rh.buffer);
+    const us = Math.round(f.ts * 1000);
+    r.setUint32(0, Math.floor(us / 1e6), true);
+    r.setUint32(4, us % 1e6, true);
+    r.setUint32(8, f.data.length, true);
+    r.setUint32(12, f.data.length, true);
+    parts.push(rh, f.data);
+  }
+  writeFileSync(path, Buffer.concat(parts));
+}
+
 /** Classic pcap (µs, little-endian, Ethernet). */
 export function writePcap(path: string, packets: SynthPacket[]): void {
   const parts: Uint8Array[] = [];

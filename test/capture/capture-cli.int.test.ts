@@ -1,0 +1,111 @@
+// `lifeline capture inspect` / `extract` as a user runs them (the real CLI in a child process).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { captureToEvents } from '../../src/capture/capture-events.ts';
+import { scenarios } from './analysis/scenarios.ts';
+import { dnsResponse, frameOf, TcpScript, udpFrame, writePcap, writePcapFrames } from './analysis/synth.ts';
+import { requireTool, tsharkCount } from './analysis/tshark.ts';
+
+const bin = new URL('../../bin/lifeline.js', import.meta.url).pathname;
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+let dir = '';
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'lifeline-capture-cli-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('inspect: text summary names the flow state, the RST sender and its TTL against the usual one', () => {
+  const f = join(dir, 'rst.pcap');
+  writePcap(f, scenarios.middleboxReset().packets);
+  const r = run('capture', 'inspect', f);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /packets {3}24 /);
+  assert.match(r.stdout, /10\.0\.0\.1:50000-10\.0\.0\.2:443 {2}RSTR ShADdar/);
+  assert.match(r.stdout, /rst by middlebox \(ttl 250, usual 57\)/);
+  const j = run('capture', 'inspect', f, '--json');
+  assert.equal(j.status, 0);
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.packets, 24);
+  assert.deepEqual(report.flows.byState, { RSTR: 1 });
+  assert.equal(report.flows.list[0].close.by, 'middlebox');
+});
+
+test('inspect: anomalies are counted; a missing file and a non-capture exit 3; --help teaches', () => {
+  const f = join(dir, 'dup.pcap');
+  writePcap(f, scenarios.dupAcksFastRetransmission().packets);
+  const r = run('capture', 'inspect', f, '--json');
+  assert.deepEqual(JSON.parse(r.stdout).anomalies, { 'dup-ack': 3, 'fast-retransmission': 1, 'lost-segment': 1 });
+  const missing = run('capture', 'inspect', join(dir, 'nope.pcap'));
+  assert.equal(missing.status, 3);
+  assert.match(missing.stderr, /CAPTURE_OPEN_FAILED/);
+  const junk = join(dir, 'junk.pcap');
+  writeFileSync(junk, 'hello, this is not a capture');
+  const j = run('capture', 'inspect', junk);
+  assert.equal(j.status, 3);
+  assert.match(j.stdout, /CAPTURE_UNKNOWN_FORMAT at byte 0/);
+  const h = run('capture', 'inspect', '--help');
+  assert.equal(h.status, 0);
+  assert.match(h.stdout, /Examples:/);
+  assert.equal(run('capture', 'inspect', f, '--max-flows', 'x').status, 2);
+});
+
+function notifsCapture(file: string): void {
+  const frames: { ts: number; data: Uint8Array }[] = [];
+  const t0 = 1_700_000_000_000;
+  frames.push({
+    ts: t0,
+    data: udpFrame(
+      '10.0.0.53',
+      '10.0.0.1',
+      53,
+      40000,
+      dnsResponse('api.wxcc-us1.cisco.com', ['203.0.113.10'], 'edge.example.net'),
+    ),
+  });
+  const notifs = new TcpScript({ t0: t0 + 5, server: '203.0.113.10' }).handshake();
+  notifs.send('c', 'x');
+  const other = new TcpScript({ t0: t0 + 6, server: '198.51.100.7', cport: 50001 }).handshake();
+  for (const p of [...notifs.packets, ...other.packets].sort((a, b) => a.ts - b.ts))
+    frames.push({ ts: p.ts, data: frameOf(p) });
+  writePcapFrames(file, frames);
+}
+
+test('extract --host: addresses from the DNS answer inside the capture; output opens in tshark', () => {
+  requireTool('tshark', 'tshark');
+  const f = join(dir, 'pc.pcap');
+  notifsCapture(f);
+  const out = join(dir, 'notifs.pcapng');
+  const r = run('capture', 'extract', f, '--host', 'api.wxcc-us1.cisco.com', '-o', out, '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  assert.deepEqual(j.addresses, { '203.0.113.10': ['api.wxcc-us1.cisco.com'] });
+  assert.equal(j.packetsRead, 8);
+  assert.equal(j.packetsWritten, 5); // the DNS answer + 3-way handshake + 1 data segment
+  assert.equal(tsharkCount(out), 5);
+  assert.equal(tsharkCount(out, 'ip.addr==198.51.100.7'), 0);
+  assert.equal(tsharkCount(out, 'dns'), 1);
+  const none = run('capture', 'extract', f, '--host', 'api.wxcc-eu1.cisco.com', '-o', join(dir, 'none.pcapng'));
+  assert.equal(none.status, 0);
+  assert.match(none.stdout, /EXTRACT_HOST_UNRESOLVED/);
+  assert.equal(run('capture', 'extract', f, '-o', join(dir, 'x.pcapng')).status, 2);
+});
+
+test('captureToEvents: DNS answers become dns-answer events and meta.dnsNames', async () => {
+  const f = join(dir, 'pc2.pcap');
+  notifsCapture(f);
+  const r = await captureToEvents(f);
+  const dns = r.events.find((e) => e.kind === 'dns-answer');
+  assert.deepEqual(dns?.kind === 'dns-answer' && [dns.name, dns.addresses, dns.cnames], [
+    'api.wxcc-us1.cisco.com',
+    ['203.0.113.10'],
+    ['edge.example.net'],
+  ]);
+  const names = r.meta.dnsNames as { name: string }[];
+  assert.equal(names[0].name, 'api.wxcc-us1.cisco.com');
+  // Both flows are on port 443: each has a tcp conn-open event.
+  assert.equal(r.events.filter((e) => e.kind === 'conn-open').length, 2);
+});

@@ -116,7 +116,7 @@ async function silence(count: number, deadlineMs: number, silenceMs: number): Pr
   const until = performance.now() + deadlineMs;
   await new Promise<void>((resolve) => {
     const poll = setInterval(() => {
-      if (chosen.every((c) => !c.open) || performance.now() > until) {
+      if (chosen.every((c) => c.closedAt > 0) || performance.now() > until) {
         clearInterval(poll);
         resolve();
       }
@@ -125,7 +125,7 @@ async function silence(count: number, deadlineMs: number, silenceMs: number): Pr
   const errors: number[] = [];
   let undetected = 0;
   for (const c of chosen) {
-    if (c.open) undetected++;
+    if (c.closedAt === 0) undetected++;
     else errors.push(c.closedAt - c.lastSentAt - silenceMs);
   }
   return { type: 'silenced', errors, undetected, failures: failures() };

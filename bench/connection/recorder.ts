@@ -47,7 +47,7 @@ export interface BenchConn {
   /** when it last sent anything the server counts as a sign of life */
   lastSentAt: number;
   lastReceivedAt: number;
-  /** when the socket closed (0 while open) */
+  /** when the server's close reached this desktop (Close frame or TCP end; 0 until then) */
   closedAt: number;
   /** a desktop's 4 s job: send its keepalive (if the protocol has client keepalives) and a round-trip probe */
   beat(now: number): void;
@@ -55,4 +55,22 @@ export interface BenchConn {
   silence(): void;
   /** planned teardown (not counted as a failure) */
   close(): void;
+}
+
+/**
+ * Calls `cb` once when the server's decision to close reaches this `ws` socket: its Close frame arrives, or the TCP
+ * connection ends first. `ws` only emits 'close' after the whole close handshake (two more trips through the
+ * server's event loop), which would charge the handshake to silence detection. Uses ws's receiver's 'conclude'
+ * event (ws 8 internals; falls back to 'close' alone if it is absent).
+ */
+export function onCloseSeen(ws: import('ws').WebSocket, cb: (at: number) => void): void {
+  let done = false;
+  const once = () => {
+    if (done) return;
+    done = true;
+    cb(performance.now());
+  };
+  const receiver = (ws as unknown as { _receiver?: import('node:events').EventEmitter })._receiver;
+  receiver?.once('conclude', once);
+  ws.once('close', once);
 }

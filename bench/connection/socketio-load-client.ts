@@ -5,7 +5,7 @@
 // socket, answered by the server process's `ws`.
 import { io, type Socket } from 'socket.io-client';
 import type { WebSocket } from 'ws';
-import type { BenchConn, Recorder } from './recorder.ts';
+import { type BenchConn, onCloseSeen, type Recorder } from './recorder.ts';
 
 export interface SocketIoConnectOptions {
   url: string;
@@ -76,11 +76,15 @@ export class SocketIoConn implements BenchConn {
     });
     engine.on('close', (reason: string) => {
       this.open = false;
-      this.closedAt = performance.now();
+      if (this.closedAt === 0) this.closedAt = performance.now();
       // 'ping timeout' here is the client's own detection: the desktop-side false recovery.
       if (!this.closing && !this.silent) this.rec.unexpectedClose(reason);
     });
     const ws = engine.transport.ws;
+    if (ws)
+      onCloseSeen(ws, (at) => {
+        if (this.closedAt === 0) this.closedAt = at;
+      });
     ws?.on('pong', () => {
       if (this.pingSentAt > 0) {
         this.rec.addRtt(performance.now() - this.pingSentAt);

@@ -6,7 +6,7 @@
 // request/response keepalive to time).
 import { Agent, request } from 'node:http';
 import { WebSocket } from 'ws';
-import type { BenchConn, Recorder } from './recorder.ts';
+import { type BenchConn, onCloseSeen, type Recorder } from './recorder.ts';
 
 const KEEPALIVE = JSON.stringify({ keepalive: 'true' });
 
@@ -162,9 +162,11 @@ export class WxccConn implements BenchConn {
         this.pingSentAt = 0;
       }
     });
+    onCloseSeen(ws, (at) => {
+      this.closedAt = at;
+    });
     ws.on('close', (code) => {
       this.open = false;
-      this.closedAt = performance.now();
       if (!this.closing && !this.silent) this.rec.unexpectedClose(`close ${code}`);
     });
   }

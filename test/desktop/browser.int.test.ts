@@ -49,8 +49,8 @@ test('the /desktop/ page connects, shows a notification and reports with worker-
   const { page, errors } = await openDesktop('browser-1');
   await s.publish('browser-1', { type: 'AgentStateChange', data: { state: 'Available' } });
   await page.waitForFunction(() => window.lifeline.notifications.length === 1, undefined, { timeout: 10000 });
-  assert.match(await page.locator('#banner').innerText(), /Connected/);
-  assert.match(await page.locator('#notifications').innerText(), /AgentStateChange/);
+  assert.match((await page.locator('#banner').textContent()) ?? '', /Connected/);
+  assert.match((await page.locator('#notifications').textContent()) ?? '', /AgentStateChange/);
   // Wait until the worker timer has sent keepalives itself (not only onmessage replies).
   await page.waitForFunction(
     () =>

@@ -1,0 +1,320 @@
+// Analyses: what the evidence says inside one incident, as plain facts the rules can weigh.
+// Views: the desktop application (error report, HAR, NetLog: what the page sent and got), the wire (captures:
+// TCP segments, ACKs, retransmissions, RSTs), the desktop itself (timer drift, visibility, sleep) and network
+// devices (teardowns, denies). No verdicts here.
+import type {
+  ConnCloseEvent,
+  ConnFailEvent,
+  DesktopDriftEvent,
+  DesktopLifecycleEvent,
+  DeviceLogEvent,
+  Dir,
+  NetworkChangeEvent,
+  SourceKind,
+  WsControlEvent,
+  WsMessageEvent,
+} from '../events/types.ts';
+import { type Incident, type MessageTimes, messagesBySource, type Trigger } from './incidents.ts';
+import type { DiagnoseOptions } from './model.ts';
+import type { AlignedEvent, SourceInfo, Timeline } from './timeline.ts';
+
+type A<T> = T & { srcTs: number };
+
+export const APP_KINDS: SourceKind[] = ['report', 'har', 'netlog'];
+
+/** What one capture shows on the wire for the connection(s) live when the incident started. */
+export interface WireFacts {
+  source: string;
+  from: number;
+  to: number;
+  conns: string[];
+  c2sData: number;
+  s2cData: number;
+  c2sMessages: number;
+  s2cMessages: number;
+  c2sRetrans: number;
+  s2cRetrans: number;
+  /** ACK advances sent by the server (it received desktop bytes) / by the desktop. */
+  s2cAcks: number;
+  c2sAcks: number;
+  /** Highest desktop byte sent vs highest byte the server acknowledged by the window's end. */
+  c2sUnacked: boolean;
+  s2cOutOfOrder: number;
+  s2cPings: number;
+  rsts: A<ConnCloseEvent>[];
+  /** First and last segments seen in each direction within the window. */
+  firstData: Partial<Record<Dir, AlignedEvent>>;
+}
+
+export interface IncidentFacts {
+  incident: Incident;
+  opts: DiagnoseOptions;
+  sources: Map<string, SourceInfo>;
+  kindsPresent: Set<SourceKind>;
+  silences: Trigger[];
+  /** Every message the desktop application recorded (report, HAR, NetLog), reference clock. */
+  appMessages: A<WsMessageEvent>[];
+  /** Silences seen by desktop-application sources / by captures. */
+  appSilent: Record<Dir, Trigger[]>;
+  wireSilent: Record<Dir, Trigger[]>;
+  /** Desktop-application messages inside a capture's silence in the same direction (sent/received but not on the wire). */
+  appDuringWireSilence: Record<Dir, A<WsMessageEvent>[]>;
+  /** Capture messages inside a desktop-application silence of the same direction (the wire saw what the page did not). */
+  wireDuringAppSilence: Record<Dir, AlignedEvent[]>;
+  /** Messages the desktop application recorded in the other direction during its own silence. */
+  appOtherDirDuringSilence: Record<Dir, A<WsMessageEvent>[]>;
+  wire: WireFacts[];
+  closes: (A<ConnCloseEvent> | A<WsControlEvent>)[];
+  fails: A<ConnFailEvent>[];
+  devices: A<DeviceLogEvent>[];
+  drift: A<DesktopDriftEvent>[];
+  lifecycle: A<DesktopLifecycleEvent>[];
+  /** The last `hidden` before the incident, if the page was still hidden when it started. */
+  hiddenAtStart?: A<DesktopLifecycleEvent>;
+  offline: (A<DesktopLifecycleEvent> | A<NetworkChangeEvent>)[];
+  bursts: Trigger[];
+  reorders: Trigger[];
+  multilogin?: A<WsMessageEvent>;
+  /** Longest quiet (no message) before the first close, per direction, over the sources that saw messages before it. */
+  quietBeforeClose: Record<Dir, { ms: number; source?: string }>;
+  /** Which direction went quiet first (by ≥ 1.5 keepalive periods), if any. */
+  firstSilentDir?: Dir;
+}
+
+export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptions): IncidentFacts {
+  const msgs = messagesBySource(tl);
+  const sources = new Map(tl.sources.map((s) => [s.file, s]));
+  const kindsPresent = new Set(tl.sources.filter((s) => s.events > 0).map((s) => s.kind));
+  const kindOf = (f: string) => sources.get(f)?.kind;
+  const silences = inc.triggers.filter((t) => t.kind === 'silence');
+  const isApp = (t: Trigger) => APP_KINDS.includes(t.sourceKind);
+  const appSilent = {
+    c2s: silences.filter((t) => t.dir === 'c2s' && isApp(t)),
+    s2c: silences.filter((t) => t.dir === 's2c' && isApp(t)),
+  };
+  const wireSilent = {
+    c2s: silences.filter((t) => t.dir === 'c2s' && t.sourceKind === 'capture'),
+    s2c: silences.filter((t) => t.dir === 's2c' && t.sourceKind === 'capture'),
+  };
+
+  // Tolerance for "inside" a silence: alignment spread plus a little.
+  const tolOf = (f: string) => 500 + (sources.get(f)?.alignment.spreadMs ?? 0);
+  const appMsgs = tl.events.filter(
+    (e): e is A<WsMessageEvent> => e.kind === 'ws-message' && APP_KINDS.includes(kindOf(e.source) ?? 'capture'),
+  );
+  const appDuringWireSilence = { c2s: [] as A<WsMessageEvent>[], s2c: [] as A<WsMessageEvent>[] };
+  for (const dir of ['c2s', 's2c'] as const)
+    for (const s of wireSilent[dir])
+      for (const m of appMsgs)
+        if (m.dir === dir && m.ts > s.from + tolOf(m.source) && m.ts < s.to - tolOf(m.source))
+          appDuringWireSilence[dir].push(m);
+  const wireDuringAppSilence = { c2s: [] as AlignedEvent[], s2c: [] as AlignedEvent[] };
+  for (const dir of ['c2s', 's2c'] as const)
+    for (const s of appSilent[dir])
+      for (const [src, m] of msgs)
+        if (kindOf(src) === 'capture')
+          for (const e of m.events[dir])
+            if (e.ts > s.from + tolOf(s.source) && e.ts < s.to - tolOf(s.source)) wireDuringAppSilence[dir].push(e);
+  const appOtherDirDuringSilence = { c2s: [] as A<WsMessageEvent>[], s2c: [] as A<WsMessageEvent>[] };
+  for (const dir of ['c2s', 's2c'] as const)
+    for (const s of appSilent[dir])
+      for (const m of appMsgs)
+        if (m.source === s.source && m.dir !== dir && m.ts > s.from + 1.5 * opts.keepaliveMs && m.ts < s.to - 500)
+          appOtherDirDuringSilence[dir].push(m);
+
+  const lookFrom = inc.start - 1000;
+  const lookTo = inc.end + 1000;
+  const inWin = (e: AlignedEvent) => e.ts >= lookFrom && e.ts <= lookTo;
+  const closes = tl.events.filter(
+    (e): e is A<ConnCloseEvent> | A<WsControlEvent> =>
+      inWin(e) && (e.kind === 'conn-close' || (e.kind === 'ws-control' && e.op === 'close')),
+  );
+  const fails = tl.events.filter((e): e is A<ConnFailEvent> => inWin(e) && e.kind === 'conn-fail');
+  const devices = tl.events.filter(
+    (e): e is A<DeviceLogEvent> => e.kind === 'device-log' && e.ts >= inc.start - 5000 && e.ts <= inc.end + 5000,
+  );
+  // The desktop notes throttling when the late timer finally fires, which is at or after the silence's end.
+  const desktopTo = inc.end + 60_000;
+  const drift = tl.events.filter(
+    (e): e is A<DesktopDriftEvent> => e.kind === 'desktop-drift' && e.ts >= inc.start - 5000 && e.ts <= desktopTo,
+  );
+  const lifecycle = tl.events.filter(
+    (e): e is A<DesktopLifecycleEvent> =>
+      e.kind === 'desktop-lifecycle' && e.ts >= inc.start - 5000 && e.ts <= desktopTo,
+  );
+  let hiddenAtStart: A<DesktopLifecycleEvent> | undefined;
+  for (const e of tl.events) {
+    if (e.ts > inc.start) break;
+    if (e.kind !== 'desktop-lifecycle') continue;
+    if (e.what === 'hidden') hiddenAtStart = e;
+    else if (e.what === 'visible') hiddenAtStart = undefined;
+  }
+  const offline = tl.events.filter(
+    (e): e is A<DesktopLifecycleEvent> | A<NetworkChangeEvent> =>
+      e.ts >= inc.start - 5000 &&
+      e.ts <= inc.end &&
+      ((e.kind === 'desktop-lifecycle' && e.what === 'offline') || (e.kind === 'network-change' && e.online === false)),
+  );
+  const multilogin = tl.events.find(
+    (e): e is A<WsMessageEvent> => e.kind === 'ws-message' && e.cls === 'multilogin' && inWin(e),
+  );
+
+  const firstClose = closes[0];
+  const quietBeforeClose = {
+    c2s: { ms: 0 } as { ms: number; source?: string },
+    s2c: { ms: 0 } as { ms: number; source?: string },
+  };
+  if (firstClose)
+    for (const [src, m] of msgs)
+      for (const dir of ['c2s', 's2c'] as const) {
+        const before = lastBefore(m[dir], firstClose.ts - 1);
+        if (before === undefined) continue;
+        const q = firstClose.ts - before;
+        if (q > quietBeforeClose[dir].ms) quietBeforeClose[dir] = { ms: q, source: src };
+      }
+
+  let firstSilentDir: Dir | undefined;
+  const startOf = (dir: Dir) => Math.min(...silences.filter((s) => s.dir === dir).map((s) => s.from));
+  const c = startOf('c2s');
+  const s = startOf('s2c');
+  const lead = 1.5 * opts.keepaliveMs;
+  if (c + lead <= s) firstSilentDir = 'c2s';
+  else if (s + lead <= c) firstSilentDir = 's2c';
+
+  return {
+    incident: inc,
+    opts,
+    sources,
+    kindsPresent,
+    silences,
+    appMessages: appMsgs,
+    appSilent,
+    wireSilent,
+    appDuringWireSilence,
+    wireDuringAppSilence,
+    appOtherDirDuringSilence,
+    wire: wireFacts(inc, tl, msgs),
+    closes,
+    fails,
+    devices,
+    drift,
+    lifecycle,
+    hiddenAtStart,
+    offline,
+    bursts: inc.triggers.filter((t) => t.kind === 'burst'),
+    reorders: inc.triggers.filter((t) => t.kind === 'reorder'),
+    multilogin,
+    quietBeforeClose,
+    firstSilentDir,
+  };
+}
+
+function lastBefore(sorted: number[], t: number): number | undefined {
+  let r: number | undefined;
+  for (const x of sorted) {
+    if (x > t) break;
+    r = x;
+  }
+  return r;
+}
+
+function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>): WireFacts[] {
+  const out: WireFacts[] = [];
+  for (const src of tl.sources) {
+    if (src.kind !== 'capture' || src.events === 0) continue;
+    const own = tl.events.filter((e) => e.source === src.file);
+    // The window: this capture's own silence if it saw one, else the whole incident.
+    const sil = inc.triggers.filter((t) => t.kind === 'silence' && t.source === src.file);
+    // Where several silences overlap (both directions), the window is the time all of them were quiet.
+    let from = sil.length ? Math.max(...sil.map((t) => t.from)) : inc.start;
+    let to = sil.length ? Math.min(...sil.map((t) => t.to)) : inc.end;
+    if (to <= from) {
+      from = Math.min(...sil.map((t) => t.from));
+      to = Math.max(...sil.map((t) => t.to));
+    }
+    // Connections live at the start (their handshakes after a reconnect are not "the desktop kept sending").
+    const conns = new Set<string>();
+    for (const e of own) if (e.conn && e.ts <= from + 1 && e.kind !== 'conn-close') conns.add(e.conn);
+    for (const e of own) if (e.conn && e.kind === 'conn-close' && e.ts < from) conns.delete(e.conn);
+    const w: WireFacts = {
+      source: src.file,
+      from,
+      to,
+      conns: [...conns],
+      c2sData: 0,
+      s2cData: 0,
+      c2sMessages: 0,
+      s2cMessages: 0,
+      c2sRetrans: 0,
+      s2cRetrans: 0,
+      s2cAcks: 0,
+      c2sAcks: 0,
+      c2sUnacked: false,
+      s2cOutOfOrder: 0,
+      s2cPings: 0,
+      rsts: [],
+      firstData: {},
+    };
+    // Per connection: the desktop bytes sent before the window, so only ACKs of bytes sent *inside* it count as
+    // "the server received the desktop's data meanwhile".
+    const sentBefore = new Map<string, number>();
+    const maxSent = new Map<string, number>();
+    const maxAck = new Map<string, number>();
+    for (const e of own) {
+      if (!e.conn || !conns.has(e.conn) || e.ts >= to) continue;
+      if (e.kind === 'tcp-data' && e.dir === 'c2s') {
+        const end = e.seq + e.len;
+        maxSent.set(e.conn, Math.max(maxSent.get(e.conn) ?? 0, end));
+        if (e.ts <= from) sentBefore.set(e.conn, Math.max(sentBefore.get(e.conn) ?? 0, end));
+      }
+      if (e.kind === 'tcp-ack' && e.dir === 's2c') maxAck.set(e.conn, Math.max(maxAck.get(e.conn) ?? 0, e.ack));
+    }
+    // Retransmissions anywhere in the incident are the path's trouble, whichever direction's silence they fall in.
+    for (const e of own)
+      if (
+        e.kind === 'tcp-anomaly' &&
+        (e.flag === 'retransmission' || e.flag === 'fast-retransmission') &&
+        e.conn &&
+        conns.has(e.conn) &&
+        e.ts > inc.start &&
+        e.ts < inc.end
+      ) {
+        if (e.dir === 'c2s') w.c2sRetrans++;
+        else w.s2cRetrans++;
+      }
+    for (const e of own) {
+      if (e.ts <= from || e.ts >= to) {
+        if (e.kind === 'conn-close' && e.how === 'rst' && e.ts >= inc.start - 1000 && e.ts <= inc.end + 1000)
+          w.rsts.push(e);
+        continue;
+      }
+      if (e.kind === 'conn-close' && e.how === 'rst') w.rsts.push(e);
+      if (!e.conn || !conns.has(e.conn)) continue;
+      switch (e.kind) {
+        case 'tcp-data':
+          if (e.dir === 'c2s') w.c2sData++;
+          else w.s2cData++;
+          w.firstData[e.dir] ??= e;
+          break;
+        case 'tcp-ack':
+          if (e.dir === 'c2s') w.c2sAcks++;
+          else if (e.ack > (sentBefore.get(e.conn) ?? 0)) w.s2cAcks++;
+          break;
+        case 'tcp-anomaly':
+          if (e.flag === 'out-of-order' && e.dir === 's2c') w.s2cOutOfOrder++;
+          break;
+        case 'ws-control':
+          if (e.dir === 's2c' && e.op === 'ping') w.s2cPings++;
+          break;
+      }
+    }
+    const m = msgs.get(src.file);
+    if (m) {
+      w.c2sMessages = m.c2s.filter((t) => t > from && t < to).length;
+      w.s2cMessages = m.s2c.filter((t) => t > from && t < to).length;
+    }
+    w.c2sUnacked = [...maxSent].some(([c, sent]) => sent > (maxAck.get(c) ?? 0));
+    out.push(w);
+  }
+  return out;
+}

@@ -1,0 +1,331 @@
+// Estimates each evidence file's clock offset relative to one reference clock.
+// Messages seen by two sources (same direction + class + size, or the same stream position) pair up; the offset
+// that pairs the most of them (nearest in time) wins, then the median residual refines it. Device logs pair their
+// built/teardown lines with connection starts/ends (by 5-tuple when both sides have it).
+// Pure: events in, offsets out.
+import type { SourceKind, TimelineEvent } from '../events/types.ts';
+import { parseConnKey } from './find-notifs.ts';
+
+export type AlignMethod = 'reference' | 'messages' | 'connections' | 'five-tuple' | 'assumed';
+
+export interface Alignment {
+  /** Add to a source timestamp to get reference time. */
+  offsetMs: number;
+  method: AlignMethod;
+  /** Events paired with other sources. */
+  matches: number;
+  /** Spread of the paired residuals (90th percentile of |residual − median|), ms. */
+  spreadMs: number;
+  /** 0..1: how sure the offset is. */
+  confidence: number;
+  clockUncertain: boolean;
+  /** The open question when the offset could not be established. */
+  question?: string;
+  /** Which source the pairs were found in. */
+  against?: string;
+}
+
+export interface AlignInput {
+  file: string;
+  kind: SourceKind;
+  events: TimelineEvent[];
+}
+
+export interface Keyed {
+  key: string;
+  ts: number;
+  weight: number;
+}
+
+const REFERENCE_ORDER: SourceKind[] = ['capture', 'report', 'har', 'netlog', 'device-log'];
+const MESSAGE_TOL_MS = 750;
+const CONN_TOL_MS = 1500;
+const MAX_OFFSET_MS = 26 * 3_600_000; // device logs: any time zone, plus a little
+/** Sources on the PC (HAR, report, NetLog, capture) are searched within ±10 min of each other. */
+const MESSAGE_MAX_OFFSET_MS = 10 * 60_000;
+
+/** Picks the reference: a capture, else the error report, else a HAR, else NetLog, else the first file. */
+export function chooseReference(inputs: AlignInput[]): AlignInput | undefined {
+  for (const kind of REFERENCE_ORDER) {
+    const candidates = inputs.filter((i) => i.kind === kind && i.events.length > 0);
+    if (candidates.length) return candidates.sort((a, b) => b.events.length - a.events.length)[0];
+  }
+  return inputs[0];
+}
+
+export function alignSources(inputs: AlignInput[]): { reference?: string; alignments: Map<string, Alignment> } {
+  const alignments = new Map<string, Alignment>();
+  const ref = chooseReference(inputs);
+  if (!ref) return { alignments };
+  alignments.set(ref.file, {
+    offsetMs: 0,
+    method: 'reference',
+    matches: 0,
+    spreadMs: 0,
+    confidence: 1,
+    clockUncertain: false,
+  });
+  const aligned: AlignInput[] = [ref];
+  const pending = inputs.filter((i) => i !== ref);
+  // Non-device sources first, in reference order, so device logs can pair with every aligned connection.
+  pending.sort((a, b) => REFERENCE_ORDER.indexOf(a.kind) - REFERENCE_ORDER.indexOf(b.kind));
+  for (const src of pending) {
+    const a =
+      src.kind === 'device-log' ? alignDeviceLog(src, aligned, alignments) : alignByMessages(src, aligned, alignments);
+    alignments.set(src.file, a);
+    aligned.push(src);
+  }
+  return { reference: ref.file, alignments };
+}
+
+function messageKeys(events: TimelineEvent[]): Keyed[] {
+  const out: Keyed[] = [];
+  for (const e of events) {
+    if (e.kind !== 'ws-message') continue;
+    if (e.seq !== undefined) out.push({ key: `${e.dir}|pos|${e.epoch ?? ''}|${e.seq}`, ts: e.ts, weight: 10 });
+    else out.push({ key: `${e.dir}|${e.cls}|${e.length}`, ts: e.ts, weight: e.cls === 'keepalive' ? 1 : 3 });
+  }
+  return out;
+}
+
+function connKeys(events: TimelineEvent[], withTuple: boolean): Keyed[] {
+  const out: Keyed[] = [];
+  for (const e of events) {
+    let what: 'open' | 'close' | undefined;
+    let tuple: string | undefined;
+    if (e.kind === 'conn-open' && (e.layer === 'tcp' || e.sourceKind !== 'capture')) what = 'open';
+    else if (e.kind === 'conn-close') what = 'close';
+    else if (e.kind === 'device-log' && (e.action === 'built' || e.action === 'teardown')) {
+      what = e.action === 'built' ? 'open' : 'close';
+      // Devices log initiator → responder, but some log the outside address first: the server is the :443 side.
+      const swap = e.srcPort === 443 && e.dstPort !== 443;
+      const [sIp, sPort, cPort] = swap ? [e.srcIp, e.srcPort, e.dstPort] : [e.dstIp, e.dstPort, e.srcPort];
+      if (sIp && sPort !== undefined && cPort !== undefined) tuple = `${sIp}:${sPort}|${cPort}`;
+    }
+    if (!what) continue;
+    if (e.kind !== 'device-log') {
+      const k = parseConnKey(e.conn);
+      if (k) tuple = `${k.serverIp}:${k.serverPort}|${k.clientPort}`;
+    }
+    if (withTuple) {
+      if (tuple) out.push({ key: `${what}|${tuple}`, ts: e.ts, weight: 10 });
+    } else out.push({ key: what, ts: e.ts, weight: 1 });
+  }
+  return out;
+}
+
+function shifted(
+  input: AlignInput,
+  alignments: Map<string, Alignment>,
+  keys: (ev: TimelineEvent[]) => Keyed[],
+): Keyed[] {
+  const off = alignments.get(input.file)?.offsetMs ?? 0;
+  return keys(input.events).map((k) => ({ ...k, ts: k.ts + off }));
+}
+
+function alignByMessages(src: AlignInput, aligned: AlignInput[], alignments: Map<string, Alignment>): Alignment {
+  const mine = messageKeys(src.events);
+  let best: (Match & { against: string }) | undefined;
+  for (const other of aligned) {
+    const m = bestOffset(mine, shifted(other, alignments, messageKeys), MESSAGE_TOL_MS, MESSAGE_MAX_OFFSET_MS);
+    if (m && (!best || m.score > best.score)) best = { ...m, against: other.file };
+  }
+  if (best && best.matches >= 2) {
+    return {
+      offsetMs: best.offset,
+      method: 'messages',
+      matches: best.matches,
+      spreadMs: best.spread,
+      confidence: matchConfidence(best.matches, best.spread),
+      clockUncertain: best.matches < 3,
+      against: best.against,
+    };
+  }
+  // Encrypted captures have no messages to pair: try connection starts/ends.
+  const conn = alignByConnections(src, aligned, alignments, false);
+  if (conn) return conn;
+  return {
+    offsetMs: 0,
+    method: 'assumed',
+    matches: best?.matches ?? 0,
+    spreadMs: 0,
+    confidence: 0.3,
+    clockUncertain: true,
+    question:
+      `${src.file} shares no message or connection event with the other evidence; its clock was assumed to ` +
+      `equal the reference clock. Were both recorded on the same PC (same clock)?`,
+  };
+}
+
+function alignByConnections(
+  src: AlignInput,
+  aligned: AlignInput[],
+  alignments: Map<string, Alignment>,
+  device: boolean,
+): Alignment | undefined {
+  // Five-tuple pairs first: they cannot be confused with another connection.
+  const mineT = connKeys(src.events, true);
+  let best: (Match & { against: string; tuple: boolean }) | undefined;
+  for (const other of aligned) {
+    const m = bestOffset(
+      mineT,
+      shifted(other, alignments, (ev) => connKeys(ev, true)),
+      CONN_TOL_MS,
+      MAX_OFFSET_MS,
+    );
+    if (m && m.matches >= 1 && (!best || m.score > best.score)) best = { ...m, against: other.file, tuple: true };
+  }
+  if (best) {
+    return {
+      offsetMs: best.offset,
+      method: 'five-tuple',
+      matches: best.matches,
+      spreadMs: best.spread,
+      confidence: Math.min(0.95, 0.6 + 0.1 * best.matches),
+      clockUncertain: false,
+      against: best.against,
+    };
+  }
+  const mine = connKeys(src.events, false);
+  for (const other of aligned) {
+    const m = bestOffset(
+      mine,
+      shifted(other, alignments, (ev) => connKeys(ev, false)),
+      CONN_TOL_MS,
+      MAX_OFFSET_MS,
+    );
+    if (m && m.matches >= 2 && (!best || m.score > best.score)) best = { ...m, against: other.file, tuple: false };
+  }
+  if (!best) return undefined;
+  return {
+    offsetMs: best.offset,
+    method: 'connections',
+    matches: best.matches,
+    spreadMs: best.spread,
+    confidence: Math.min(0.6, 0.3 + 0.1 * best.matches),
+    clockUncertain: true,
+    against: best.against,
+    question: device
+      ? `${src.file}: aligned only by the timing of ${best.matches} connection start/end line(s) (no 5-tuple match), ` +
+        `offset ${Math.round(best.offset / 1000)} s. Confirm the device's clock (time zone, NTP) or log the 5-tuple.`
+      : `${src.file}: aligned only by the timing of ${best.matches} connection start/end event(s).`,
+  };
+}
+
+function alignDeviceLog(src: AlignInput, aligned: AlignInput[], alignments: Map<string, Alignment>): Alignment {
+  const a = alignByConnections(src, aligned, alignments, true);
+  if (a) return a;
+  return {
+    offsetMs: 0,
+    method: 'assumed',
+    matches: 0,
+    spreadMs: 0,
+    confidence: 0.2,
+    clockUncertain: true,
+    question:
+      `${src.file}: no built/teardown line matches a connection start/end in the other evidence, so its clock ` +
+      `offset is unknown (times taken as written). Is the device on UTC and NTP-synced? Its times may be off by ` +
+      `the device's time-zone offset.`,
+  };
+}
+
+interface Match {
+  offset: number;
+  matches: number;
+  score: number;
+  spread: number;
+}
+
+/**
+ * The offset d (added to `mine`) that pairs the most weight of `mine` with `theirs` of the same key within `tol`.
+ * Candidates come from the distinctive pairs first (stream positions, rare classes); ties go to the smaller |d|
+ * because clocks on one PC rarely differ by a keepalive period.
+ */
+export function bestOffset(mine: Keyed[], theirs: Keyed[], tol: number, maxAbs: number): Match | undefined {
+  if (mine.length === 0 || theirs.length === 0) return undefined;
+  const byKey = new Map<string, number[]>();
+  for (const t of theirs) {
+    let arr = byKey.get(t.key);
+    if (!arr) byKey.set(t.key, (arr = []));
+    arr.push(t.ts);
+  }
+  for (const arr of byKey.values()) arr.sort((a, b) => a - b);
+  const usable = mine.filter((m) => byKey.has(m.key));
+  if (usable.length === 0) return undefined;
+  // Candidate offsets: every pairing (within maxAbs) of a few distinctive events and a few spread over the span.
+  const byWeight = [...usable].sort((a, b) => b.weight - a.weight || a.ts - b.ts);
+  const sample = [...byWeight.slice(0, 8), ...evenSample(usable, 8)];
+  const cand = new Set<number>();
+  for (const m of sample) {
+    const arr = byKey.get(m.key)!;
+    const lo = lowerBound(arr, m.ts - maxAbs);
+    const hi = lowerBound(arr, m.ts + maxAbs + 1);
+    for (const t of evenSample(arr.slice(lo, hi), 400)) cand.add(Math.round(t - m.ts));
+  }
+  const candidates = evenSample([...cand], 3000);
+  const scored = evenSample(usable, 400);
+  let best: Match | undefined;
+  for (const d of candidates) {
+    let score = 0;
+    let matches = 0;
+    for (const m of scored) {
+      const near = nearest(byKey.get(m.key)!, m.ts + d);
+      if (Math.abs(near - (m.ts + d)) <= tol) {
+        score += m.weight;
+        matches++;
+      }
+    }
+    if (!best || score > best.score || (score === best.score && Math.abs(d) < Math.abs(best.offset)))
+      best = { offset: d, matches, score, spread: 0 };
+  }
+  if (!best || best.matches === 0) return undefined;
+  // Refine with the median residual of the pairs at the chosen offset.
+  const res: number[] = [];
+  for (const m of usable) {
+    const near = nearest(byKey.get(m.key)!, m.ts + best.offset);
+    const r = near - (m.ts + best.offset);
+    if (Math.abs(r) <= tol) res.push(r);
+  }
+  res.sort((a, b) => a - b);
+  const med = res[res.length >> 1] ?? 0;
+  const dev = res.map((r) => Math.abs(r - med)).sort((a, b) => a - b);
+  const spread = dev[Math.min(dev.length - 1, Math.floor(dev.length * 0.9))] ?? 0;
+  return { offset: best.offset + med, matches: res.length, score: best.score, spread };
+}
+
+function lowerBound(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function nearest(sorted: number[], x: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  const a = sorted[lo];
+  const b = lo > 0 ? sorted[lo - 1] : a;
+  return Math.abs(a - x) <= Math.abs(b - x) ? a : b;
+}
+
+function evenSample<T>(arr: T[], n: number): T[] {
+  if (arr.length <= n) return arr;
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(arr[Math.floor((i * arr.length) / n)]);
+  return out;
+}
+
+function matchConfidence(matches: number, spread: number): number {
+  let c = matches >= 20 ? 0.95 : matches >= 5 ? 0.85 : matches >= 3 ? 0.7 : 0.5;
+  if (spread > 250) c -= 0.2;
+  return Math.max(0.1, c);
+}

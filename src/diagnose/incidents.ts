@@ -1,0 +1,297 @@
+// Incidents: every silence of at least the silence timeout in either direction (per source and direction: the gap
+// between consecutive messages of any class — any message is proof of life), every connection end, every failed
+// (re)connect, every burst of late messages and every out-of-order stream position. Overlapping triggers merge
+// into one incident; a drop, the failed attempts after it and the next working connection are one incident.
+import type { Dir, SourceKind } from '../events/types.ts';
+import { formatDuration } from './duration.ts';
+import type { DiagnoseOptions, Outcome } from './model.ts';
+import { type AlignedEvent, isMessage, type Timeline } from './timeline.ts';
+
+export type TriggerKind = 'silence' | 'close' | 'conn-fail' | 'device-teardown' | 'burst' | 'reorder';
+
+export interface Trigger {
+  kind: TriggerKind;
+  source: string;
+  sourceKind: SourceKind;
+  dir?: Dir;
+  /** Reference clock. For a silence: the last message before it and the message that ended it (or the source's end). */
+  from: number;
+  to: number;
+  /** A silence that lasted until the source's evidence ended. */
+  tail?: boolean;
+  fact: string;
+  event?: AlignedEvent;
+}
+
+export interface Incident {
+  id: number;
+  start: number;
+  end: number;
+  /** When the desktop would have noticed: start + silence timeout for a silence, the close itself otherwise. */
+  detectAt: number;
+  /** First message after the disruption (messages flowing again), if any. */
+  resumedAt?: number;
+  outcome: Outcome;
+  triggers: Trigger[];
+}
+
+/** Point triggers closer than this to an incident join it (a close and the silence it ends, several sources). */
+const MERGE_GAP_MS = 2000;
+/** A burst: at least this many messages within BURST_SPAN_MS after a gap of at least 2 keepalive periods. */
+const BURST_MIN = 3;
+const BURST_SPAN_MS = 1000;
+
+export interface MessageTimes {
+  c2s: number[];
+  s2c: number[];
+  events: { c2s: AlignedEvent[]; s2c: AlignedEvent[] };
+}
+
+/** Message times per source and direction (sorted). */
+export function messagesBySource(tl: Timeline): Map<string, MessageTimes> {
+  const hasWs = new Set<string>();
+  for (const e of tl.events) if (e.kind === 'ws-message') hasWs.add(e.source);
+  const out = new Map<string, MessageTimes>();
+  for (const e of tl.events) {
+    if (!isMessage(e, hasWs.has(e.source)) || !('dir' in e) || !e.dir) continue;
+    let m = out.get(e.source);
+    if (!m) out.set(e.source, (m = { c2s: [], s2c: [], events: { c2s: [], s2c: [] } }));
+    m[e.dir].push(e.ts);
+    m.events[e.dir].push(e);
+  }
+  return out;
+}
+
+export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
+  const triggers: Trigger[] = [];
+  const kindOf = new Map(tl.sources.map((s) => [s.file, s]));
+  const msgs = messagesBySource(tl);
+  for (const [source, m] of msgs) {
+    const info = kindOf.get(source);
+    const sourceKind = info?.kind ?? 'capture';
+    const sourceEnd = info?.lastTs ?? -Infinity;
+    for (const dir of ['c2s', 's2c'] as const) {
+      const ts = m[dir];
+      if (ts.length === 0) continue;
+      for (let i = 1; i < ts.length; i++) {
+        const gap = ts[i] - ts[i - 1];
+        if (gap >= opts.silenceMs)
+          triggers.push({
+            kind: 'silence',
+            source,
+            sourceKind,
+            dir,
+            from: ts[i - 1],
+            to: ts[i],
+            fact: `no ${dirWords(dir)} message for ${formatDuration(gap)}`,
+          });
+      }
+      const last = ts[ts.length - 1];
+      if (sourceEnd - last >= opts.silenceMs)
+        triggers.push({
+          kind: 'silence',
+          source,
+          sourceKind,
+          dir,
+          from: last,
+          to: sourceEnd,
+          tail: true,
+          fact: `no ${dirWords(dir)} message for the last ${formatDuration(sourceEnd - last)} of the evidence`,
+        });
+    }
+    triggers.push(...bursts(source, sourceKind, m.events.s2c, opts));
+    triggers.push(...reorders(source, sourceKind, m.events.s2c));
+  }
+  for (const e of tl.events) {
+    const sourceKind = kindOf.get(e.source)?.kind ?? e.sourceKind;
+    if (e.kind === 'conn-close')
+      triggers.push({
+        kind: 'close',
+        source: e.source,
+        sourceKind,
+        from: e.ts,
+        to: e.ts,
+        event: e,
+        fact: `connection ended: ${e.how}${e.by ? ` by ${e.by}` : ''}${e.wsCode !== undefined ? ` (code ${e.wsCode})` : ''}`,
+      });
+    else if (e.kind === 'ws-control' && e.op === 'close')
+      triggers.push({
+        kind: 'close',
+        source: e.source,
+        sourceKind,
+        dir: e.dir,
+        from: e.ts,
+        to: e.ts,
+        event: e,
+        fact: `WebSocket close frame ${dirWords(e.dir)}${e.code !== undefined ? ` (code ${e.code})` : ''}`,
+      });
+    else if (e.kind === 'conn-fail')
+      triggers.push({
+        kind: 'conn-fail',
+        source: e.source,
+        sourceKind,
+        from: e.ts,
+        to: e.ts,
+        event: e,
+        fact: `connect failed at ${e.stage}: ${e.error}`,
+      });
+    else if (e.kind === 'device-log' && (e.action === 'teardown' || e.action === 'deny'))
+      triggers.push({
+        kind: 'device-teardown',
+        source: e.source,
+        sourceKind,
+        from: e.ts,
+        to: e.ts,
+        event: e,
+        fact: `device ${e.action}${e.reason ? `: ${e.reason}` : ''}`,
+      });
+  }
+  triggers.sort((a, b) => a.from - b.from || a.to - b.to);
+
+  // Pass 1: overlapping triggers (within MERGE_GAP_MS) are one incident.
+  let groups: Trigger[][] = [];
+  let end = -Infinity;
+  for (const t of triggers) {
+    if (groups.length && t.from <= end + MERGE_GAP_MS) {
+      groups[groups.length - 1].push(t);
+      end = Math.max(end, t.to);
+    } else {
+      groups.push([t]);
+      end = t.to;
+    }
+  }
+  // Pass 2: while a drop has not recovered, later failures and silences within the recovery timeout belong to it.
+  const evidenceEnd = tl.end ?? -Infinity;
+  let incidents = groups.map((g) => toIncident(g, tl, msgs, opts, evidenceEnd));
+  for (let changed = true, guard = 0; changed && guard < 1000; guard++) {
+    changed = false;
+    for (let i = 1; i < incidents.length; i++) {
+      const a = incidents[i - 1];
+      const b = incidents[i];
+      const open = a.resumedAt === undefined || a.resumedAt >= b.start;
+      if (open && b.start - a.end <= opts.recoveryMs) {
+        groups = [...groups.slice(0, i - 1), [...groups[i - 1], ...groups[i]], ...groups.slice(i + 1)];
+        incidents = groups.map((g) => toIncident(g, tl, msgs, opts, evidenceEnd));
+        changed = true;
+        break;
+      }
+    }
+  }
+  for (const [i, inc] of incidents.entries()) inc.id = i + 1;
+  return incidents;
+}
+
+function toIncident(
+  g: Trigger[],
+  tl: Timeline,
+  msgs: Map<string, MessageTimes>,
+  opts: DiagnoseOptions,
+  evidenceEnd: number,
+): Incident {
+  const start = Math.min(...g.map((t) => t.from));
+  const end = Math.max(...g.map((t) => t.to));
+  const drops = g.filter((t) => t.kind === 'close' || t.kind === 'conn-fail' || t.kind === 'device-teardown');
+  const silences = g.filter((t) => t.kind === 'silence');
+  const firstIsSilence = g[0].kind === 'silence' || (silences.length > 0 && silences[0].from <= start);
+  const detectAt = firstIsSilence ? start + opts.silenceMs : start;
+
+  let resumedAt: number | undefined;
+  if (!silences.some((s) => s.tail)) {
+    let t = silences.length ? Math.max(...silences.map((s) => s.to)) : start;
+    if (drops.length) {
+      const lastDrop = Math.max(...drops.map((d) => d.from));
+      const next = firstMessageAfter(msgs, lastDrop);
+      t = next === undefined ? Number.NaN : Math.max(t, next);
+    }
+    if (!Number.isNaN(t)) resumedAt = t;
+  }
+  const lostState = tl.events.find(
+    (e) =>
+      e.kind === 'desktop-state' &&
+      e.state === 'lost' &&
+      e.ts >= start &&
+      (resumedAt === undefined || e.ts <= resumedAt),
+  );
+  let outcome: Outcome;
+  if (resumedAt !== undefined) {
+    const after = resumedAt - start;
+    outcome =
+      lostState || resumedAt - detectAt > opts.recoveryMs
+        ? { status: 'lost', resumedAfterMs: after }
+        : { status: 'recovered', recoveredAfterMs: after };
+  } else {
+    outcome = { status: lostState || evidenceEnd - detectAt >= opts.recoveryMs ? 'lost' : 'ongoing' };
+  }
+  return { id: 0, start, end: Math.max(end, resumedAt ?? end), detectAt, resumedAt, outcome, triggers: g };
+}
+
+function firstMessageAfter(msgs: Map<string, MessageTimes>, t: number): number | undefined {
+  let best: number | undefined;
+  for (const m of msgs.values())
+    for (const dir of ['c2s', 's2c'] as const) {
+      const arr = m[dir];
+      const i = upper(arr, t);
+      if (i < arr.length && (best === undefined || arr[i] < best)) best = arr[i];
+    }
+  return best;
+}
+
+function upper(arr: number[], t: number): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid] <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function bursts(source: string, sourceKind: SourceKind, s2c: AlignedEvent[], opts: DiagnoseOptions): Trigger[] {
+  const out: Trigger[] = [];
+  for (let i = 1; i < s2c.length; i++) {
+    if (s2c[i].ts - s2c[i - 1].ts < 2 * opts.keepaliveMs) continue;
+    let j = i;
+    while (j + 1 < s2c.length && s2c[j + 1].ts - s2c[i].ts <= BURST_SPAN_MS) j++;
+    const n = j - i + 1;
+    if (n >= BURST_MIN)
+      out.push({
+        kind: 'burst',
+        source,
+        sourceKind,
+        dir: 's2c',
+        from: s2c[i - 1].ts,
+        to: s2c[j].ts,
+        event: s2c[i],
+        fact: `${n} Notifs messages arrived within ${formatDuration(s2c[j].ts - s2c[i].ts)} after ${formatDuration(s2c[i].ts - s2c[i - 1].ts)} without any`,
+      });
+  }
+  return out;
+}
+
+function reorders(source: string, sourceKind: SourceKind, s2c: AlignedEvent[]): Trigger[] {
+  const out: Trigger[] = [];
+  const maxSeq = new Map<string, number>();
+  for (const e of s2c) {
+    if (e.kind !== 'ws-message' || e.seq === undefined) continue;
+    const key = `${e.conn ?? ''}|${e.epoch ?? ''}`;
+    const prev = maxSeq.get(key);
+    if (prev !== undefined && e.seq < prev)
+      out.push({
+        kind: 'reorder',
+        source,
+        sourceKind,
+        dir: 's2c',
+        from: e.ts,
+        to: e.ts,
+        event: e,
+        fact: `stream position ${e.seq} arrived after ${prev}`,
+      });
+    maxSeq.set(key, Math.max(prev ?? -Infinity, e.seq));
+  }
+  return out;
+}
+
+export function dirWords(dir: Dir): string {
+  return dir === 'c2s' ? 'desktop → Notifs' : 'Notifs → desktop';
+}

@@ -1,0 +1,105 @@
+// One timeline from many evidence files: keep the Notifs connection's events, move every source onto the
+// reference clock, sort. Knows events only (no judgement).
+import type { EvidenceResult, Problem, SourceKind, TimelineEvent } from '../events/types.ts';
+import { type Alignment, alignSources } from './clock-alignment.ts';
+import { identifyNotifs, isNotifsEvent, type NotifsConnections } from './find-notifs.ts';
+import type { DiagnoseOptions } from './model.ts';
+
+/** A timeline event moved to the reference clock; `srcTs` keeps the source's own time. */
+export type AlignedEvent = TimelineEvent & { srcTs: number };
+
+export interface SourceInfo {
+  file: string;
+  kind: SourceKind;
+  format: string;
+  /** Events kept (Notifs-related) / read. */
+  events: number;
+  eventsRead: number;
+  /** Reference clock. */
+  firstTs?: number;
+  lastTs?: number;
+  alignment: Alignment;
+  blindTo: string[];
+  problems: Problem[];
+  /** Connection ids taken as Notifs and why. */
+  notifsConns: { conn: string; why: string }[];
+}
+
+export interface Timeline {
+  reference?: string;
+  sources: SourceInfo[];
+  events: AlignedEvent[];
+  notifs: NotifsConnections;
+  start?: number;
+  end?: number;
+  notes: string[];
+}
+
+export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions): Timeline {
+  const notifs = identifyNotifs(results, opts);
+  const kept = results.map((r) => ({
+    r,
+    events: r.events.filter((e) => isNotifsEvent(e, r.file, notifs)),
+  }));
+  const { reference, alignments } = alignSources(
+    kept.map((k) => ({ file: k.r.file, kind: k.r.kind, events: k.events })),
+  );
+  const events: AlignedEvent[] = [];
+  const sources: SourceInfo[] = [];
+  const notes = [...notifs.notes];
+  for (const { r, events: evs } of kept) {
+    const alignment = alignments.get(r.file) ?? {
+      offsetMs: 0,
+      method: 'assumed' as const,
+      matches: 0,
+      spreadMs: 0,
+      confidence: 0.3,
+      clockUncertain: true,
+    };
+    let first: number | undefined;
+    let last: number | undefined;
+    for (const e of evs) {
+      // Readers set `source`; fall back to the file so every event names its evidence.
+      const ae = { ...e, source: e.source || r.file, ts: e.ts + alignment.offsetMs, srcTs: e.ts } as AlignedEvent;
+      // A device line's clock is uncertain until alignment pinned it (5-tuple match), whatever the reader guessed.
+      if (ae.kind === 'device-log') ae.clockUncertain = alignment.clockUncertain;
+      events.push(ae);
+      if (first === undefined || ae.ts < first) first = ae.ts;
+      if (last === undefined || ae.ts > last) last = ae.ts;
+    }
+    // A file may say it covers more than its Notifs events (a capture running on after the last packet we kept).
+    if (typeof r.meta.lastTs === 'number' && evs.length > 0) last = Math.max(last!, r.meta.lastTs + alignment.offsetMs);
+    if (alignment.question) notes.push(alignment.question);
+    sources.push({
+      file: r.file,
+      kind: r.kind,
+      format: r.format,
+      events: evs.length,
+      eventsRead: r.events.length,
+      firstTs: first,
+      lastTs: last,
+      alignment,
+      blindTo: r.meta.blindTo ?? [],
+      problems: r.problems,
+      notifsConns: [...(notifs.perSource.get(r.file) ?? new Map()).entries()].map(([conn, why]) => ({ conn, why })),
+    });
+  }
+  events.sort((a, b) => a.ts - b.ts);
+  const withTs = sources.filter((s) => s.firstTs !== undefined);
+  return {
+    reference,
+    sources,
+    events,
+    notifs,
+    start: withTs.length ? Math.min(...withTs.map((s) => s.firstTs!)) : undefined,
+    end: withTs.length ? Math.max(...withTs.map((s) => s.lastTs!)) : undefined,
+    notes,
+  };
+}
+
+/** Which events count as "a completed message" in one direction for one source (any message is proof of life). */
+export function isMessage(e: AlignedEvent, sourceHasWs: boolean): boolean {
+  if (e.kind === 'ws-message') return true;
+  // Encrypted without keys: application-data records stand in for messages.
+  return !sourceHasWs && e.kind === 'tls-record' && e.contentType === 23;
+}

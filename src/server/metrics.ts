@@ -11,6 +11,7 @@ export interface MetricsSnapshot {
   backlogSize: number;
   published: number;
   silenceDrops: number;
+  slowDrops: number;
   protocolErrors: number;
   desktopMessages: number;
   subscribeOk: number;
@@ -27,6 +28,7 @@ export function newCounters(): Omit<MetricsSnapshot, 'connections' | 'backlogSiz
     replayed: 0,
     published: 0,
     silenceDrops: 0,
+    slowDrops: 0,
     protocolErrors: 0,
     desktopMessages: 0,
     subscribeOk: 0,
@@ -62,6 +64,9 @@ export function toPrometheus(m: MetricsSnapshot): string {
     ]),
     metric('lifeline_silence_drops_total', 'counter', 'Desktops dropped after the silence timeout.', [
       `lifeline_silence_drops_total ${m.silenceDrops}`,
+    ]),
+    metric('lifeline_slow_consumer_drops_total', 'counter', 'Desktops dropped for not draining their socket.', [
+      `lifeline_slow_consumer_drops_total ${m.slowDrops}`,
     ]),
     metric('lifeline_protocol_errors_total', 'counter', 'Sockets closed for bad input.', [
       `lifeline_protocol_errors_total ${m.protocolErrors}`,

@@ -44,6 +44,8 @@ export interface NotifsServerOptions {
   backlogPerAgent?: number;
   /** Largest desktop message (bytes); larger frames close the socket (1009). */
   maxMessageBytes?: number;
+  /** Bytes queued to one socket before it is dropped as a slow consumer (4008; it resumes on reconnect). */
+  maxBufferedBytes?: number;
   /** Largest HTTP body (bytes). */
   maxBodyBytes?: number;
   /** An unused subscription expires after this long. */
@@ -122,6 +124,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   const recoveryMs = opts.recoveryMs ?? 50000;
   const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
   const maxBody = opts.maxBodyBytes ?? 64 * 1024;
+  const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
   const ttl = opts.subscriptionTtlMs ?? 60000;
   const authCfg = opts.auth ?? { mode: 'dev' as const };
   if (authCfg.mode === 'dev' && !isLoopback(host)) {
@@ -186,6 +189,15 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   const send = (c: Conn, text: string, cb?: (err?: Error) => void) => {
     if (c.closed || c.ws.readyState !== WebSocket.OPEN) {
       cb?.(new Error('socket closed'));
+      return;
+    }
+    // A desktop that stopped reading (or a path that stopped draining) must not grow our memory without bound:
+    // drop it; it resumes from its own position when it reconnects, so nothing is lost.
+    if (c.ws.bufferedAmount > maxBuffered) {
+      counters.slowDrops++;
+      log({ level: 'warn', event: 'slow-consumer', agentId: c.sub.agentId, buffered: c.ws.bufferedAmount });
+      cb?.(new Error('slow consumer'));
+      closeConn(c, CLOSE.OVERLOADED, 'slow consumer');
       return;
     }
     c.ws.send(text, cb);

@@ -193,9 +193,10 @@ export class FlowTable {
     let flow = this.byTuple.get(tuple);
     let isNew = false;
     if (flow !== undefined && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      // A fresh SYN on a flow that ended, or with a different ISN: the ports were reused (new tcp.stream).
+      // A SYN with a different ISN than this side used so far: the ports were reused, a new connection starts
+      // (Wireshark: a new tcp.stream). The same ISN again is a retransmitted SYN of the same connection.
       const d = flow.dirs[0].ip === pkt.srcIp && flow.dirs[0].port === pkt.srcPort ? flow.dirs[0] : flow.dirs[1];
-      if (flow.closed || (d.synSeen && d.seq.baseSeq !== t.seq)) flow = undefined;
+      if (d.seq.baseSet && d.seq.baseSeq !== t.seq) flow = undefined;
     }
     if (flow === undefined) {
       flow = this.create(pkt, tuple);

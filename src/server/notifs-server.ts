@@ -229,6 +229,20 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
 
   const onTick = (c: Conn, t: number) => run(c, c.machine.tick(t));
 
+  // Concurrent resumes of one agent (a reconnect storm, several desktops) share one backlog read per range.
+  const reads = new Map<string, ReturnType<NotifStore['read']>>();
+  const sharedRead = (agentId: string, fromSeq: number) => {
+    const key = `${agentId}\u0000${fromSeq}`;
+    let p = reads.get(key);
+    if (!p) {
+      p = store.read(agentId, fromSeq, REPLAY_BATCH);
+      reads.set(key, p);
+      const drop = () => reads.delete(key);
+      p.then(drop, drop);
+    }
+    return p;
+  };
+
   /** Send store entries after c.sentSeq, in order, until caught up. One pump per connection at a time. */
   const pump = async (c: Conn) => {
     if (c.pumping) {
@@ -240,7 +254,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       for (let rounds = 0; rounds < 1_000_000; rounds++) {
         c.pumpAgain = false;
         if (c.closed || !c.welcomed || stalled.has(c.sub.agentId)) return;
-        const { epoch, entries } = await store.read(c.sub.agentId, c.sentSeq + 1, REPLAY_BATCH);
+        const { epoch, entries } = await sharedRead(c.sub.agentId, c.sentSeq + 1);
         if (c.closed) return;
         if (epoch !== c.epoch) {
           // The stream was replaced under us (store restart): make the desktop resume and be told.

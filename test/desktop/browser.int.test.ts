@@ -60,8 +60,18 @@ test('the /desktop/ page connects, shows a notification and reports with worker-
     undefined,
     { timeout: 10000, polling: 100 },
   );
+  // Lifecycle wiring: the page listens for these and records them (the lab drives the real ones).
+  await page.evaluate(() => {
+    document.dispatchEvent(new Event('freeze'));
+    document.dispatchEvent(new Event('resume'));
+    window.dispatchEvent(new Event('offline'));
+  });
   const report = (await page.evaluate(() => window.lifeline.errorReport())) as ErrorReportV1;
   assertValidReport(report);
+  assert.deepEqual(
+    report.entries.filter((e) => e.kind === 'lifecycle').map((e) => (e as { what: string }).what),
+    ['freeze', 'resume', 'offline'],
+  );
   assert.equal(report.runtime, 'browser');
   assert.equal(report.config.keepaliveTimer, 'worker');
   assert.equal(report.totals.notificationsDelivered, 1);

@@ -58,10 +58,9 @@ before(async () => {
   const cap = await startTcpdump(file, `tcp port ${port}`);
   try {
     const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => resolve(ws)));
-    const client = new WebSocket(`wss://127.0.0.1:${port}/v1/notification/subscription/xyz`, {
-      rejectUnauthorized: false,
-      servername: 'notifs.test',
-    });
+    // ws passes TLS options through to tls.connect (servername → SNI), its types just do not list them all.
+    const tlsOpts = { rejectUnauthorized: false, servername: 'notifs.test' } as import('ws').ClientOptions;
+    const client = new WebSocket(`wss://127.0.0.1:${port}/v1/notification/subscription/xyz`, tlsOpts);
     const server = await serverSide;
     await waitFor(client, 'open');
     server.send(JSON.stringify({ type: 'Welcome', data: { agentId: 'agent-7' } }));

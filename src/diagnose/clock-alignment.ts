@@ -41,8 +41,11 @@ const REFERENCE_ORDER: SourceKind[] = ['capture', 'report', 'har', 'netlog', 'de
 const MESSAGE_TOL_MS = 750;
 const CONN_TOL_MS = 1500;
 const MAX_OFFSET_MS = 26 * 3_600_000; // device logs: any time zone, plus a little
-/** Sources on the PC (HAR, report, NetLog, capture) are searched within ±10 min of each other. */
-const MESSAGE_MAX_OFFSET_MS = 10 * 60_000;
+/**
+ * Sources on the PC (HAR, report, NetLog, capture) are searched within ±2 min of each other: keepalives are a
+ * perfectly regular rhythm, so a wider search would happily pair one session with another one minutes later.
+ */
+const MESSAGE_MAX_OFFSET_MS = 2 * 60_000;
 
 /** Picks the reference: a capture, else the error report, else a HAR, else NetLog, else the first file. */
 export function chooseReference(inputs: AlignInput[]): AlignInput | undefined {
@@ -130,7 +133,7 @@ function alignByMessages(src: AlignInput, aligned: AlignInput[], alignments: Map
     const m = bestOffset(mine, shifted(other, alignments, messageKeys), MESSAGE_TOL_MS, MESSAGE_MAX_OFFSET_MS);
     if (m && (!best || m.score > best.score)) best = { ...m, against: other.file };
   }
-  if (best && best.matches >= 2) {
+  if (best && best.matches >= 3) {
     return {
       offsetMs: best.offset,
       method: 'messages',
@@ -163,6 +166,8 @@ function alignByConnections(
   alignments: Map<string, Alignment>,
   device: boolean,
 ): Alignment | undefined {
+  // Device clocks may be off by a time zone; sources on the PC only by clock drift.
+  const maxAbs = device ? MAX_OFFSET_MS : MESSAGE_MAX_OFFSET_MS;
   // Five-tuple pairs first: they cannot be confused with another connection.
   const mineT = connKeys(src.events, true);
   let best: (Match & { against: string; tuple: boolean }) | undefined;
@@ -171,7 +176,7 @@ function alignByConnections(
       mineT,
       shifted(other, alignments, (ev) => connKeys(ev, true)),
       CONN_TOL_MS,
-      MAX_OFFSET_MS,
+      maxAbs,
     );
     if (m && m.matches >= 1 && (!best || m.score > best.score)) best = { ...m, against: other.file, tuple: true };
   }
@@ -192,7 +197,7 @@ function alignByConnections(
       mine,
       shifted(other, alignments, (ev) => connKeys(ev, false)),
       CONN_TOL_MS,
-      MAX_OFFSET_MS,
+      maxAbs,
     );
     if (m && m.matches >= 2 && (!best || m.score > best.score)) best = { ...m, against: other.file, tuple: false };
   }

@@ -6,6 +6,7 @@
 import { parseAlert, type TlsAlert } from './alerts.ts';
 import { type CipherSuite, cipherSuite, cipherSuiteName } from './cipher-suites.ts';
 import { bytesToHex, type KeyLog, type TlsSecrets } from './keylog.ts';
+import { DEFAULT_MIDSTREAM_SEARCH, findTls13Keys, type MidstreamSearch } from './midstream.ts';
 import { type DecryptResult, RecordDecryptor } from './record-decryptor.ts';
 import {
   type ClientHelloInfo,
@@ -99,6 +100,8 @@ export interface TlsSessionInfo {
   keyUpdates: { c2s: number; s2c: number };
   /** The caller's directions were reversed: the ClientHello arrived as `s2c` (then `c2s` here means client → server). */
   directionSwapped: boolean;
+  /** No handshake was seen; TLS 1.3 keys were found by trying the key log's traffic secrets. */
+  midstream: boolean;
   /** Records decrypted / undecryptable so far, both directions. */
   decryptedRecords: number;
   undecryptableRecords: number;
@@ -121,7 +124,21 @@ interface DirState {
   /** Why `dec` is missing. */
   noKeys?: { reason: UndecryptableReason; message: string };
   keyUpdates: number;
+  /** Mid-stream key searches done for this direction. */
+  midstreamTries: number;
 }
+
+export interface TlsSessionOptions {
+  /**
+   * Key search when the handshake is not in the capture (TLS 1.3 only): every `*_TRAFFIC_SECRET_0` of the key log is
+   * tried on the first protected records of each direction. `false` turns it off. Default
+   * {@link DEFAULT_MIDSTREAM_SEARCH} (AES-GCM: any sequence number, found directly; ChaCha20: not searched).
+   */
+  midstream?: MidstreamSearch | false;
+}
+
+/** Protected records per direction on which the mid-stream key search is tried before giving up. */
+const MIDSTREAM_TRIES = 2;
 
 /**
  * Records that may be missing from a capture before the one at hand: on an authentication failure the next
@@ -149,6 +166,7 @@ function newDir(): DirState {
     stage: 'none',
     stageRecords: 0,
     keyUpdates: 0,
+    midstreamTries: 0,
   };
 }
 
@@ -171,16 +189,25 @@ export class TlsSession {
   private sidesSettled = false;
   /** The caller's `c2s` is the TLS server (the ClientHello came as `s2c`). */
   private swapped = false;
+  /** Keys found without a handshake (capture started mid-connection). */
+  private midstream?: { clientRandom: string; suite: CipherSuite };
 
   /**
    * @param keylog secrets to use; looked up by client random when keys are first needed, and again while they are
    *   missing, so secrets merged into the same KeyLog later (pcapng Decryption Secrets Blocks) are picked up.
+   * @param options see {@link TlsSessionOptions}
    */
-  constructor(private readonly keylog: KeyLog) {}
+  constructor(
+    private readonly keylog: KeyLog,
+    private readonly options: TlsSessionOptions = {},
+  ) {}
 
-  /** Negotiated version: 0x0304 only when the ServerHello selected it via supported_versions. */
+  /**
+   * Negotiated version: 0x0304 only when the ServerHello selected it via supported_versions (or when TLS 1.3 keys
+   * were found mid-stream).
+   */
   get version(): number {
-    return this.serverHello?.version ?? 0;
+    return this.serverHello?.version ?? (this.midstream ? 0x0304 : 0);
   }
 
   private get tls13(): boolean {
@@ -193,17 +220,18 @@ export class TlsSession {
     return {
       version: v,
       versionName: v === 0 ? '' : versionName(v),
-      cipherSuite: this.serverHello?.cipherSuite,
-      cipherSuiteName: this.serverHello ? cipherSuiteName(this.serverHello.cipherSuite) : undefined,
+      cipherSuite: this.serverHello?.cipherSuite ?? this.midstream?.suite.id,
+      cipherSuiteName: this.serverHello ? cipherSuiteName(this.serverHello.cipherSuite) : this.midstream?.suite.name,
       sni: this.clientHello?.sni,
       alpn: this.alpn,
       alpnOffered: this.clientHello?.alpn ?? [],
-      clientRandom: this.clientHello ? bytesToHex(this.clientHello.random) : undefined,
+      clientRandom: this.clientHello ? bytesToHex(this.clientHello.random) : this.midstream?.clientRandom,
       serverRandom: this.serverHello ? bytesToHex(this.serverHello.random) : undefined,
       helloRetryRequest: this.hrr,
       keysFound: this.secrets() !== undefined,
       keyUpdates: { c2s: this.c2s.keyUpdates, s2c: this.s2c.keyUpdates },
       directionSwapped: this.swapped,
+      midstream: this.midstream !== undefined && !this.clientHello,
       decryptedRecords: this.decrypted,
       undecryptableRecords: this.undecryptable,
     };
@@ -267,9 +295,10 @@ export class TlsSession {
       : d.ccs || (type === CONTENT_TYPE.APPLICATION_DATA && this.offersOrUses13());
     if (!protectedRecord) {
       if (type === CONTENT_TYPE.APPLICATION_DATA) {
-        // TLS 1.2 application data before any ChangeCipherSpec: the handshake was not captured.
+        // Application data before any handshake: the capture started mid-connection.
         out.encrypted = true;
-        this.fail(out, 'MISSING_HANDSHAKE', 'application data before any handshake was seen');
+        if (!this.clientHello) this.decryptMidstream(dir, type, version, body, out);
+        else this.fail(out, 'MISSING_HANDSHAKE', 'application data before the ChangeCipherSpec');
         return;
       }
       this.content(d, dir, type, body, false, out);
@@ -291,12 +320,85 @@ export class TlsSession {
   }
 
   private secrets(): TlsSecrets | undefined {
-    if (!this.clientHello) return undefined;
+    if (!this.clientHello) return this.midstream ? this.keylog.secrets.get(this.midstream.clientRandom) : undefined;
     return this.keylog.secrets.get(bytesToHex(this.clientHello.random));
+  }
+
+  /** A protected record with no handshake seen at all: search the key log for TLS 1.3 keys (see midstream.ts). */
+  private decryptMidstream(side: Direction, type: number, version: number, body: Uint8Array, out: TlsOutput) {
+    const d = side === 'c2s' ? this.c2s : this.s2c;
+    if (d.dec) {
+      const r = d.dec.decrypt(type, version, body, SEQ_LOOKAHEAD);
+      if (r.ok) this.accept(d, side, r, out);
+      else this.fail(out, r.reason, r.message);
+      return;
+    }
+    const search = this.options.midstream ?? DEFAULT_MIDSTREAM_SEARCH;
+    if (search === false) {
+      this.fail(
+        out,
+        'MISSING_HANDSHAKE',
+        'capture started mid-connection (no ClientHello); mid-stream key search is off',
+      );
+      return;
+    }
+    if (d.midstreamTries >= MIDSTREAM_TRIES) {
+      this.fail(
+        out,
+        'MISSING_HANDSHAKE',
+        'capture started mid-connection (no ClientHello) and no key log secret matched',
+      );
+      return;
+    }
+    d.midstreamTries++;
+    const mine = side === 'c2s' ? 'client' : 'server';
+    const other = side === 'c2s' ? 'server' : 'client';
+    // Once one direction matched, the sides are fixed and the other direction must use the same key log entry.
+    const sides: ('client' | 'server')[] = this.midstream ? [mine] : [mine, other];
+    const m = findTls13Keys(this.keylog, type, version, body, search, sides, this.midstream?.clientRandom);
+    if (!m) {
+      this.fail(
+        out,
+        'MISSING_HANDSHAKE',
+        'capture started mid-connection (no ClientHello) and no TLS 1.3 traffic secret in the key log decrypts this record',
+      );
+      return;
+    }
+    let internal = side;
+    if (m.side !== mine) {
+      this.swapped = !this.swapped;
+      internal = side === 'c2s' ? 's2c' : 'c2s';
+      out.notes.push({
+        code: 'TLS_DIRECTION_SWAPPED',
+        message: "this direction decrypts with the other side's traffic secret",
+      });
+    }
+    this.sidesSettled = true;
+    const dd = internal === 'c2s' ? this.c2s : this.s2c;
+    this.midstream = { clientRandom: m.clientRandom, suite: m.suite };
+    this.suite = m.suite;
+    dd.stage = 'application';
+    dd.secret = m.secret;
+    dd.dec = new RecordDecryptor(m.suite, m.key, m.iv, true);
+    dd.dec.seq = m.seq;
+    const r = dd.dec.decrypt(type, version, body);
+    if (!r.ok) {
+      this.fail(out, r.reason, r.message);
+      return;
+    }
+    out.notes.push({
+      code: 'TLS_MIDSTREAM_KEYS',
+      message: `handshake not captured: ${m.side} traffic secret of client random ${m.clientRandom.slice(0, 16)}… matched (${m.suite.name}, sequence number ${m.seq})`,
+    });
+    this.accept(dd, internal, r, out);
   }
 
   private decrypt(d: DirState, dir: Direction, type: number, version: number, body: Uint8Array, out: TlsOutput) {
     d.stageRecords++;
+    if (!this.clientHello && !this.serverHello && type === CONTENT_TYPE.APPLICATION_DATA) {
+      this.decryptMidstream(dir, type, version, body, out);
+      return;
+    }
     if (!this.serverHello && dir === 'c2s' && this.clientHello?.earlyData) {
       this.decryptEarly(d, type, version, body, out);
       return;

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { parseKeyLog } from '../../../src/capture/tls/keylog.ts';
-import { type TlsOutput, TlsSession } from '../../../src/capture/tls/tls-session.ts';
+import { type TlsOutput, TlsSession, type TlsSessionOptions } from '../../../src/capture/tls/tls-session.ts';
 import { type Cert, makeCert, type Record, requireTool, splitRecords, startRelay, within } from './tls-lab.ts';
 
 let cert: Cert;
@@ -75,8 +75,8 @@ async function runNodePair(server: tls.TlsOptions, client: tls.ConnectionOptions
   return { keylog: keylog.join(''), records: splitRecords(relay.chunks), cipher, protocol };
 }
 
-function decryptAll(keylogText: string, records: Record[]) {
-  const session = new TlsSession(parseKeyLog(keylogText, 'node-keylog'));
+function decryptAll(keylogText: string, records: Record[], options?: TlsSessionOptions) {
+  const session = new TlsSession(parseKeyLog(keylogText, 'node-keylog'), options);
   const outs: TlsOutput[] = records.map((r) => session.onRecord(r.dir, r.type, r.version, r.body));
   const app = (dir: string) =>
     Buffer.concat(outs.filter((o) => o.dir === dir && o.appData).map((o) => o.appData as Uint8Array));

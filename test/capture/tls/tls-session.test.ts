@@ -105,10 +105,24 @@ test('no key log entry: every protected record is NO_KEYS, plaintext handshake s
   assert.equal(s.info().keysFound, false);
 });
 
-test('capture started mid-connection: MISSING_HANDSHAKE', () => {
-  const s = new TlsSession(parseKeyLog(keyLogText()));
-  const o = feed(s, 'c2s', REC.cApp);
-  assert.equal(o.undecryptable?.reason, 'MISSING_HANDSHAKE');
+test('capture started mid-connection: keys found by trial, or MISSING_HANDSHAKE when none match or search is off', () => {
+  const found = new TlsSession(parseKeyLog(keyLogText()));
+  const o = feed(found, 'c2s', REC.cApp);
+  assert.deepEqual(o.appData, APP_PAYLOAD);
+  assert.deepEqual(
+    o.notes.map((n) => n.code),
+    ['TLS_MIDSTREAM_KEYS'],
+  );
+  assert.equal(feed(found, 's2c', REC.sApp).seq, 1n, 'server side found at its own sequence number');
+  assert.equal(found.info().midstream, true);
+  assert.equal(found.info().clientRandom, CLIENT_RANDOM_HEX);
+
+  const off = new TlsSession(parseKeyLog(keyLogText()), { midstream: false });
+  assert.equal(feed(off, 'c2s', REC.cApp).undecryptable?.reason, 'MISSING_HANDSHAKE');
+  const none = new TlsSession(parseKeyLog(''));
+  assert.equal(feed(none, 'c2s', REC.cApp).undecryptable?.reason, 'MISSING_HANDSHAKE');
+  assert.equal(feed(none, 'c2s', REC.cApp).undecryptable?.reason, 'MISSING_HANDSHAKE');
+  assert.match(feed(none, 'c2s', REC.cApp).undecryptable?.message ?? '', /no key log secret matched/);
 });
 
 test('wrong secret: AUTH_FAILED and the sequence number does not move', () => {
@@ -438,4 +452,38 @@ test('directions reversed by the caller: the ClientHello sender is taken as the 
   assert.deepEqual(app.appData, APP_PAYLOAD);
   assert.equal(app.dir, 's2c');
   assert.equal(s.info().directionSwapped, true);
+});
+
+test('mid-stream: long-running connection (AES-GCM any seq, ChaCha20 small seq), decoys, swap, KeyUpdate', () => {
+  const decoys = Array.from({ length: 20 }, (_, i) => {
+    const r = hex(bytes(32, 0x80 + i));
+    return `CLIENT_TRAFFIC_SECRET_0 ${r} ${hex(bytes(32, i))}\nSERVER_TRAFFIC_SECRET_0 ${r} ${hex(bytes(48, i))}`;
+  });
+  for (const [suite, cSeq, sSeq] of [
+    [0x1301, 40000, 39990],
+    [0x1302, 123456789, 5],
+    [0x1303, 60, 17],
+  ]) {
+    const hl = suite === 0x1302 ? 48 : 32;
+    const cAp = bytes(hl, 0xa1);
+    const sAp = bytes(hl, 0xb2);
+    const real = `CLIENT_TRAFFIC_SECRET_0 ${hex(CR)} ${hex(cAp)}\nSERVER_TRAFFIC_SECRET_0 ${hex(CR)} ${hex(sAp)}`;
+    const s = new TlsSession(parseKeyLog([...decoys, real].join('\n')), { midstream: { maxSeqChacha: 64 } });
+    // The caller has the directions reversed: the client's records arrive as 's2c'.
+    const c0 = rec(s, 's2c', seal13(suite, cAp, cSeq, 23, text('{"keepalive":"true"}')));
+    assert.deepEqual(c0.appData, text('{"keepalive":"true"}'), `suite ${suite}`);
+    assert.deepEqual(c0.notes.map((n) => n.code).sort(), ['TLS_DIRECTION_SWAPPED', 'TLS_MIDSTREAM_KEYS']);
+    assert.deepEqual(rec(s, 'c2s', seal13(suite, sAp, sSeq, 23, text('welcome'))).appData, text('welcome'));
+    assert.deepEqual(rec(s, 's2c', seal13(suite, cAp, cSeq + 1, 23, text('k2'))).appData, text('k2'));
+    // KeyUpdate from the server side, then data under its next secret.
+    assert.equal(rec(s, 'c2s', seal13(suite, sAp, sSeq + 1, 22, handshake(24, [0]))).keyUpdated, true);
+    const next = nextTrafficSecret(hl === 48 ? 'sha384' : 'sha256', sAp);
+    assert.deepEqual(rec(s, 'c2s', seal13(suite, next, 0, 23, text('after'))).appData, text('after'));
+    const info = s.info();
+    assert.equal(info.midstream, true);
+    assert.equal(info.clientRandom, hex(CR));
+    assert.equal(info.cipherSuite, suite);
+    assert.equal(info.directionSwapped, true);
+    assert.equal(info.undecryptableRecords, 0);
+  }
 });

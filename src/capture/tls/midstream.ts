@@ -1,0 +1,163 @@
+// Key recovery for a TLS 1.3 connection whose handshake is not in the capture (the capture started while the
+// long-lived Notifs WebSocket was already open — the usual case when troubleshooting). TLS 1.3 application keys
+// depend only on the logged traffic secret, not on the hello randoms, so the record can be matched against every
+// CLIENT_/SERVER_TRAFFIC_SECRET_0 in the key log; the unknown part is the sequence number.
+//
+// For AES-GCM there is no search at all: the GCM tag is GHASH(A, C) XOR E_K(nonce ‖ 1) and GHASH does not depend on
+// the nonce. One GCM encryption with a known nonce gives GHASH(A, C); one AES block decryption of
+// tag XOR GHASH then yields the record's nonce, hence its sequence number, for each candidate secret (any sequence
+// number, a few tens of µs per secret). ChaCha20-Poly1305 has no such shortcut (the Poly1305 key depends on the nonce),
+// so it is searched with full decryptions over a short range of sequence numbers.
+
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { type CipherSuite, cipherSuite } from './cipher-suites.ts';
+import type { KeyLog } from './keylog.ts';
+import { aeadOpen } from './record-decryptor.ts';
+import { aeadNonce, trafficKeys } from './tls13-keys.ts';
+
+const TAG_LEN = 16;
+
+export interface MidstreamSearch {
+  /**
+   * Sequence numbers tried per secret for ChaCha20-Poly1305 (each costs a full decryption; AES-GCM needs no search).
+   * 0 skips ChaCha20.
+   */
+  maxSeqChacha: number;
+}
+
+/**
+ * ChaCha20 is not searched by default: a miss costs ~50 µs per sequence number per secret, and desktop browsers on
+ * AES-NI hardware negotiate AES-GCM. Set `maxSeqChacha` to search it.
+ */
+export const DEFAULT_MIDSTREAM_SEARCH: MidstreamSearch = { maxSeqChacha: 0 };
+
+export interface MidstreamMatch {
+  /** Lower-case hex client random of the key log entry that matched. */
+  clientRandom: string;
+  /** Which secret matched: the TLS client's (`CLIENT_TRAFFIC_SECRET_0`) or the server's. */
+  side: 'client' | 'server';
+  suite: CipherSuite;
+  secret: Uint8Array;
+  key: Uint8Array;
+  iv: Uint8Array;
+  /** Sequence number of the record that was matched. */
+  seq: bigint;
+}
+
+interface Candidate {
+  clientRandom: string;
+  side: 'client' | 'server';
+  secret: Uint8Array;
+}
+
+/**
+ * Find the key log secret, suite and sequence number that decrypt this TLS 1.3 record (outer type 23).
+ * @param sides which secrets to try, in order: the TLS client's and/or the server's
+ * @param onlyRandom restrict to one key log entry (the other direction of a connection already matched)
+ */
+export function findTls13Keys(
+  keylog: KeyLog,
+  contentType: number,
+  version: number,
+  body: Uint8Array,
+  search: MidstreamSearch,
+  sides: readonly ('client' | 'server')[],
+  onlyRandom?: string,
+): MidstreamMatch | undefined {
+  if (contentType !== 23 || body.length < TAG_LEN + 1) return undefined;
+  const candidates: Candidate[] = [];
+  for (const side of sides) {
+    for (const [clientRandom, s] of keylog.secrets) {
+      if (onlyRandom !== undefined && clientRandom !== onlyRandom) continue;
+      const secret = side === 'client' ? s.clientTrafficSecret0 : s.serverTrafficSecret0;
+      if (secret) candidates.push({ clientRandom, side, secret });
+    }
+  }
+  const aad = Uint8Array.of(contentType, version >> 8, version & 0xff, body.length >> 8, body.length & 0xff);
+  const ct = body.subarray(0, body.length - TAG_LEN);
+  const tag = body.subarray(body.length - TAG_LEN);
+  for (const cand of candidates) {
+    for (const cs of suitesFor(cand.secret.length, search.maxSeqChacha > 0)) {
+      const { key, iv } = cachedKeys(cs, cand.secret);
+      const seq =
+        cs.aead === 'chacha20-poly1305'
+          ? searchFull(cs, key, iv, aad, ct, tag, search.maxSeqChacha)
+          : searchGcm(cs, key, iv, aad, ct, tag);
+      if (seq !== undefined) return { ...cand, suite: cs, key, iv, seq };
+    }
+  }
+  return undefined;
+}
+
+/** Traffic keys per (secret, suite), kept as long as the key log holds the secret: repeated searches skip HKDF. */
+const KEY_CACHE = new WeakMap<Uint8Array, Map<number, { key: Uint8Array; iv: Uint8Array }>>();
+
+function cachedKeys(cs: CipherSuite, secret: Uint8Array): { key: Uint8Array; iv: Uint8Array } {
+  let bySuite = KEY_CACHE.get(secret);
+  if (!bySuite) {
+    bySuite = new Map();
+    KEY_CACHE.set(secret, bySuite);
+  }
+  let k = bySuite.get(cs.id);
+  if (!k) {
+    k = trafficKeys(cs.hash, secret, cs.keyLen);
+    bySuite.set(cs.id, k);
+  }
+  return k;
+}
+
+function suitesFor(secretLen: number, chacha: boolean): CipherSuite[] {
+  const ids = secretLen === 48 ? [0x1302] : secretLen === 32 ? (chacha ? [0x1301, 0x1303] : [0x1301]) : [];
+  return ids.map((id) => cipherSuite(id)).filter((c): c is CipherSuite => c !== undefined);
+}
+
+function searchFull(
+  cs: CipherSuite,
+  key: Uint8Array,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  ct: Uint8Array,
+  tag: Uint8Array,
+  max: number,
+): bigint | undefined {
+  for (let s = 0n; s < BigInt(max); s++) {
+    if (aeadOpen(cs, key, aeadNonce(iv, s), aad, ct, tag) !== undefined) return s;
+  }
+  return undefined;
+}
+
+function searchGcm(
+  cs: CipherSuite,
+  key: Uint8Array,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  ct: Uint8Array,
+  tag: Uint8Array,
+): bigint | undefined {
+  const bits = cs.keyLen * 8;
+  // GHASH(A, C) = T0 XOR E_K(J0) for any nonce: encrypt P0 = C XOR keystream(iv) under nonce iv, which yields
+  // ciphertext C and tag T0. One CTR run from J0 gives E_K(J0) (first block) and the keystream (the rest).
+  const j0 = Buffer.concat([iv, Buffer.of(0, 0, 0, 1)]);
+  const ks = createCipheriv(`aes-${bits}-ctr`, key, j0).update(Buffer.alloc(16 + ct.length));
+  const p0 = Buffer.alloc(ct.length);
+  for (let i = 0; i < ct.length; i++) p0[i] = ct[i] ^ ks[16 + i];
+  const gcm = createCipheriv(`aes-${bits}-gcm` as 'aes-128-gcm', key, iv, { authTagLength: TAG_LEN });
+  gcm.setAAD(aad);
+  gcm.update(p0);
+  gcm.final();
+  const t0 = gcm.getAuthTag();
+  const e0 = ks;
+  // For the record's real nonce N: tag = GHASH XOR E_K(N ‖ 1), so N ‖ 1 = D_K(tag XOR T0 XOR E_K(J0)).
+  const target = Buffer.alloc(16);
+  for (let i = 0; i < 16; i++) target[i] = tag[i] ^ t0[i] ^ e0[i];
+  const dec = createDecipheriv(`aes-${bits}-ecb`, key, null);
+  dec.setAutoPadding(false);
+  const x = dec.update(target);
+  // N = iv XOR (0^32 ‖ seq64): the first 4 bytes must equal the iv's, the counter must be 1.
+  if (x[12] !== 0 || x[13] !== 0 || x[14] !== 0 || x[15] !== 1) return undefined;
+  for (let i = 0; i < 4; i++) if (x[i] !== iv[i]) return undefined;
+  let seq = 0n;
+  for (let i = 4; i < 12; i++) seq = (seq << 8n) | BigInt(x[i] ^ iv[i]);
+  // 64 bits had to match by chance otherwise; a real decryption settles it.
+  return aeadOpen(cs, key, aeadNonce(iv, seq), aad, ct, tag) !== undefined ? seq : undefined;
+}

@@ -227,27 +227,44 @@ export class HarMapper {
   }
 }
 
+/** Sans-IO HAR reader: bytes in (any chunking), EvidenceResult out. */
+export class HarStream {
+  private readonly mapper: HarMapper;
+  private readonly problems: Problem[] = [];
+  private readonly parser = new JsonStreamParser({
+    emit: (p) => p.length === 3 && p[0] === 'log' && p[1] === 'entries' && typeof p[2] === 'number',
+  });
+
+  constructor(private readonly file: string) {
+    this.mapper = new HarMapper(file);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.handle(this.parser.push(chunk));
+  }
+
+  end(extra: Problem[] = []): EvidenceResult {
+    const end = this.parser.end();
+    this.handle(end.events);
+    return this.mapper.finish(end.root, [...extra, ...this.problems]);
+  }
+
+  private handle(evs: ReturnType<JsonStreamParser['push']>): void {
+    for (const ev of evs) {
+      if (ev.type === 'value') this.mapper.entry(ev.value, ev.offset);
+      else this.problems.push(jsonProblem(this.file, 'HAR', ev));
+    }
+  }
+}
+
 /** Stream a HAR file: entries are mapped as they complete. Never throws for bad input. */
 export async function readHar(
   file: string,
   opts: { progress?: (done: number, total: number) => void } = {},
 ): Promise<EvidenceResult> {
-  const mapper = new HarMapper(file);
-  const problems: Problem[] = [];
-  const parser = new JsonStreamParser({
-    emit: (p) => p.length === 3 && p[0] === 'log' && p[1] === 'entries' && typeof p[2] === 'number',
-  });
-  const handle = (evs: ReturnType<JsonStreamParser['push']>): void => {
-    for (const ev of evs) {
-      if (ev.type === 'value') mapper.entry(ev.value, ev.offset);
-      else problems.push(jsonProblem(file, 'HAR', ev));
-    }
-  };
-  const r = await streamFile(file, (chunk) => void handle(parser.push(chunk)), opts);
-  if (r.problem) problems.push(r.problem);
-  const end = parser.end();
-  handle(end.events);
-  const result = mapper.finish(end.root, problems);
+  const s = new HarStream(file);
+  const r = await streamFile(file, (chunk) => void s.push(chunk), opts);
+  const result = s.end(r.problem ? [r.problem] : []);
   if (r.gzip) result.meta.gzip = true;
   return result;
 }

@@ -169,7 +169,11 @@ export class JsonStreamParser {
   /** No more input: report truncation, hand back the root (partial if cut off). */
   end(): JsonStreamEnd {
     this.events = [];
-    if (this.mode === Mode.Scalar) this.finishScalar();
+    if (this.mode === Mode.Scalar) {
+      // A number or literal at the very end: complete at top level, cut off inside a container.
+      if (this.stack.length === 0) this.finishScalar();
+      else this.mode = Mode.Value;
+    }
     let truncated = false;
     if (this.mode !== Mode.Failed && this.mode !== Mode.Done) {
       if (!this.rootSet && this.stack.length === 0 && this.mode !== Mode.String) {
@@ -339,7 +343,8 @@ export class JsonStreamParser {
       if (len <= 0) return;
     }
     this.ensure(this.strLen + len);
-    this.strBuf.set(src.subarray(from, from + len), this.strLen);
+    if (len < 32) for (let k = 0; k < len; k++) this.strBuf[this.strLen + k] = src[from + k];
+    else this.strBuf.set(src.subarray(from, from + len), this.strLen);
     this.strLen += len;
   }
 
@@ -364,10 +369,18 @@ export class JsonStreamParser {
       if (this.strEsc === 0) {
         // Fast scan to the next quote, backslash or control byte.
         let j = i;
+        let high = 0;
         while (j < n) {
           const c = chunk[j];
           if (c === 0x22 || c === 0x5c || c < 0x20) break;
+          high |= c;
           j++;
+        }
+        // Whole string in this chunk without escapes (the common case): decode in place, no copy.
+        if (j < n && chunk[j] === 0x22 && this.strLen === 0 && this.strHigh < 0 && j - i <= this.maxString) {
+          const str = high < 0x80 && j - i < 64 ? asciiString(chunk, i, j) : decoder.decode(chunk.subarray(i, j));
+          this.finishString(base + j + 1, str);
+          return j + 1;
         }
         if (j > i) {
           if (this.strHigh >= 0) {
@@ -473,9 +486,9 @@ export class JsonStreamParser {
     return n;
   }
 
-  private finishString(end: number): void {
+  private finishString(end: number, direct?: string): void {
     this.mode = Mode.Value;
-    const s = decoder.decode(this.strBuf.subarray(0, this.strLen));
+    const s = direct ?? decoder.decode(this.strBuf.subarray(0, this.strLen));
     if (this.strBuf.length > 1 << 20) this.strBuf = new Uint8Array(256); // don't hold a huge buffer forever
     if (this.strCut) {
       this.events.push({
@@ -523,6 +536,12 @@ export class JsonStreamParser {
     }
     parent.expect = 'comma-or-close';
   }
+}
+
+function asciiString(b: Uint8Array, from: number, to: number): string {
+  let s = '';
+  for (let k = from; k < to; k++) s += String.fromCharCode(b[k]);
+  return s;
 }
 
 function setKey(obj: Record<string, unknown>, key: string, v: unknown): void {

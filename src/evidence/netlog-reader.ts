@@ -607,30 +607,49 @@ function collectIps(v: unknown, depth: number): string[] {
   return [];
 }
 
-export async function readNetlog(
-  file: string,
-  opts: { progress?: (done: number, total: number) => void } = {},
-): Promise<EvidenceResult> {
-  const mapper = new NetlogMapper(file);
-  const problems: Problem[] = [];
-  const parser = new JsonStreamParser({
+/** Sans-IO NetLog reader: bytes in (any chunking), EvidenceResult out. */
+export class NetlogStream {
+  private readonly mapper: NetlogMapper;
+  private readonly problems: Problem[] = [];
+  private truncatedAt: number | undefined;
+  private readonly parser = new JsonStreamParser({
     emit: (p) =>
       (p.length === 1 && (p[0] === 'constants' || p[0] === 'polledData')) ||
       (p.length === 2 && p[0] === 'events' && typeof p[1] === 'number'),
   });
-  let truncatedAt: number | undefined;
-  const handle = (evs: ReturnType<JsonStreamParser['push']>): void => {
+
+  constructor(private readonly file: string) {
+    this.mapper = new NetlogMapper(file);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.handle(this.parser.push(chunk));
+  }
+
+  end(extra: Problem[] = []): EvidenceResult {
+    const end = this.parser.end();
+    this.handle(end.events);
+    return this.mapper.finish([...extra, ...this.problems], this.truncatedAt);
+  }
+
+  private handle(evs: ReturnType<JsonStreamParser['push']>): void {
     for (const ev of evs) {
       if (ev.type === 'value') {
-        if (ev.path[0] === 'constants') mapper.constants(ev.value, ev.offset);
-        else if (ev.path[0] === 'events') mapper.event(ev.value, ev.offset);
-      } else if (ev.code === 'JSON_TRUNCATED') truncatedAt = ev.offset;
-      else problems.push(jsonProblem(file, 'NETLOG', ev));
+        if (ev.path[0] === 'constants') this.mapper.constants(ev.value, ev.offset);
+        else if (ev.path[0] === 'events') this.mapper.event(ev.value, ev.offset);
+      } else if (ev.code === 'JSON_TRUNCATED') this.truncatedAt = ev.offset;
+      else this.problems.push(jsonProblem(this.file, 'NETLOG', ev));
     }
-  };
-  const r = await streamFile(file, (c) => void handle(parser.push(c)), opts);
-  if (r.problem) problems.push(r.problem);
-  const end = parser.end();
-  handle(end.events);
-  return mapper.finish(problems, truncatedAt);
+  }
+}
+
+export async function readNetlog(
+  file: string,
+  opts: { progress?: (done: number, total: number) => void } = {},
+): Promise<EvidenceResult> {
+  const s = new NetlogStream(file);
+  const r = await streamFile(file, (c) => void s.push(c), opts);
+  const result = s.end(r.problem ? [r.problem] : []);
+  if (r.gzip) result.meta.gzip = true;
+  return result;
 }

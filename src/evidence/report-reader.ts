@@ -286,24 +286,41 @@ function safeHost(url: string): string | undefined {
   }
 }
 
+/** Sans-IO report reader: bytes in (any chunking), EvidenceResult out. */
+export class ReportStream {
+  private readonly mapper: ReportMapper;
+  private readonly problems: Problem[] = [];
+  private readonly parser = new JsonStreamParser({
+    emit: (p) => p.length === 2 && p[0] === 'entries' && typeof p[1] === 'number',
+  });
+
+  constructor(private readonly file: string) {
+    this.mapper = new ReportMapper(file);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.handle(this.parser.push(chunk));
+  }
+
+  end(extra: Problem[] = []): EvidenceResult {
+    const end = this.parser.end();
+    this.handle(end.events);
+    return this.mapper.finish(end.root, [...extra, ...this.problems]);
+  }
+
+  private handle(evs: ReturnType<JsonStreamParser['push']>): void {
+    for (const ev of evs) {
+      if (ev.type === 'value') this.mapper.entry(ev.value, ev.offset);
+      else this.problems.push(jsonProblem(this.file, 'REPORT', ev));
+    }
+  }
+}
+
 export async function readReport(
   file: string,
   opts: { progress?: (done: number, total: number) => void } = {},
 ): Promise<EvidenceResult> {
-  const mapper = new ReportMapper(file);
-  const problems: Problem[] = [];
-  const parser = new JsonStreamParser({
-    emit: (p) => p.length === 2 && p[0] === 'entries' && typeof p[1] === 'number',
-  });
-  const handle = (evs: ReturnType<JsonStreamParser['push']>): void => {
-    for (const ev of evs) {
-      if (ev.type === 'value') mapper.entry(ev.value, ev.offset);
-      else problems.push(jsonProblem(file, 'REPORT', ev));
-    }
-  };
-  const r = await streamFile(file, (c) => void handle(parser.push(c)), opts);
-  if (r.problem) problems.push(r.problem);
-  const end = parser.end();
-  handle(end.events);
-  return mapper.finish(end.root, problems);
+  const s = new ReportStream(file);
+  const r = await streamFile(file, (c) => void s.push(c), opts);
+  return s.end(r.problem ? [r.problem] : []);
 }

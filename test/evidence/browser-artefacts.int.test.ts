@@ -42,99 +42,105 @@ function waitForStderr(p: ChildProcess, re: RegExp, ms: number): Promise<void> {
   });
 }
 
-before(async () => {
-  requireTool('openssl', 'openssl');
-  requireTool('tcpdump', 'tcpdump');
-  requireTool('chromium', 'chromium');
-  const key = join(dir, 'key.pem');
-  const cert = join(dir, 'cert.pem');
-  const gen = spawnSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { encoding: 'utf8' },
-  );
-  assert.equal(gen.status, 0, gen.stderr);
-  plain = await startKeepaliveServer({ closeAfter: 8 });
-  secure = await startKeepaliveServer({
-    closeAfter: 8,
-    tls: { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') },
-  });
+before(
+  async () => {
+    requireTool('openssl', 'openssl');
+    requireTool('tcpdump', 'tcpdump');
+    requireTool('chromium', 'chromium');
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    const gen = spawnSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(gen.status, 0, gen.stderr);
+    plain = await startKeepaliveServer({ closeAfter: 8 });
+    secure = await startKeepaliveServer({
+      closeAfter: 8,
+      tls: { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') },
+    });
 
-  tcpdump = spawn(
-    'tcpdump',
-    ['-i', 'lo', '-U', '-n', '-w', pcapFile, `tcp port ${plain.port} or tcp port ${secure.port}`],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  await waitForStderr(tcpdump, /listening on/, 10_000);
+    tcpdump = spawn(
+      'tcpdump',
+      ['-i', 'lo', '-U', '-n', '-w', pcapFile, `tcp port ${plain.port} or tcp port ${secure.port}`],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    await waitForStderr(tcpdump, /listening on/, 10_000);
 
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      '--ignore-certificate-errors',
-      `--log-net-log=${netlogFile}`,
-      '--net-log-capture-mode=Everything',
-    ],
-  });
-  try {
-    const context = await browser.newContext({ ignoreHTTPSErrors: true });
-    for (const srv of [plain, secure]) {
-      const page = await context.newPage();
-      const rec = new HarRecorder();
-      await rec.attach(page);
-      await page.goto(srv.url);
-      // The page closes its socket after 8 messages from the server: wait for that, bounded.
-      await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, {
-        timeout: 20_000,
-      });
-      const h = rec.toHar() as { log: { entries: unknown[] } };
-      const prev =
-        srv === plain ? { log: { ...h.log, entries: [] as unknown[] } } : JSON.parse(readFileSync(harFile, 'utf8'));
-      prev.log.entries.push(...h.log.entries);
-      writeFileSync(harFile, JSON.stringify(prev, null, 1));
-      await page.close();
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+        '--ignore-certificate-errors',
+        `--log-net-log=${netlogFile}`,
+        '--net-log-capture-mode=Everything',
+      ],
+    });
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      for (const srv of [plain, secure]) {
+        const page = await context.newPage();
+        const rec = new HarRecorder();
+        await rec.attach(page);
+        await page.goto(srv.url);
+        // The page closes its socket after 8 messages from the server: wait for that, bounded.
+        await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, {
+          timeout: 20_000,
+        });
+        const h = rec.toHar() as { log: { entries: unknown[] } };
+        const prev =
+          srv === plain ? { log: { ...h.log, entries: [] as unknown[] } } : JSON.parse(readFileSync(harFile, 'utf8'));
+        prev.log.entries.push(...h.log.entries);
+        writeFileSync(harFile, JSON.stringify(prev, null, 1));
+        await page.close();
+      }
+    } finally {
+      await browser.close(); // a clean close writes the NetLog's closing bracket
     }
-  } finally {
-    await browser.close(); // a clean close writes the NetLog's closing bracket
-  }
-  const exited = new Promise<void>((resolve) => tcpdump!.on('exit', () => resolve()));
-  tcpdump.kill('SIGINT');
-  await exited;
-  tcpdump = undefined;
-  har = await readEvidence(harFile);
-  netlog = await readEvidence(netlogFile);
-});
+    const exited = new Promise<void>((resolve) => tcpdump!.on('exit', () => resolve()));
+    tcpdump.kill('SIGINT');
+    await exited;
+    tcpdump = undefined;
+    har = await readEvidence(harFile);
+    netlog = await readEvidence(netlogFile);
+  },
+  { timeout: 90_000 },
+);
 
-after(async () => {
-  tcpdump?.kill('SIGKILL');
-  await plain?.close();
-  await secure?.close();
-});
+after(
+  async () => {
+    tcpdump?.kill('SIGKILL');
+    await plain?.close();
+    await secure?.close();
+  },
+  { timeout: 10_000 },
+);
 
 const messages = (r: EvidenceResult, url: string) => {
   const conns = new Set(
@@ -168,13 +174,20 @@ test('HAR (from CDP) and NetLog agree on every message of the ws:// and wss:// s
   assert.equal(netlog.format, 'netlog');
   for (const srv of [plain, secure]) {
     const h = messages(har, srv.wsUrl);
-    const n = messages(netlog, srv.wsUrl);
+    // A server frame that crosses the desktop's Close is seen by the network stack (NetLog) but never handed to
+    // the page, so DevTools (HAR) cannot have it: compare up to the desktop's Close.
+    const conn = (netlog.meta.connections as { conn: string; url?: string }[]).find((c) => c.url === srv.wsUrl)!;
+    const closeAt = netlog.events.find(
+      (e) => e.conn === conn.conn && e.kind === 'ws-control' && e.op === 'close' && e.dir === 'c2s',
+    )?.ts;
+    assert.ok(closeAt !== undefined, 'the desktop close frame is in the NetLog');
+    const n = messages(netlog, srv.wsUrl).filter((e) => e.ts <= closeAt);
     assert.ok(h.length >= 10, `HAR has the messages of ${srv.wsUrl}`);
     // The server counted what it received: every desktop keepalive shows in both files.
     assert.equal(h.filter((e) => e.dir === 'c2s').length, srv.counts.received);
     assert.ok(h.filter((e) => e.dir === 'c2s').every((e) => e.cls === 'keepalive'));
     assert.equal(h.filter((e) => e.dir === 's2c' && e.cls === 'welcome').length, 1);
-    const worst = agree(h, n, srv.wsUrl, 100);
+    const worst = agree(h, n, srv.wsUrl, 150);
     t.diagnostic(`${srv.wsUrl}: ${h.length} messages, HAR vs NetLog worst ${worst.toFixed(2)} ms`);
   }
 });
@@ -202,7 +215,7 @@ test('the capture of the ws:// socket agrees with the NetLog (capture reader cro
     (e): e is WsMessageEvent =>
       e.kind === 'ws-message' && e.conn !== undefined && e.conn.endsWith(`127.0.0.1:${plain.port}`),
   );
-  const worst = agree(n, c, 'netlog vs capture', 100);
+  const worst = agree(n, c, 'netlog vs capture', 150);
   t.diagnostic(`capture vs NetLog worst ${worst.toFixed(2)} ms over ${c.length} messages`);
 });
 

@@ -118,3 +118,17 @@ test('a hostile __proto__ key does not change the prototype; a BOM is skipped', 
   assert.equal((root as { polluted?: boolean }).polluted, undefined);
   assert.deepEqual(Object.keys(root), ['__proto__', 'a']);
 });
+
+test('every proper prefix of a valid document is reported as truncated, never as a syntax error', () => {
+  const doc = enc(
+    '{"events":[{"t":"12","p":{"final":true,"masked":false,"n":-1.5e3,"x":null}},{"s":"a\\"b\\u00e9"}],"k":[]}',
+  );
+  assert.equal(parseJsonBytes(doc).complete, true);
+  for (let cut = 1; cut < doc.length; cut++) {
+    const r = parseJsonBytes(doc.subarray(0, cut), { emit: (p) => p.length === 2 && p[0] === 'events' });
+    const errs = r.all.filter((e) => e.type === 'error');
+    assert.equal(errs.length, 1, `cut ${cut}`);
+    assert.ok(errs[0].type === 'error' && errs[0].code === 'JSON_TRUNCATED', `cut ${cut}: ${JSON.stringify(errs[0])}`);
+    assert.equal(errs[0].offset, cut);
+  }
+});

@@ -89,6 +89,8 @@ export async function startKeepaliveServer(opts: {
       for (const t of timers) clearInterval(t);
       for (const c of wss.clients) c.terminate();
       wss.close();
+      // Browsers keep HTTP connections alive: drop them, or close() waits for their idle timeout.
+      server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

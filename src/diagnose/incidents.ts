@@ -200,7 +200,8 @@ function toIncident(
     let t = silences.length ? Math.max(...silences.map((s) => s.to)) : start;
     if (drops.length) {
       const lastDrop = Math.max(...drops.map((d) => d.from));
-      const next = firstMessageAfter(msgs, lastDrop);
+      // Without any message-bearing evidence (device logs alone), a new connection is the best sign of recovery.
+      const next = msgs.size > 0 ? firstMessageAfter(msgs, lastDrop) : firstOpenAfter(tl, lastDrop);
       t = next === undefined ? Number.NaN : Math.max(t, next);
     }
     if (!Number.isNaN(t)) resumedAt = t;
@@ -234,6 +235,12 @@ function firstMessageAfter(msgs: Map<string, MessageTimes>, t: number): number |
       if (i < arr.length && (best === undefined || arr[i] < best)) best = arr[i];
     }
   return best;
+}
+
+function firstOpenAfter(tl: Timeline, t: number): number | undefined {
+  for (const e of tl.events)
+    if (e.ts > t && ((e.kind === 'device-log' && e.action === 'built') || e.kind === 'conn-open')) return e.ts;
+  return undefined;
 }
 
 function upper(arr: number[], t: number): number {

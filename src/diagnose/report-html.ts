@@ -139,7 +139,7 @@ export function renderHtml(d: Diagnosis, series: ChartSeries[]): string {
       `<section class="incident" id="incident-${inc.id}" data-cause="${e(inc.cause)}" data-domain="${e(inc.domain)}">`,
     );
     H.push(
-      `<h2>#${inc.id} ${e(inc.cause)}${inc.detail ? ` (${e(inc.detail)})` : ''} — <span class="domain-${e(inc.domain)}">${e(inc.domain)} must act</span></h2>`,
+      `<h2>#${inc.id} ${e(inc.cause)}${inc.detail ? ` (${e(inc.detail)})` : ''} — <span class="domain-${e(inc.domain)}">${inc.domain === 'unknown' ? 'who must act: unknown' : `${e(inc.domain)} must act`}</span></h2>`,
     );
     H.push(
       `<p>${e(iso(inc.start))} → ${e(iso(inc.end))} (${e(formatDuration(inc.durationMs))}) · ${e(outcomeWords(inc.outcome))} · confidence ${inc.confidence.toFixed(2)}</p>`,

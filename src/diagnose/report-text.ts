@@ -19,7 +19,7 @@ export function renderText(d: Diagnosis): string {
   L.push('');
   for (const inc of d.incidents) {
     L.push(
-      `#${inc.id} ${iso(inc.start)} → ${iso(inc.end)} (${formatDuration(inc.durationMs)}): ${inc.cause}${inc.detail ? ` [${inc.detail}]` : ''} — ${inc.domain} must act; confidence ${inc.confidence.toFixed(2)}`,
+      `#${inc.id} ${iso(inc.start)} → ${iso(inc.end)} (${formatDuration(inc.durationMs)}): ${inc.cause}${inc.detail ? ` [${inc.detail}]` : ''} — ${inc.domain === 'unknown' ? 'who must act: unknown' : `${inc.domain} must act`}; confidence ${inc.confidence.toFixed(2)}`,
     );
     L.push(`   ${printable(inc.summary)}`);
     L.push(`   outcome: ${outcomeWords(inc.outcome)}`);

@@ -1,0 +1,80 @@
+// `lifeline diagnose` as a user runs it: real evidence files in, reports and exit codes out.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const bin = fileURLToPath(new URL('../../bin/lifeline.js', import.meta.url));
+const files = fileURLToPath(new URL('../fixtures/diagnose/files/', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'lifeline-diagnose-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, 'diagnose', ...args], { encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('an error report of a throttled tab: desktop-throttled, as JSON with the versioned schema', () => {
+  const r = run(join(files, 'throttled.report.json'), '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const d = JSON.parse(r.stdout);
+  assert.equal(d.schema, 'lifeline.diagnosis');
+  assert.equal(d.version, 1);
+  assert.equal(d.incidents.length, 1);
+  assert.equal(d.incidents[0].cause, 'desktop-throttled');
+  assert.equal(d.incidents[0].domain, 'desktop');
+  assert.equal(d.incidents[0].outcome.status, 'recovered');
+  assert.ok(d.incidents[0].nextSteps.some((s: string) => s.includes('IntensiveWakeUpThrottlingEnabled')));
+  assert.ok(d.incidents[0].missing.some((m: { step: number }) => m.step === 6));
+  assert.ok(!r.stdout.includes('SECRET-IN-URL'));
+});
+
+test('a HAR of inbound loss: text report with the summary first; secrets never printed', () => {
+  const r = run(join(files, 'inbound-loss.har'));
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.split('\n')[0], '1 incident: 1 inbound-loss (network)');
+  assert.match(r.stdout, /would settle it:\n\s+- step 1/);
+  assert.ok(!r.stdout.includes('SECRET-HEADER'));
+});
+
+test('an unreadable file is reported and the rest analysed; only unreadable input exits 3', () => {
+  const mixed = run(join(files, 'garbage.bin'), join(files, 'inbound-loss.har'), '--json');
+  assert.equal(mixed.status, 0, mixed.stderr);
+  assert.match(mixed.stderr, /warning: .*garbage\.bin/);
+  const d = JSON.parse(mixed.stdout);
+  assert.equal(d.unreadable.length, 1);
+  assert.equal(d.incidents[0].cause, 'inbound-loss');
+  const none = run(join(files, 'garbage.bin'), join(tmp, 'missing.pcap'));
+  assert.equal(none.status, 3);
+  assert.match(none.stderr, /DIAGNOSE_NOTHING_READABLE/);
+});
+
+test('usage errors exit 2 with the reason', () => {
+  assert.equal(run(join(files, 'inbound-loss.har'), '--silence', '16q').status, 2);
+  const dc = run(join(files, 'inbound-loss.har'), '--dc', 'us1;rm');
+  assert.equal(dc.status, 2);
+  assert.match(dc.stderr, /USAGE_BAD_DC/);
+  assert.equal(run().status, 2);
+});
+
+test('--fail-on-incident exits 4 when incidents are found; --html and --md write their reports', () => {
+  const html = join(tmp, 'r.html');
+  const md = join(tmp, 'r.md');
+  const r = run(join(files, 'inbound-loss.har'), '--fail-on-incident', '--html', html, '--md', md);
+  assert.equal(r.status, 4, r.stderr);
+  const h = readFileSync(html, 'utf8');
+  assert.match(h, /data-incidents="1"/);
+  assert.match(h, /Content-Security-Policy/);
+  assert.match(readFileSync(md, 'utf8'), /## Incident 1: inbound-loss/);
+});
+
+test('--help teaches: examples and exit codes', () => {
+  const r = spawnSync(process.execPath, [bin, 'diagnose', '--help'], { encoding: 'utf8' });
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /Examples:/);
+  assert.match(r.stdout, /--fail-on-incident/);
+  assert.match(r.stdout, /Exit codes/);
+});

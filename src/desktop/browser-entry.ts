@@ -23,8 +23,16 @@ declare global {
 }
 
 const q = new URLSearchParams(location.search);
+/** The serving Notifs' own timers, used when the URL does not set them. */
+const serverDefaults: Record<string, unknown> = (() => {
+  try {
+    return JSON.parse(document.querySelector('meta[name="lifeline-defaults"]')?.getAttribute('content') ?? '{}');
+  } catch {
+    return {};
+  }
+})();
 const num = (k: string): number | undefined => {
-  const v = q.get(k);
+  const v = q.get(k) ?? (typeof serverDefaults[k] === 'number' ? String(serverDefaults[k]) : null);
   if (v === null || v === '') return undefined;
   const n = Number(v);
   return Number.isFinite(n) && n >= 0 ? n : undefined;

@@ -36,6 +36,7 @@ const PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="lifeline-defaults" content="__DEFAULTS__">
 <title>Lifeline Agent Desktop</title>
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #222; }
@@ -73,7 +74,7 @@ export async function handleDesktopPage(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  _defaults: { keepaliveMs: number; silenceMs: number; recoveryMs: number },
+  defaultsIn: { keepaliveMs: number; silenceMs: number; recoveryMs: number },
 ): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD' });
@@ -87,7 +88,13 @@ export async function handleDesktopPage(
   }
   if (url.pathname === '/desktop/' || url.pathname === '/desktop/index.html') {
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS });
-    res.end(req.method === 'HEAD' ? undefined : PAGE);
+    // Only server-side numbers go in (the server's timers as the page's defaults); attribute-escaped anyway.
+    const defaults = JSON.stringify({
+      keepaliveMs: defaultsIn.keepaliveMs,
+      silenceMs: defaultsIn.silenceMs,
+      recoveryMs: defaultsIn.recoveryMs,
+    }).replace(/[&"<>]/g, (ch) => `&#${ch.charCodeAt(0)};`);
+    res.end(req.method === 'HEAD' ? undefined : PAGE.replace('__DEFAULTS__', defaults));
     return;
   }
   if (url.pathname === '/desktop/client.js') {

@@ -82,10 +82,16 @@ test('the /desktop/ page connects, shows a notification and reports with worker-
   await page.close();
 });
 
-test('?timer=main runs the keepalive timer on the main thread', async () => {
-  const { page } = await openDesktop('browser-2', '&timer=main');
+test('?timer=main runs the keepalive timer on the main thread; the server timers are the page defaults', async () => {
+  const page = await browser.newPage();
+  await page.goto(
+    `${s.url}/desktop/?agentId=browser-2&token=${encodeURIComponent(s.tokenFor('browser-2')!)}&timer=main`,
+  );
+  await page.waitForFunction(() => window.lifeline?.state === 'connected', undefined, { timeout: 15000 });
   const report = (await page.evaluate(() => window.lifeline.errorReport())) as ErrorReportV1;
   assertValidReport(report);
   assert.equal(report.config.keepaliveTimer, 'main');
+  assert.equal(report.config.keepaliveMs, 200, 'from the serving Notifs');
+  assert.equal(report.config.silenceMs, 1000);
   await page.close();
 });

@@ -3,19 +3,15 @@
 // depend only on the logged traffic secret, not on the hello randoms, so the record can be matched against every
 // CLIENT_/SERVER_TRAFFIC_SECRET_0 in the key log; the unknown part is the sequence number.
 //
-// For AES-GCM there is no search at all: the GCM tag is GHASH(A, C) XOR E_K(nonce ‖ 1) and GHASH does not depend on
-// the nonce. One GCM encryption with a known nonce gives GHASH(A, C); one AES block decryption of
-// tag XOR GHASH then yields the record's nonce, hence its sequence number, for each candidate secret (any sequence
-// number, a few tens of µs per secret). ChaCha20-Poly1305 has no such shortcut (the Poly1305 key depends on the nonce),
+// For AES-GCM there is no search over sequence numbers (gcm-seq-recovery.ts): one candidate secret costs a few
+// block-cipher operations whatever the sequence number. ChaCha20-Poly1305 has no such shortcut (the Poly1305 key depends on the nonce),
 // so it is searched with full decryptions over a short range of sequence numbers.
 
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { aeadOpen, TAG_LEN } from './aead.ts';
 import { type CipherSuite, cipherSuite } from './cipher-suites.ts';
+import { recoverGcmSeq } from './gcm-seq-recovery.ts';
 import type { KeyLog } from './keylog.ts';
-import { aeadOpen } from './record-decryptor.ts';
 import { aeadNonce, trafficKeys } from './tls13-keys.ts';
-
-const TAG_LEN = 16;
 
 export interface MidstreamSearch {
   /**
@@ -82,7 +78,7 @@ export function findTls13Keys(
       const seq =
         cs.aead === 'chacha20-poly1305'
           ? searchFull(cs, key, iv, aad, ct, tag, search.maxSeqChacha)
-          : searchGcm(cs, key, iv, aad, ct, tag);
+          : recoverGcmSeq(cs, key, iv, aad, ct, tag);
       if (seq !== undefined) return { ...cand, suite: cs, key, iv, seq };
     }
   }
@@ -124,40 +120,4 @@ function searchFull(
     if (aeadOpen(cs, key, aeadNonce(iv, s), aad, ct, tag) !== undefined) return s;
   }
   return undefined;
-}
-
-function searchGcm(
-  cs: CipherSuite,
-  key: Uint8Array,
-  iv: Uint8Array,
-  aad: Uint8Array,
-  ct: Uint8Array,
-  tag: Uint8Array,
-): bigint | undefined {
-  const bits = cs.keyLen * 8;
-  // GHASH(A, C) = T0 XOR E_K(J0) for any nonce: encrypt P0 = C XOR keystream(iv) under nonce iv, which yields
-  // ciphertext C and tag T0. One CTR run from J0 gives E_K(J0) (first block) and the keystream (the rest).
-  const j0 = Buffer.concat([iv, Buffer.of(0, 0, 0, 1)]);
-  const ks = createCipheriv(`aes-${bits}-ctr`, key, j0).update(Buffer.alloc(16 + ct.length));
-  const p0 = Buffer.alloc(ct.length);
-  for (let i = 0; i < ct.length; i++) p0[i] = ct[i] ^ ks[16 + i];
-  const gcm = createCipheriv(`aes-${bits}-gcm` as 'aes-128-gcm', key, iv, { authTagLength: TAG_LEN });
-  gcm.setAAD(aad);
-  gcm.update(p0);
-  gcm.final();
-  const t0 = gcm.getAuthTag();
-  const e0 = ks;
-  // For the record's real nonce N: tag = GHASH XOR E_K(N ‖ 1), so N ‖ 1 = D_K(tag XOR T0 XOR E_K(J0)).
-  const target = Buffer.alloc(16);
-  for (let i = 0; i < 16; i++) target[i] = tag[i] ^ t0[i] ^ e0[i];
-  const dec = createDecipheriv(`aes-${bits}-ecb`, key, null);
-  dec.setAutoPadding(false);
-  const x = dec.update(target);
-  // N = iv XOR (0^32 ‖ seq64): the first 4 bytes must equal the iv's, the counter must be 1.
-  if (x[12] !== 0 || x[13] !== 0 || x[14] !== 0 || x[15] !== 1) return undefined;
-  for (let i = 0; i < 4; i++) if (x[i] !== iv[i]) return undefined;
-  let seq = 0n;
-  for (let i = 4; i < 12; i++) seq = (seq << 8n) | BigInt(x[i] ^ iv[i]);
-  // 64 bits had to match by chance otherwise; a real decryption settles it.
-  return aeadOpen(cs, key, aeadNonce(iv, seq), aad, ct, tag) !== undefined ? seq : undefined;
 }

@@ -1,11 +1,12 @@
 // One direction's record protection: AEAD key + iv + sequence number. Knows the TLS 1.2 (RFC 5288 / RFC 7905) and
 // TLS 1.3 (RFC 8446 §5.2-5.3) nonce and additional-data rules. Pure: bytes in, plaintext or a reason out.
 
-import { createDecipheriv, type DecipherGCM } from 'node:crypto';
+import { aeadOpen, TAG_LEN } from './aead.ts';
 import type { CipherSuite } from './cipher-suites.ts';
+import { recoverGcmSeq } from './gcm-seq-recovery.ts';
 import { aeadNonce } from './tls13-keys.ts';
 
-const TAG_LEN = 16;
+export { aeadOpen } from './aead.ts';
 
 export type DecryptFailure = 'AUTH_FAILED' | 'MALFORMED';
 
@@ -22,30 +23,6 @@ export type DecryptResult =
       skipped: number;
     }
   | { ok: false; reason: DecryptFailure; message: string };
-
-/**
- * AEAD open; undefined when authentication fails. Node's decipher throws on a bad tag: that is the only exception
- * caught here, and it is turned into a value.
- */
-export function aeadOpen(
-  cs: CipherSuite,
-  key: Uint8Array,
-  nonce: Uint8Array,
-  aad: Uint8Array,
-  ciphertext: Uint8Array,
-  tag: Uint8Array,
-): Uint8Array | undefined {
-  try {
-    const d = createDecipheriv(cs.aead as 'aes-128-gcm', key, nonce, { authTagLength: TAG_LEN }) as DecipherGCM;
-    d.setAAD(aad, { plaintextLength: ciphertext.length });
-    d.setAuthTag(tag);
-    const head = d.update(ciphertext);
-    const tail = d.final();
-    return tail.length === 0 ? new Uint8Array(head.buffer, head.byteOffset, head.length) : Buffer.concat([head, tail]);
-  } catch {
-    return undefined;
-  }
-}
 
 export class RecordDecryptor {
   /** Sequence number of the next record (RFC 8446 §5.3, RFC 5246 §6.1): starts at 0 for each new key. */
@@ -97,6 +74,34 @@ export class RecordDecryptor {
       reason: 'AUTH_FAILED',
       message: `authentication failed at sequence number ${this.seq}${lookahead > 0 ? ` (+${lookahead} tried)` : ''}`,
     };
+  }
+
+  /**
+   * After an authentication failure, find the record's sequence number directly where the record format allows it —
+   * for captures that lost more records than the lookahead covers. TLS 1.3 AES-GCM: recovered from the tag
+   * (gcm-seq-recovery.ts); TLS 1.2 GCM: the explicit nonce, which OpenSSL, BoringSSL and NSS set to the sequence
+   * number. Only forward jumps are taken. ChaCha20-Poly1305: not possible, undefined.
+   */
+  resync(contentType: number, version: number, body: Uint8Array): DecryptResult | undefined {
+    if (this.suite.aead === 'chacha20-poly1305' || body.length < this.suite.explicitNonceLen + TAG_LEN + 1)
+      return undefined;
+    let seq: bigint | undefined;
+    if (this.tls13) {
+      const aad = Uint8Array.of(contentType, version >> 8, version & 0xff, body.length >> 8, body.length & 0xff);
+      const ct = body.subarray(0, body.length - TAG_LEN);
+      seq = recoverGcmSeq(this.suite, this.key, this.iv, aad, ct, body.subarray(body.length - TAG_LEN));
+    } else {
+      seq = new DataView(body.buffer, body.byteOffset, 8).getBigUint64(0);
+    }
+    if (seq === undefined || seq <= this.seq) return undefined;
+    const expected = this.seq;
+    this.seq = seq;
+    const r = this.decrypt(contentType, version, body);
+    if (!r.ok) {
+      this.seq = expected;
+      return undefined;
+    }
+    return { ...r, skipped: Number(seq - expected) };
   }
 
   private open13(contentType: number, version: number, body: Uint8Array, seq: bigint): Uint8Array | undefined {

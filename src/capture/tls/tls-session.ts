@@ -328,7 +328,8 @@ export class TlsSession {
   private decryptMidstream(side: Direction, type: number, version: number, body: Uint8Array, out: TlsOutput) {
     const d = side === 'c2s' ? this.c2s : this.s2c;
     if (d.dec) {
-      const r = d.dec.decrypt(type, version, body, SEQ_LOOKAHEAD);
+      let r = d.dec.decrypt(type, version, body, SEQ_LOOKAHEAD);
+      if (!r.ok && r.reason === 'AUTH_FAILED') r = d.dec.resync(type, version, body) ?? r;
       if (r.ok) this.accept(d, side, r, out);
       else this.fail(out, r.reason, r.message);
       return;
@@ -421,6 +422,7 @@ export class TlsSession {
       if (built) built.seq = BigInt(d.stageRecords - 1);
     }
     let r: DecryptResult | undefined = d.dec?.decrypt(type, version, body, SEQ_LOOKAHEAD);
+    if (r && !r.ok && r.reason === 'AUTH_FAILED') r = d.dec?.resync(type, version, body) ?? r;
     if (this.tls13 && (r === undefined || (!r.ok && r.reason === 'AUTH_FAILED'))) {
       // Trial of the next stage's key: covers a Finished missing from the capture, rejected 0-RTT, and key logs
       // that hold only the application secrets.

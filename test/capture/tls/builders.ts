@@ -123,12 +123,17 @@ export function seal12(
   seq: number,
   type: number,
   content: Uint8Array,
+  explicitNonce: 'seq' | 'other' = 'seq',
 ) {
   const cs = cipherSuite(suiteId);
   if (!cs) throw new Error('suite');
   const aad = Uint8Array.from([...Buffer.from(xorSeq(new Uint8Array(8), seq)), type, 3, 3, ...u16(content.length)]);
   if (cs.explicitNonceLen > 0) {
-    const explicit = Uint8Array.from({ length: 8 }, (_, i) => (seq * 31 + i * 7) & 0xff);
+    // OpenSSL, BoringSSL and NSS send the sequence number; any value is valid per RFC 5288.
+    const explicit =
+      explicitNonce === 'seq'
+        ? xorSeq(new Uint8Array(8), seq)
+        : Uint8Array.from({ length: 8 }, (_, i) => (seq * 31 + i * 7) & 0xff);
     const nonce = Uint8Array.from([...iv, ...explicit]);
     return record(type, [...explicit, ...seal(cs, key, nonce, aad, content)]);
   }

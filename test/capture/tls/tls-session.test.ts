@@ -487,3 +487,44 @@ test('mid-stream: long-running connection (AES-GCM any seq, ChaCha20 small seq),
     assert.equal(info.undecryptableRecords, 0);
   }
 });
+
+test('lost records beyond the lookahead: TLS 1.3 AES-GCM and TLS 1.2 GCM resynchronise; ChaCha20 does not', () => {
+  for (const suite of [0x1301, 0x1302, 0x1303]) {
+    const hl = suite === 0x1302 ? 48 : 32;
+    const k = { cHs: bytes(hl, 1), sHs: bytes(hl, 2), cAp: bytes(hl, 3), sAp: bytes(hl, 4) };
+    const s = new TlsSession(keylog13(k));
+    rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [suite], versions: [0x0304] })));
+    rec(s, 's2c', record(22, serverHello({ random: SR, suite, version: 0x0304 })));
+    rec(s, 's2c', seal13(suite, k.sHs, 0, 22, handshake(20, bytes(hl, 0))));
+    assert.deepEqual(rec(s, 's2c', seal13(suite, k.sAp, 0, 23, text('k0'))).appData, text('k0'));
+    const jump = rec(s, 's2c', seal13(suite, k.sAp, 1000, 23, text('k1000')));
+    if (suite === 0x1303) {
+      assert.equal(jump.undecryptable?.reason, 'AUTH_FAILED');
+      assert.deepEqual(
+        rec(s, 's2c', seal13(suite, k.sAp, 3, 23, text('k3'))).appData,
+        text('k3'),
+        'lookahead still works',
+      );
+    } else {
+      assert.deepEqual(jump.appData, text('k1000'));
+      assert.equal(jump.seq, 1000n);
+      assert.match(jump.notes.find((n) => n.code === 'TLS_RECORDS_MISSING')?.message ?? '', /^999 /);
+      assert.deepEqual(rec(s, 's2c', seal13(suite, k.sAp, 1001, 23, text('k1001'))).appData, text('k1001'));
+    }
+  }
+  const cs = cipherSuite(0xc02f);
+  assert.ok(cs);
+  const master = bytes(48, 0x4d);
+  const s = new TlsSession(parseKeyLog(`CLIENT_RANDOM ${hex(CR)} ${hex(master)}`));
+  rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [0xc02f] })));
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0xc02f })));
+  rec(s, 's2c', record(20, [1]));
+  const kb = tls12KeyBlock(cs, master, CR, SR);
+  assert.equal(
+    rec(s, 's2c', seal12(0xc02f, kb.serverKey, kb.serverIv, 0, 22, handshake(20, bytes(12, 2)))).decrypted,
+    true,
+  );
+  const jump = rec(s, 's2c', seal12(0xc02f, kb.serverKey, kb.serverIv, 500, 23, text('late')));
+  assert.deepEqual(jump.appData, text('late'));
+  assert.equal(jump.seq, 500n);
+});

@@ -17,6 +17,8 @@ interface ConnSummary {
   ip?: string;
   status?: number;
   start?: number;
+  /** HAR timings of the upgrade (ms; -1 = not applicable), as the browser measured them. */
+  timings?: Record<string, number>;
   messages: number;
 }
 
@@ -78,6 +80,12 @@ export class HarMapper {
     if (ip) summary.ip = ip;
     if (status !== undefined) summary.status = status;
     if (start !== undefined) summary.start = start;
+    const timings = obj(e.timings);
+    if (timings) {
+      summary.timings = {};
+      for (const [k, v] of Object.entries(timings))
+        if (typeof v === 'number' && Number.isFinite(v)) summary.timings[k] = v;
+    }
     this.conns.push(summary);
 
     const base = { source: this.file, sourceKind: 'har' as const, conn, offset };

@@ -258,6 +258,11 @@ export class NetlogMapper {
       case 'HOST_RESOLVER_IMPL_REQUEST':
       case 'HOST_RESOLVER_MANAGER_JOB':
       case 'HOST_RESOLVER_IMPL_JOB':
+      case 'HOST_RESOLVER_MANAGER_CACHE_HIT':
+      case 'HOST_RESOLVER_IMPL_CACHE_HIT':
+      case 'HOST_RESOLVER_MANAGER_HOSTS_HIT':
+      case 'HOST_RESOLVER_IMPL_HOSTS_HIT':
+      case 'HOST_RESOLVER_DNS_TASK_EXTRACTION_RESULTS':
         this.dns(id, ts, phase, p, offset);
         return;
       case 'NETWORK_CHANGED':
@@ -288,9 +293,10 @@ export class NetlogMapper {
       this.resolverHost.set(id, p.host);
       return;
     }
-    if (phase !== 2) return;
+    // END of a request/job, or a point event with results (cache hit, HOSTS file, DNS task results).
+    if (phase === 1) return;
     const raw = this.resolverHost.get(id);
-    this.resolverHost.delete(id);
+    if (phase === 2) this.resolverHost.delete(id);
     if (!raw) return;
     const name = hostOf(raw.includes('://') ? raw : `x://${raw}`) ?? raw;
     const err = num(p.net_error);

@@ -143,3 +143,46 @@ test('without payload bytes (default capture mode) a 20-byte text frame is a kee
   assert.ok(r.meta.blindTo?.includes('ws-payloads'));
   assert.equal(r.meta.wxcc, true);
 });
+
+test('DNS answers from resolver requests, cache hits and job results (old and new param shapes)', () => {
+  const m = new NetlogMapper('dns.json');
+  m.constants(
+    {
+      logEventTypes: {
+        HOST_RESOLVER_MANAGER_REQUEST: 1,
+        HOST_RESOLVER_MANAGER_CACHE_HIT: 2,
+        HOST_RESOLVER_MANAGER_JOB: 3,
+      },
+      logSourceType: { URL_REQUEST: 1 },
+      timeTickOffset: 0,
+    },
+    0,
+  );
+  const ev = (type: number, id: number, time: string, phase: number, params?: object) => ({
+    type,
+    source: { id, type: 1 },
+    time,
+    phase,
+    params,
+  });
+  m.event(ev(1, 1, '10', 1, { host: 'https://api.wxcc-us1.cisco.com:443' }), 10);
+  m.event(ev(1, 1, '12', 2, { address_list: ['203.0.113.10:0', '[2001:db8::1]:0'] }), 20);
+  m.event(ev(1, 2, '20', 1, { host: 'api.wxcc-eu1.cisco.com' }), 30);
+  m.event(ev(2, 2, '20', 0, { address_list: ['198.51.100.7:443'] }), 40);
+  m.event(ev(1, 2, '20', 2, {}), 50);
+  m.event(ev(3, 3, '30', 1, { host: 'https://desktop.wxcc-us1.cisco.com' }), 60);
+  m.event(
+    ev(3, 3, '31', 2, { results: { endpoints: [{ endpoint_address: '203.0.113.99:0' }], aliases: ['edge.example'] } }),
+    70,
+  );
+  const r = m.finish([], undefined);
+  const dns = r.events.filter((e) => e.kind === 'dns-answer');
+  assert.deepEqual(
+    dns.map((e) => (e.kind === 'dns-answer' ? [e.name, e.addresses, e.ts] : [])),
+    [
+      ['api.wxcc-us1.cisco.com', ['203.0.113.10', '2001:db8::1'], 12],
+      ['api.wxcc-eu1.cisco.com', ['198.51.100.7'], 20],
+      ['desktop.wxcc-us1.cisco.com', ['203.0.113.99'], 31],
+    ],
+  );
+});

@@ -1,7 +1,7 @@
 // `lifeline serve` and `lifeline desktop` as processes: the ready line, JSON logs, state lines, the report file.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -97,6 +97,37 @@ test('serve --port 0 prints the listening line; desktop connects, prints states,
     .map((l) => JSON.parse(l));
   assert.ok(logs.some((l) => l.event === 'connect' && l.agentId === 'cli-1'));
   assert.ok(logs.every((l) => typeof l.ts === 'string' && typeof l.level === 'string'));
+});
+
+test('--tokens FILE binds tokens to agents; an unreadable file exits 3', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lifeline-tok-'));
+  const file = join(dir, 'tokens.json');
+  writeFileSync(file, JSON.stringify({ 'tok-alice': 'alice', 'tok-admin': '@admin' }));
+  const serve = spawn(process.execPath, [bin, 'serve', '--port', '0', '--tokens', file], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  procs.push(serve);
+  const { url } = JSON.parse(await firstLine(serve));
+  const sub = (t: string) =>
+    fetch(`${url}/v1/notification/subscribe`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${t}` },
+      body: '{}',
+    });
+  assert.equal((await sub('tok-alice')).status, 200);
+  assert.equal((await sub('agent:alice')).status, 401);
+  assert.equal((await sub('tok-admin')).status, 401, 'the admin token is not an agent token');
+  const pub = await fetch(`${url}/v1/notification/publish`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer tok-admin' },
+    body: JSON.stringify({ agentId: 'alice', type: 'T', data: 1 }),
+  });
+  assert.equal(pub.status, 200);
+  serve.kill('SIGTERM');
+  await exited(serve);
+  const r = spawnSync(process.execPath, [bin, 'serve', '--tokens', join(dir, 'missing.json')], { encoding: 'utf8' });
+  assert.equal(r.status, 3);
+  assert.match(r.stderr, /tokens-unreadable/);
 });
 
 test('usage errors exit 2; a token can be printed for secret auth', () => {

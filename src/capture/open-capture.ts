@@ -77,10 +77,10 @@ export async function openCaptureInput(
     parser = new PcapParser(log);
     parser.done = true;
     detected = 'unknown';
-    if (w.avail === 0) {
-      const e = input.error;
-      log.add(e?.code ?? 'CAPTURE_EMPTY', e ? e.message : 'the file is empty', 0);
-    } else log.add('CAPTURE_UNKNOWN_FORMAT', `not a pcap or pcapng file (starts with ${hex(b.subarray(0, 8))})`, 0);
+    const e = input.error;
+    if (e && w.avail < 4) log.add(e.code, `${e.message} (after ${w.avail} bytes)`, w.avail);
+    else if (w.avail === 0) log.add('CAPTURE_EMPTY', 'the file is empty', 0);
+    else log.add('CAPTURE_UNKNOWN_FORMAT', `not a pcap or pcapng file (starts with ${hex(b.subarray(0, 8))})`, 0);
   }
   return new CaptureSource(parser, w, input, log, detected, gzip);
 }

@@ -168,6 +168,18 @@ export class DesktopMachine {
         this.onWelcome(now, out, m.data);
         break;
       case 'notification':
+        // Before the Welcome the desktop does not know its position yet: delivering could duplicate the replay.
+        if (!this.welcomed) {
+          out.push({
+            type: 'protocol-error',
+            error: {
+              code: 'bad-field',
+              message: `notification "${m.type}" before the Welcome (ignored)`,
+              closeCode: 0,
+            },
+          });
+          break;
+        }
         this.onNotification(out, m.type, m.data, m.position);
         break;
       case 'ack':

@@ -256,6 +256,15 @@ describe('desktop machine: stream positions', () => {
     assert.equal(of(o, 'notification')[0].notifType, 'AgentStateChange');
   });
 
+  test('a notification before the Welcome is not delivered (its position is unknown yet)', () => {
+    const m = new DesktopMachine({}, () => 0);
+    m.start(0);
+    m.socketOpen(1, 1);
+    const o = m.receive(2, 1, encodeNotification('N', {}, { epoch: E, seq: 1 }));
+    assert.equal(of(o, 'notification').length, 0);
+    assert.match(of(o, 'protocol-error')[0].error.message, /before the Welcome/);
+  });
+
   test('an undecodable message is life and a protocol error, not a crash', () => {
     const m = connected();
     const o = m.receive(15000, 1, '{not json');

@@ -228,3 +228,50 @@ test('truncating the browser-made NetLog keeps the events before the cut', async
   assert.ok(r.problems.some((p) => p.code === 'NETLOG_TRUNCATED' && p.severity === 'warning'));
   assert.ok(r.events.length > 0);
 });
+
+test('a NetLog of a Chromium killed mid-session (SIGKILL) is read up to the cut', { timeout: 60_000 }, async () => {
+  const file = join(dir, 'killed-netlog.json');
+  const server = await chromium.launchServer({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+      `--log-net-log=${file}`,
+      '--net-log-capture-mode=Everything',
+    ],
+  });
+  const exited = new Promise<void>((resolve) => server.process().on('exit', () => resolve()));
+  try {
+    const browser = await chromium.connect(server.wsEndpoint());
+    const page = await browser.newPage();
+    await page.goto(plain.url);
+    await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, {
+      timeout: 20_000,
+    });
+  } finally {
+    // Kill the whole process group we launched (browser, renderer, network service) at once, as a crash or the
+    // OOM killer would: killing only the browser process lets the network service finish the file cleanly.
+    const pid = server.process().pid;
+    try {
+      if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+    } catch {
+      server.process().kill('SIGKILL');
+    }
+    await exited;
+  }
+  const r = await readEvidence(file);
+  assert.equal(r.kind, 'netlog');
+  assert.equal(r.format, 'netlog-truncated');
+  const p = r.problems.find((x) => x.code === 'NETLOG_TRUNCATED');
+  assert.ok(p && p.severity === 'warning' && typeof p.offset === 'number');
+  assert.equal(r.problems.filter((x) => x.severity === 'error').length, 0);
+  const conn = (r.meta.connections as { conn: string; url?: string }[]).find((c) => c.url === plain.wsUrl);
+  assert.ok(conn, 'the WebSocket is in the cut log');
+  assert.ok(r.events.some((e) => e.kind === 'ws-message' && e.conn === conn.conn && e.cls === 'welcome'));
+});

@@ -20,6 +20,8 @@ interface ConnSummary {
   /** HAR timings of the upgrade (ms; -1 = not applicable), as the browser measured them. */
   timings?: Record<string, number>;
   messages: number;
+  /** 'wxcc' when WxCC keepalive/Welcome messages were seen, 'lifeline' when Lifeline positions/resume too. */
+  protocol?: 'wxcc' | 'lifeline';
 }
 
 export class HarMapper {
@@ -140,8 +142,13 @@ export class HarMapper {
         continue;
       }
       const meaning = classifyMessage(data);
-      if (meaning.epoch !== undefined || meaning.seq !== undefined || meaning.cls === 'resume') this.lifeline = true;
-      if (meaning.cls === 'keepalive' || meaning.cls === 'welcome') this.wxcc ||= this.dcs.size > 0;
+      if (meaning.epoch !== undefined || meaning.seq !== undefined || meaning.cls === 'resume') {
+        this.lifeline = true;
+        summary.protocol = 'lifeline';
+      } else if ((meaning.cls === 'keepalive' || meaning.cls === 'welcome') && !summary.protocol) {
+        // The WxCC notification protocol (keepalive JSON / Welcome), on whatever host: a lab, a proxy, Lifeline.
+        summary.protocol = 'wxcc';
+      }
       this.events.push({
         ...base,
         kind: 'ws-message',

@@ -456,6 +456,7 @@ export class NetlogMapper {
         failed: r.failError,
         frames: r.frames.length,
         payloads: sock?.payloads ?? false,
+        protocol: stats.protocol,
       });
     }
     this.events.sort((a, b) => a.ts - b.ts);
@@ -503,10 +504,14 @@ export class NetlogMapper {
   }
 
   /** Frame headers (+ decoded payloads when the log has bytes) → messages and control frames. */
-  private frames(r: WsReq, sock: Sock | undefined): { closed: boolean; withPayload: number; lifeline: boolean } {
+  private frames(
+    r: WsReq,
+    sock: Sock | undefined,
+  ): { closed: boolean; withPayload: number; lifeline: boolean; protocol?: 'wxcc' | 'lifeline' } {
     let closed = false;
     let withPayload = 0;
     let lifeline = false;
+    let wxccLike = false;
     const idx = { c2s: 0, s2c: 0 };
     const ok = { c2s: true, s2c: true };
     const partial: Record<Dir, { first: FrameHdr; length: number; text: string; compressed: boolean } | undefined> = {
@@ -570,13 +575,15 @@ export class NetlogMapper {
         Object.assign(ev, meaning);
         ev.text = capText(m.text);
         if (meaning.epoch !== undefined || meaning.seq !== undefined || meaning.cls === 'resume') lifeline = true;
+        if (meaning.cls === 'keepalive' || meaning.cls === 'welcome') wxccLike = true;
       } else if (opcode === 1 && !payload && m.length === 20) {
         // No payload in the log: exactly 20 bytes is the size of {"keepalive":"true"} (noted in docs/evidence.md).
         ev.cls = 'keepalive';
       }
       this.events.push(ev);
     }
-    return { closed, withPayload, lifeline };
+    const protocol = lifeline ? ('lifeline' as const) : wxccLike ? ('wxcc' as const) : undefined;
+    return { closed, withPayload, lifeline, ...(protocol ? { protocol } : {}) };
   }
 }
 

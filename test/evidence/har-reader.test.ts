@@ -48,6 +48,9 @@ test('Chrome HAR: WebSocket messages with direction, class, type, position, and 
   assert.deepEqual(r.meta.dataCentres, ['eu1']);
   assert.equal(r.meta.wxcc, true);
   assert.equal(r.meta.lifeline, true);
+  const conns = r.meta.connections as { conn: string; protocol?: string; timings?: Record<string, number> }[];
+  assert.equal(conns.find((c) => c.conn === '40107')?.protocol, 'lifeline');
+  assert.equal(conns.find((c) => c.conn === '40107')?.timings?.connect, 20);
   assert.ok(r.meta.blindTo?.includes('ws-control'));
   assert.ok((r.meta.firstTs ?? 0) <= (r.meta.lastTs ?? 0));
 });

@@ -60,6 +60,7 @@ test('ws:// NetLog: frames incl. pings/pongs, payloads decoded, wall time = time
     assert.equal(b.seq, a.seq + a.len);
   }
   assert.deepEqual(r.meta.blindTo, []);
+  assert.equal((r.meta.connections as { protocol?: string }[])[0].protocol, 'wxcc');
 });
 
 test('wss:// NetLog: payloads from SSL_SOCKET_BYTES, close frames both ways with code and reason', async () => {

@@ -22,7 +22,7 @@ const DENY_NOCONN_RE =
   /^Deny TCP \(no connection\) from (\S+?)\/(\d+) to (\S+?)\/(\d+) flags (.*?)\s+on interface (\S+)/;
 const DENY_INBOUND_RE =
   /^Inbound TCP connection denied from (\S+?)\/(\d+) to (\S+?)\/(\d+) flags (.*?)\s+on interface (\S+)/;
-const DENY_ACL_RE = new RegExp(String.raw`^Deny (tcp|udp) src ${EP} dst ${EP} by access-group "([^"]*)"`, 'i');
+const DENY_ACL_RE = new RegExp(`^Deny (tcp|udp) src ${EP} dst ${EP} by access-group "([^"]*)"`, 'i');
 
 export const ASA_LINE_RE = /%(?:ASA|FTD|FWSM|PIX)-\d-\d{6}/;
 

@@ -31,7 +31,7 @@ test('inspect --json: one array, problems with line numbers; unknown file → er
   const out = JSON.parse(r.stdout);
   assert.equal(out.length, 2);
   assert.equal(out[0].kind, 'device-log');
-  assert.equal(out[0].counts['device-log'], 8);
+  assert.equal(out[0].counts['device-log'], 9);
   assert.deepEqual(
     out[0].problems.map((p: { line: number }) => p.line),
     [4],

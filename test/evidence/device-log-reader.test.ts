@@ -16,7 +16,7 @@ test('Cisco ASA/FTD: built/teardown/deny with reasons, sides, bytes, duration; u
   const r = await readDeviceLog(fx('asa.log'), { year: 2026 });
   assert.equal(r.format, 'cisco-asa');
   const e = dev(r.events);
-  assert.equal(e.length, 8);
+  assert.equal(e.length, 9);
   const built = byLine(e, 1);
   assert.equal(built.action, 'built');
   assert.deepEqual([built.srcIp, built.srcPort, built.dstIp, built.dstPort], ['10.1.1.5', 51234, '203.0.113.10', 443]);
@@ -43,6 +43,9 @@ test('Cisco ASA/FTD: built/teardown/deny with reasons, sides, bytes, duration; u
   assert.equal(byLine(e, 7).cause, 'syn-timeout');
   assert.equal(byLine(e, 8).cause, 'fin');
   assert.equal(byLine(e, 9).cause, 'reset-client', 'Reset-I with the client inside');
+  const acl = byLine(e, 11);
+  assert.deepEqual([acl.action, acl.cause, acl.reason], ['deny', 'deny', 'Deny tcp by access-group "outside_in"']);
+  assert.deepEqual([acl.srcIp, acl.srcPort, acl.dstIp, acl.dstPort], ['203.0.113.50', 4444, '10.1.1.5', 443]);
   const unknown = r.problems.filter((p) => p.code === 'DEVICE_UNKNOWN_LINE');
   assert.deepEqual(
     unknown.map((p) => p.line),

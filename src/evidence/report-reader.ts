@@ -62,7 +62,9 @@ export class ReportMapper {
       );
     }
     const serverUrl = typeof root.serverUrl === 'string' ? redactUrl(root.serverUrl) : undefined;
-    const host = serverUrl ? safeHost(serverUrl) : undefined;
+    // The socket's own URL (optional field) names the Notifs host better than the subscribe URL.
+    const wsUrl = typeof root.lastWebSocketUrl === 'string' ? redactUrl(root.lastWebSocketUrl) : undefined;
+    const host = (wsUrl ? safeHost(wsUrl) : undefined) ?? (serverUrl ? safeHost(serverUrl) : undefined);
     const clock = isRec(root.clock) ? root.clock : undefined;
     const wallAtStart = num(clock?.wallAtStart);
     const monoAtStart = num(clock?.monoAtStart);
@@ -88,6 +90,7 @@ export class ReportMapper {
       runtime: root.runtime,
       userAgent: root.userAgent,
       serverUrl,
+      lastWebSocketUrl: wsUrl,
       host,
       config: root.config,
       totals: root.totals,
@@ -155,10 +158,19 @@ export class ReportMapper {
           cls,
         };
         if (cls === 'other' && type !== 'other') ev.type = type;
-        if (typeof v.epoch === 'string') ev.epoch = v.epoch;
         const seq = num(v.seq);
-        if (seq !== undefined) ev.seq = seq;
-        if (typeof v.via === 'string') ev.text = `via ${v.via}`;
+        if (v.kind === 'received') {
+          // A stream position; on sent entries `seq` is the desktop's own message number (cseq), not a position.
+          if (typeof v.epoch === 'string') ev.epoch = v.epoch;
+          if (seq !== undefined) ev.seq = seq;
+        }
+        const notes = [
+          typeof v.via === 'string' ? `via ${v.via}` : '',
+          v.kind === 'sent' && seq !== undefined ? `cseq ${seq}` : '',
+        ]
+          .filter(Boolean)
+          .join(', ');
+        if (notes) ev.text = notes;
         this.events.push(ev);
         return;
       }

@@ -4,6 +4,12 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
 import { type LogRecord, startNotifsServer } from './notifs-server.ts';
+import type { RedisStore } from './redis-store.ts';
+
+/** A Redis URL for messages: the password removed. */
+function redactRedis(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//REDACTED@');
+}
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 
@@ -28,6 +34,7 @@ interface ServeOpts {
   dev?: boolean;
   adminToken?: string;
   backlog: number;
+  redis?: string;
   maxMessage: number;
   publicUrl?: string;
   printToken?: string;
@@ -55,6 +62,11 @@ export function registerServeCommand(program: Command): void {
     .option('--dev', 'dev auth: the token names the agent ("agent:<id>" or "<id>"), "admin" publishes; loopback only')
     .addOption(new Option('--admin-token <t>', 'token for POST /v1/notification/publish').env('LIFELINE_ADMIN_TOKEN'))
     .option('--backlog <n>', 'notifications kept per agent for replay', intArg('--backlog', 1), 10000)
+    .addOption(
+      new Option('--redis <url>', 'keep backlogs in Redis streams (survives a Notifs restart)').env(
+        'LIFELINE_REDIS_URL',
+      ),
+    )
     .option('--max-message <bytes>', 'largest desktop message', intArg('--max-message', 64), 64 * 1024)
     .option('--public-url <url>', 'base URL put in webSocketUrl (behind a proxy)')
     .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
@@ -74,6 +86,7 @@ Examples:
   lifeline serve --port 0 --dev
   LIFELINE_SECRET=s3cret lifeline serve --print-token agent-7
   LIFELINE_SECRET=s3cret LIFELINE_ADMIN_TOKEN=adm lifeline serve --port 8080
+  lifeline serve --dev --redis redis://127.0.0.1:6379   # backlogs survive a restart
   curl -H 'authorization: Bearer admin' -d '{"agentId":"agent-7","type":"AgentStateChange","data":{}}' \\
        http://127.0.0.1:8080/v1/notification/publish
   open http://127.0.0.1:8080/desktop/?agentId=agent-7&token=agent:agent-7`,
@@ -96,6 +109,29 @@ Examples:
       const log = (r: LogRecord) => {
         if (LEVELS[r.level] >= min) process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), ...r })}\n`);
       };
+      let store: RedisStore | undefined;
+      if (o.redis) {
+        if (!/^rediss?:\/\//.test(o.redis))
+          throw new LifelineError('bad-redis-url', '--redis must be redis://…', EXIT.USAGE);
+        // Fail fast at startup rather than on the first subscribe.
+        const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
+        store = new RedisStore({
+          url: o.redis,
+          maxPerAgent: o.backlog,
+          redis: { maxRetriesPerRequest: 2, lazyConnect: false },
+          onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
+        });
+        try {
+          await store.info('@startup-check');
+        } catch (err) {
+          await store.close();
+          throw new LifelineError(
+            'redis-unavailable',
+            `cannot use Redis at ${redactRedis(o.redis)}: ${(err as Error).message}`,
+            EXIT.INPUT,
+          );
+        }
+      }
       let server: Awaited<ReturnType<typeof startNotifsServer>>;
       try {
         server = await startNotifsServer({
@@ -108,6 +144,7 @@ Examples:
           auth,
           ...(o.adminToken ? { adminToken: o.adminToken } : {}),
           backlogPerAgent: o.backlog,
+          ...(store ? { store } : {}),
           maxMessageBytes: o.maxMessage,
           ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
           desktopPage: o.desktopPage,
@@ -127,7 +164,10 @@ Examples:
       await new Promise<void>((resolve) => {
         const stop = (sig: string) => {
           log({ level: 'info', event: 'shutdown', signal: sig });
-          server.close().then(resolve, resolve);
+          server
+            .close()
+            .then(() => store?.close())
+            .then(resolve, resolve);
         };
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));

@@ -1,0 +1,184 @@
+// NotifStore on Redis streams (ioredis). Survives a Notifs restart: desktops resuming after one get a complete
+// replay instead of "epoch-changed". Keys (prefix default "lifeline:"), per agent:
+//   <p>epoch:<agent>  random epoch, SET NX on first use (a flushed Redis gets a new one: loss is then reported)
+//   <p>head:<agent>   INCR counter: the last seq appended
+//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; exact MAXLEN
+//   <p>cseq:<agent>   hash clientId → highest desktop cseq received (expires after a week of silence)
+//   <p>backlog        total retained entries (for /metrics)
+// Append and info are Lua scripts, so seq assignment and XADD are atomic across several Notifs processes.
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
+import type { NotifStore, StoredNotification } from './store.ts';
+
+const ENSURE_EPOCH = `
+local e = redis.call('GET', KEYS[1])
+if not e then redis.call('SET', KEYS[1], ARGV[1]); e = ARGV[1] end
+`;
+
+const APPEND = `${ENSURE_EPOCH}
+local seq = redis.call('INCR', KEYS[2])
+local before = redis.call('XLEN', KEYS[3])
+redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[2], seq .. '-0', 't', ARGV[3], 'd', ARGV[4], 'ts', ARGV[5])
+local after = redis.call('XLEN', KEYS[3])
+local total = redis.call('INCRBY', KEYS[4], after - before)
+return {e, seq, total}
+`;
+
+const INFO = `${ENSURE_EPOCH}
+local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+local len = redis.call('XLEN', KEYS[3])
+return {e, head, len}
+`;
+
+const SET_CSEQ = `
+local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+export interface RedisStoreOptions {
+  /** An ioredis client to use (not closed by close()), or options/URL for one the store owns. */
+  client?: Redis;
+  url?: string;
+  redis?: RedisOptions;
+  prefix?: string;
+  /** Notifications kept per agent. */
+  maxPerAgent?: number;
+  /** How often the /metrics backlog figure is refreshed. */
+  backlogRefreshMs?: number;
+  /** Connection errors (ioredis reconnects by itself; calls fail meanwhile). Called once per distinct message. */
+  onError?: (err: Error) => void;
+}
+
+type Scripted = Redis & {
+  llAppend(
+    k1: string,
+    k2: string,
+    k3: string,
+    k4: string,
+    ...a: (string | number)[]
+  ): Promise<[string, number, number]>;
+  llInfo(k1: string, k2: string, k3: string, epoch: string): Promise<[string, number, number]>;
+  llSetCseq(k: string, clientId: string, cseq: number, ttl: number): Promise<number>;
+};
+
+export class RedisStore implements NotifStore {
+  private readonly r: Scripted;
+  private readonly owned: boolean;
+  private readonly p: string;
+  private readonly max: number;
+  private backlog = 0;
+  private readonly refresh: ReturnType<typeof setInterval>;
+
+  constructor(opts: RedisStoreOptions = {}) {
+    this.owned = !opts.client;
+    const client = opts.client ?? (opts.url ? new Redis(opts.url, opts.redis ?? {}) : new Redis(opts.redis ?? {}));
+    let last = '';
+    client.on('error', (err: Error) => {
+      if (err.message === last) return;
+      last = err.message;
+      opts.onError?.(err);
+    });
+    client.on('ready', () => {
+      last = '';
+    });
+    client.defineCommand('llAppend', { numberOfKeys: 4, lua: APPEND });
+    client.defineCommand('llInfo', { numberOfKeys: 3, lua: INFO });
+    client.defineCommand('llSetCseq', { numberOfKeys: 1, lua: SET_CSEQ });
+    this.r = client as Scripted;
+    this.p = opts.prefix ?? 'lifeline:';
+    this.max = Math.max(1, opts.maxPerAgent ?? 10000);
+    this.refresh = setInterval(() => void this.refreshBacklog(), opts.backlogRefreshMs ?? 5000);
+    this.refresh.unref();
+  }
+
+  private k(kind: string, agentId: string): string {
+    return `${this.p}${kind}:${agentId}`;
+  }
+
+  private async refreshBacklog(): Promise<void> {
+    try {
+      this.backlog = Number((await this.r.get(`${this.p}backlog`)) ?? 0);
+    } catch {
+      // keep the last known figure; the store's own calls report errors
+    }
+  }
+
+  async info(agentId: string): Promise<StreamInfo> {
+    const [epoch, head, len] = await this.r.llInfo(
+      this.k('epoch', agentId),
+      this.k('head', agentId),
+      this.k('stream', agentId),
+      randomBytes(6).toString('hex'),
+    );
+    const headSeq = Number(head);
+    return { epoch: String(epoch), headSeq, oldestSeq: headSeq - Number(len) + 1 };
+  }
+
+  async append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition> {
+    const [epoch, seq, total] = await this.r.llAppend(
+      this.k('epoch', agentId),
+      this.k('head', agentId),
+      this.k('stream', agentId),
+      `${this.p}backlog`,
+      randomBytes(6).toString('hex'),
+      this.max,
+      type,
+      JSON.stringify(data ?? null),
+      ts,
+    );
+    this.backlog = Number(total);
+    return { epoch: String(epoch), seq: Number(seq) };
+  }
+
+  async read(
+    agentId: string,
+    fromSeq: number,
+    limit: number,
+  ): Promise<{ epoch: string; entries: StoredNotification[] }> {
+    const res = await this.r
+      .multi()
+      .get(this.k('epoch', agentId))
+      .xrange(this.k('stream', agentId), `${Math.max(1, fromSeq)}-0`, '+', 'COUNT', Math.max(1, limit))
+      .exec();
+    if (!res) throw new Error('redis transaction aborted');
+    for (const [err] of res) if (err) throw err;
+    const epoch = res[0][1] as string | null;
+    const rows = (res[1][1] as [string, string[]][]) ?? [];
+    const entries: StoredNotification[] = [];
+    for (const [id, fields] of rows) {
+      const f: Record<string, string> = {};
+      for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+      let data: unknown = null;
+      try {
+        data = JSON.parse(f.d ?? 'null');
+      } catch {
+        data = f.d; // written by something else: hand over the raw text rather than lose it
+      }
+      entries.push({ seq: Number(id.split('-')[0]), type: f.t ?? 'Notification', data, ts: Number(f.ts ?? 0) });
+    }
+    // No epoch yet means an empty, never-used stream; any entries would contradict that, so report none.
+    return epoch ? { epoch, entries } : { epoch: (await this.info(agentId)).epoch, entries: [] };
+  }
+
+  async getCseq(agentId: string, clientId: string): Promise<number> {
+    return Number((await this.r.hget(this.k('cseq', agentId), clientId)) ?? 0);
+  }
+
+  async setCseq(agentId: string, clientId: string, cseq: number): Promise<void> {
+    await this.r.llSetCseq(this.k('cseq', agentId), clientId, cseq, 7 * 24 * 3600);
+  }
+
+  backlogSize(): number {
+    return this.backlog;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.refresh);
+    if (!this.owned) return;
+    if (this.r.status === 'ready') await this.r.quit().catch(() => this.r.disconnect());
+    else this.r.disconnect(); // never connected (or reconnecting): nothing to flush
+  }
+}

@@ -1,7 +1,7 @@
-// The Notifs role of a lab agent: the real Notifs server (startNotifsServer) plus the server-side faults.
-// Sockets are tracked through Node's `net.server.socket` diagnostics channel, so a fault can act on the server's
-// own TCP sockets (a reset from the server's stack, a close frame from the server) without reaching into the
-// server's internals. A "restart" is close() then start again on the same port with the same store.
+// The Notifs role of a lab agent: the real Notifs server (startNotifsServer) plus the server-side faults:
+// stall and close through the server's own hooks (stall(), disconnect()); resets from the server's own TCP stack
+// through Node's `net.server.socket` diagnostics channel (every accepted socket, without reaching into the
+// server's internals); a restart is close() then start again on the same port with the same store.
 import { subscribe } from 'node:diagnostics_channel';
 import type { Socket } from 'node:net';
 import { CLOSE } from '../protocol/close-codes.ts';
@@ -9,17 +9,6 @@ import { MemoryStore } from '../server/memory-store.ts';
 import { type NotifsServer, startNotifsServer } from '../server/notifs-server.ts';
 import type { Emit, Handler } from './agent.ts';
 import type { AgentCommand, NotifsAgentConfig } from './agent-protocol.ts';
-
-/** A server → client WebSocket close frame (unmasked), RFC 6455 §5.5.1. */
-export function closeFrame(code: number, reason: string): Buffer {
-  const r = Buffer.from(reason, 'utf8').subarray(0, 123);
-  const f = Buffer.alloc(4 + r.length);
-  f[0] = 0x88;
-  f[1] = 2 + r.length;
-  f.writeUInt16BE(code, 2);
-  r.copy(f, 4);
-  return f;
-}
 
 export async function startNotifsRole(
   cfg: NotifsAgentConfig,
@@ -75,15 +64,11 @@ export async function startNotifsRole(
         return { reset: n };
       }
       case 'close-all': {
+        // The server's own operator hook: a WebSocket close frame from Notifs to each of the agent's sockets.
+        const s = live();
         let n = 0;
-        for (const s of sockets) {
-          // Only upgraded (WebSocket) sockets get a close frame; plain HTTP keep-alive sockets just end.
-          if ((s as Socket & { _httpMessage?: unknown })._httpMessage === undefined) {
-            s.write(closeFrame(cmd.code ?? CLOSE.SERVER_SHUTDOWN, cmd.reason ?? ''));
-            n++;
-          }
-          s.end();
-        }
+        for (const a of cfg.agents)
+          n += s.disconnect(a, { code: cmd.code ?? CLOSE.SERVER_SHUTDOWN, reason: cmd.reason ?? '' });
         return { closed: n };
       }
       case 'refuse': {

@@ -143,7 +143,9 @@ export class FaultProxy extends EventEmitter {
       this.emit('action', { conn: id, stream, item }),
     );
     this.conns.set(id, conn);
-    const up = this.opts.upstream;
+    // The firewall's view: the desktop and the address it connected to (this proxy's listen address, which is
+    // "Notifs" for the desktop and in its capture).
+    const up = { host: desktop.localAddress ?? this.opts.listen.host, port: this.listenPort };
     const d = { ip: desktop.remoteAddress ?? '?', port: desktop.remotePort ?? 0 };
     const outside = `outside:${up.host}/${up.port}`;
     const inside = `inside:${d.ip}/${d.port}`;

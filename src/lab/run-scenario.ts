@@ -167,6 +167,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     const warm = stateEvents().length;
     await waitForMessages(desktop, browser, 3, timers.keepaliveMs * 20, warm);
     note('connected, keepalives flowing');
+    const faultFrom = stateEvents().length;
     const ctx: ScenarioContext = {
       timers,
       notifs,
@@ -178,7 +179,8 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       notifsPort,
       notifsIp,
       hold: (ms) => new Promise((r) => setTimeout(r, ms)),
-      waitDesktopState: (states, ms) => waitDesktopState(states, ms),
+      // From the fault's start: a state the fault caused before the scenario asks for it still counts.
+      waitDesktopState: (states, ms) => waitDesktopState(states, ms, faultFrom),
       log: note,
     };
     const start = Date.now();
@@ -191,7 +193,10 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       await waitDesktopState(['connected'], timers.recoveryMs + 4000).catch(() => note('desktop did not reconnect'));
     }
     const after = stateEvents().length;
-    await waitForMessages(desktop, browser, 3, timers.keepaliveMs * 20, after).catch(() => note('no messages after'));
+    const last = stateEvents().findLast((e) => e.ev === 'state');
+    // A desktop that closed for good receives nothing more: nothing to wait for.
+    if (!(last?.ev === 'state' && last.state === 'closed'))
+      await waitForMessages(desktop, browser, 3, timers.keepaliveMs * 20, after).catch(() => note('no messages after'));
     // ---- collect ----
     const evidence: Truth['evidence'] = {};
     if (desktop) await desktop.call('report', { file: f('report') }).catch((e) => note(`report: ${e.message}`));

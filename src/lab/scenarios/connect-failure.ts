@@ -11,8 +11,8 @@ export const connectFailure: Scenario = {
   desktop: 'node',
   demo: true,
   async inject(ctx) {
+    // close() of the Notifs server: a 4001 close to every desktop, then nothing listens on the port.
     await ctx.notifs.call('refuse');
-    await ctx.notifs.call('close-all', { code: 4001, reason: 'server restart' });
     await ctx.hold(ctx.timers.silenceMs * 2);
     await ctx.notifs.call('accept');
   },

@@ -1,14 +1,22 @@
 // Kernel-level faults (root only): iptables in the router namespace between the desktop and Notifs namespaces.
 // Unlike the TCP proxy, these act on packets: a dropped segment is retransmitted and never ACKed, and a middlebox
 // RST arrives with the router's TTL (64) while Notifs' own packets arrive one hop further (63).
+// One-way loss drops the segments that carry data (IP length > 52: a pure ACK with timestamps is 52 bytes) and
+// lets pure ACKs through, like an MTU black hole or an asymmetric path: the other direction keeps working and is
+// still acknowledged. Dropping every packet one way would also kill the ACKs of the other direction, which at TCP
+// level is a two-way failure (that is the path-blackhole scenario).
 import { DESKTOP_IP, NOTIFS_IP } from '../netns.ts';
 import type { Scenario, ScenarioContext } from '../scenario.ts';
 
-function s2c(ctx: ScenarioContext): string[] {
-  return ['-p', 'tcp', '-s', NOTIFS_IP, '--sport', String(ctx.notifsPort), '-d', DESKTOP_IP, '-j', 'DROP'];
+const DATA_ONLY = ['-m', 'length', '--length', '53:65535'];
+
+function s2c(ctx: ScenarioContext, dataOnly = false): string[] {
+  const m = ['-p', 'tcp', '-s', NOTIFS_IP, '--sport', String(ctx.notifsPort), '-d', DESKTOP_IP];
+  return [...m, ...(dataOnly ? DATA_ONLY : []), '-j', 'DROP'];
 }
-function c2s(ctx: ScenarioContext): string[] {
-  return ['-p', 'tcp', '-s', DESKTOP_IP, '-d', NOTIFS_IP, '--dport', String(ctx.notifsPort), '-j', 'DROP'];
+function c2s(ctx: ScenarioContext, dataOnly = false): string[] {
+  const m = ['-p', 'tcp', '-s', DESKTOP_IP, '-d', NOTIFS_IP, '--dport', String(ctx.notifsPort)];
+  return [...m, ...(dataOnly ? DATA_ONLY : []), '-j', 'DROP'];
 }
 
 async function dropFor(ctx: ScenarioContext, rules: string[][], ms: number): Promise<void> {
@@ -21,25 +29,25 @@ async function dropFor(ctx: ScenarioContext, rules: string[][], ms: number): Pro
 export const netnsInboundLoss: Scenario = {
   name: 'netns-inbound-loss',
   title: 'Notifs → desktop packets dropped by a router (iptables)',
-  fault: 'router drops Notifs → desktop TCP segments for 2.5 × silence timeout',
+  fault: 'router drops Notifs → desktop data segments (ACKs pass) for 2.5 × silence timeout',
   direction: 'downstream',
   expected: { domain: 'network', cause: 'inbound-loss' },
   network: 'netns',
   desktop: 'node',
   demo: true,
-  inject: (ctx) => dropFor(ctx, [s2c(ctx)], ctx.timers.silenceMs * 2.5),
+  inject: (ctx) => dropFor(ctx, [s2c(ctx, true)], ctx.timers.silenceMs * 2.5),
 };
 
 export const netnsOutboundLoss: Scenario = {
   name: 'netns-outbound-loss',
   title: 'Desktop → Notifs packets dropped by a router (iptables)',
-  fault: 'router drops desktop → Notifs TCP segments for 2.5 × silence timeout',
+  fault: 'router drops desktop → Notifs data segments (ACKs pass) for 2.5 × silence timeout',
   direction: 'upstream',
   expected: { domain: 'network', cause: 'outbound-loss' },
   network: 'netns',
   desktop: 'node',
   demo: true,
-  inject: (ctx) => dropFor(ctx, [c2s(ctx)], ctx.timers.silenceMs * 2.5),
+  inject: (ctx) => dropFor(ctx, [c2s(ctx, true)], ctx.timers.silenceMs * 2.5),
 };
 
 export const netnsPathBlackhole: Scenario = {

@@ -189,6 +189,7 @@ export class AppStream {
   private hook: TlsRecordHook | null | undefined = undefined;
 
   data(dir: Side, bytes: Uint8Array, ts: number): void {
+    if (this.released) return;
     if (this.kind === 'sniff') this.sniff(dir, bytes);
     switch (this.kind) {
       case 'http':
@@ -228,33 +229,50 @@ export class AppStream {
 
   private startTls(): void {
     this.kind = 'tls';
+    const keepAppData = this.hookFactory !== undefined;
     const mk = (dir: Side) =>
-      new TlsRecordParser({
-        record: (r, ts) => {
-          this.tlsRecords++;
-          if (r.contentType === 23) {
-            this.tlsAppRecords++;
-            this.rhythm.add(dir, ts, r.length);
-          }
-          if (r.contentType === 22 && dir === 0 && this.tlsRecords <= 2 && this.sni === undefined) {
-            this.sni = clientHelloSni(r.body);
-            if (r.body[0] === 1) this.sink.tlsHello(this.sni, ts);
-          }
-          this.sink.tlsRecord(dir, r.contentType, r.length, ts);
-          if (this.hook === undefined) this.hook = this.hookFactory?.() ?? null;
-          if (this.hook) {
-            const plain = this.hook.onTlsRecord(dir === 0 ? 'c2s' : 's2c', r.contentType, r.version, r.body, ts);
-            if (plain && plain.length > 0) {
-              this.decryptedRecords++;
-              if (!this.inner) this.inner = new HttpWs(this.sink, true);
-              this.inner.data(dir, plain, ts);
+      new TlsRecordParser(
+        {
+          record: (r, ts) => {
+            this.tlsRecords++;
+            if (r.contentType === 23) {
+              this.tlsAppRecords++;
+              this.rhythm.add(dir, ts, r.length);
             }
-          }
+            if (r.contentType === 22 && dir === 0 && this.tlsRecords <= 2 && this.sni === undefined) {
+              this.sni = clientHelloSni(r.body);
+              if (r.body[0] === 1) this.sink.tlsHello(this.sni, ts);
+            }
+            this.sink.tlsRecord(dir, r.contentType, r.length, ts);
+            if (this.hook === undefined) this.hook = this.hookFactory?.() ?? null;
+            if (this.hook) {
+              const plain = this.hook.onTlsRecord(dir === 0 ? 'c2s' : 's2c', r.contentType, r.version, r.body, ts);
+              if (plain && plain.length > 0) {
+                this.decryptedRecords++;
+                if (!this.inner) this.inner = new HttpWs(this.sink, true);
+                this.inner.data(dir, plain, ts);
+              }
+            }
+          },
+          error: (code, msg, _off, ts) => this.sink.problem(code, `${dir === 0 ? 'c2s' : 's2c'}: ${msg}`, ts),
         },
-        error: (code, msg, _off, ts) => this.sink.problem(code, `${dir === 0 ? 'c2s' : 's2c'}: ${msg}`, ts),
-      });
+        keepAppData,
+      );
     this.tls = [mk(0), mk(1)];
   }
+
+  /** The flow ended: drop decoder state and buffers, keep counters, SNI and the rhythm for the summaries. */
+  release(): void {
+    this.tls?.[0].release();
+    this.tls?.[1].release();
+    this.tls = undefined;
+    this.httpws = undefined;
+    this.inner = undefined;
+    this.hook = null;
+    this.released = true;
+  }
+
+  released = false;
 
   /** The WebSocket pipeline is active (plain or decrypted). */
   get isWebSocket(): boolean {

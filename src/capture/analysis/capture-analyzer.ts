@@ -102,6 +102,13 @@ export interface TlsFlowSummary {
 }
 
 const DIRS = ['c2s', 's2c'] as const;
+/** Closed flows are folded into summaries after this much capture time without packets. */
+const EXPIRE_CLOSED_MS = 10_000;
+const MAX_INTERESTING = 500;
+const MAX_TLS = 1000;
+const TOP_OTHERS = 20;
+
+const flowBytes = (f: FlowSummary): number => f.payloadBytes[0] + f.payloadBytes[1];
 
 export class CaptureAnalyzer {
   readonly events: TimelineEvent[] = [];
@@ -120,12 +127,23 @@ export class CaptureAnalyzer {
   readonly anomalyCounts: Record<string, number> = {};
   readonly dnsNames = new Map<string, { addresses: Set<string>; firstTs: number; cnames: string[] }>();
   private curOffset = 0;
+  /** Summaries of expired flows (bounded), and their state counts. */
+  private readonly retiredState: Record<string, number> = {};
+  private readonly retiredInteresting: FlowSummary[] = [];
+  private retiredOthers: FlowSummary[] = [];
+  private readonly retiredWs: WsFlowSummary[] = [];
+  private readonly retiredTls: TlsFlowSummary[] = [];
+  private retiredInterestingCount = 0;
   private curFrame = 0;
   private readonly maxEvents: number;
   private readonly problemCounts = new Map<string, number>();
 
+  /** Events are kept (captureToEvents) — when false (inspect) no event object is even built. */
+  private readonly keep: boolean;
+
   constructor(private readonly opts: AnalyzerOptions) {
     this.maxEvents = opts.maxEvents ?? 2_000_000;
+    this.keep = this.maxEvents > 0;
   }
 
   add(pkt: DecodedPacket): void {
@@ -143,6 +161,7 @@ export class CaptureAnalyzer {
       this.nonIp++;
       return;
     }
+    if ((this.packets & 0xffff) === 0) this.table.expire(ts, EXPIRE_CLOSED_MS, (f) => this.retire(f));
     if (pkt.l4 === 6) this.tcp(pkt);
     else if (pkt.l4 === 17) {
       this.udp++;
@@ -246,11 +265,12 @@ export class CaptureAnalyzer {
     const ts = pkt.record.ts;
     const flags = pkt.tcp.flags;
     const af = r.analysis.flags;
+    const emit = a.interesting && this.keep;
     if (af !== 0) {
       for (const [bit, name] of FLAG_NAMES) {
         if (af & bit) {
           this.anomalyCounts[name] = (this.anomalyCounts[name] ?? 0) + 1;
-          if (a.interesting) {
+          if (emit) {
             this.push({
               ...this.base(flow, ts, dir),
               kind: 'tcp-anomaly',
@@ -263,7 +283,7 @@ export class CaptureAnalyzer {
       }
     }
     if (r.isNew || (flags & TCP_SYN && (flags & 0x10) === 0 && flow.dirs[0].packets === 1)) {
-      if (flags & TCP_SYN && a.interesting) {
+      if (flags & TCP_SYN && emit) {
         this.push({
           ...this.base(flow, ts),
           kind: 'conn-open',
@@ -273,7 +293,7 @@ export class CaptureAnalyzer {
         });
       }
     }
-    if (a.interesting) {
+    if (emit) {
       if (pkt.payloadLen > 0) {
         this.push({
           ...this.base(flow, ts, dir),
@@ -300,7 +320,7 @@ export class CaptureAnalyzer {
         a.firstClose.ttl = pkt.ttl;
         if (r.expectedTtl > 0) a.firstClose.expectedTtl = r.expectedTtl;
       }
-      if (a.interesting) {
+      if (emit) {
         const e: TimelineEvent = {
           ...this.base(flow, ts, dir),
           kind: 'conn-close',
@@ -316,6 +336,14 @@ export class CaptureAnalyzer {
       }
       // The stream ends here: give up on holes so everything held is decoded.
       if (a.reasm) a.reasm[dir]?.flush(ts);
+    }
+    if (flow.closed && a.app && !a.app.released) {
+      // Both FINs or a RST: decode what is held, then free the decoders (big captures have many short flows).
+      a.reasm?.[0]?.flush(ts);
+      a.reasm?.[1]?.flush(ts);
+      a.app.release();
+      a.reasm = undefined;
+      a.off = true;
     }
   }
 
@@ -438,7 +466,7 @@ export class CaptureAnalyzer {
         }
       },
       tlsRecord: (dir: Side, contentType: number, length: number, ts: number) => {
-        if (!a.interesting) return;
+        if (!a.interesting || !this.keep) return;
         this.push({ ...this.base(flow, ts, dir), kind: 'tls-record', dir: DIRS[dir], contentType, length });
       },
       tlsHello: (sni: string | undefined, ts: number) => {
@@ -459,6 +487,28 @@ export class CaptureAnalyzer {
             this.opts.onWsFrame?.(flow.key, DIRS[dir], opcode, length, this.curFrame)
         : undefined,
     };
+  }
+
+  /** An expired flow: keep only its summaries (bounded lists) and counts. */
+  private retire(flow: Flow): void {
+    const sum = this.flowSummary(flow);
+    this.retiredState[sum.state] = (this.retiredState[sum.state] ?? 0) + 1;
+    const a = flow.app as FlowApp | undefined;
+    if (sum.interesting) {
+      this.retiredInterestingCount++;
+      if (this.retiredInteresting.length < MAX_INTERESTING) this.retiredInteresting.push(sum);
+    } else {
+      this.retiredOthers.push(sum);
+      if (this.retiredOthers.length > TOP_OTHERS * 4) {
+        this.retiredOthers = this.retiredOthers.sort((x, y) => flowBytes(y) - flowBytes(x)).slice(0, TOP_OTHERS);
+      }
+    }
+    if (a?.wsOpen && this.retiredWs.length < MAX_INTERESTING) this.retiredWs.push(this.wsSummary(flow, a));
+    if (a?.app?.kind === 'tls') {
+      const t = this.tlsSummary(flow, a);
+      if (this.retiredTls.length < MAX_TLS || t.rhythm.looksLikeKeepalive) this.retiredTls.push(t);
+    }
+    flow.app = undefined;
   }
 
   /** End of capture: flush held stream data (gaps given up) so the last messages are decoded. */
@@ -501,61 +551,71 @@ export class CaptureAnalyzer {
     return s;
   }
 
+  private wsSummary(flow: Flow, a: FlowApp): WsFlowSummary {
+    const w: WsFlowSummary = {
+      key: flow.key,
+      secure: a.wsSecure,
+      midStream: a.wsMidStream,
+      deflate: a.wsDeflate,
+      messages: { c2s: a.wsMessages[0], s2c: a.wsMessages[1] },
+      byClass: a.wsByClass,
+    };
+    if (a.wsHost !== undefined) w.host = a.wsHost;
+    if (a.wsPath !== undefined) w.path = a.wsPath;
+    if (a.wsClose) w.close = a.wsClose;
+    return w;
+  }
+
+  private tlsSummary(flow: Flow, a: FlowApp): TlsFlowSummary {
+    const app = a.app as AppStream;
+    const t: TlsFlowSummary = {
+      key: flow.key,
+      records: app.tlsRecords,
+      appRecords: app.tlsAppRecords,
+      decryptedRecords: app.decryptedRecords,
+      rhythm: app.rhythm.result(),
+    };
+    if (app.sni) t.sni = app.sni;
+    return t;
+  }
+
   wsFlows(): WsFlowSummary[] {
-    const res: WsFlowSummary[] = [];
+    const res = [...this.retiredWs];
     for (const flow of this.table.flows) {
       const a = flow.app as FlowApp | undefined;
-      if (!a?.wsOpen) continue;
-      const w: WsFlowSummary = {
-        key: flow.key,
-        secure: a.wsSecure,
-        midStream: a.wsMidStream,
-        deflate: a.wsDeflate,
-        messages: { c2s: a.wsMessages[0], s2c: a.wsMessages[1] },
-        byClass: a.wsByClass,
-      };
-      if (a.wsHost !== undefined) w.host = a.wsHost;
-      if (a.wsPath !== undefined) w.path = a.wsPath;
-      if (a.wsClose) w.close = a.wsClose;
-      res.push(w);
+      if (a?.wsOpen) res.push(this.wsSummary(flow, a));
     }
     return res;
   }
 
   tlsFlows(): TlsFlowSummary[] {
-    const res: TlsFlowSummary[] = [];
+    const res = [...this.retiredTls];
     for (const flow of this.table.flows) {
       const a = flow.app as FlowApp | undefined;
-      if (a?.app?.kind !== 'tls') continue;
-      const t: TlsFlowSummary = {
-        key: flow.key,
-        records: a.app.tlsRecords,
-        appRecords: a.app.tlsAppRecords,
-        decryptedRecords: a.app.decryptedRecords,
-        rhythm: a.app.rhythm.result(),
-      };
-      if (a.app.sni) t.sni = a.app.sni;
-      res.push(t);
+      if (a?.app?.kind === 'tls') res.push(this.tlsSummary(flow, a));
     }
     return res;
   }
 
   /** Meta for EvidenceResult: summaries that stay small however big the capture is. */
   meta(extra: Record<string, unknown> = {}): Record<string, unknown> {
-    const byState: Record<string, number> = {};
+    const byState: Record<string, number> = { ...this.retiredState };
     const flows = this.table.flows;
     for (const f of flows) {
       const s = connState(f);
       byState[s] = (byState[s] ?? 0) + 1;
     }
-    // All interesting flows, plus the biggest others, capped.
-    const interesting = flows.filter((f) => this.fa(f).interesting);
-    const others = flows
-      .filter((f) => !this.fa(f).interesting)
-      .sort(
-        (x, y) => y.dirs[0].payloadBytes + y.dirs[1].payloadBytes - (x.dirs[0].payloadBytes + x.dirs[1].payloadBytes),
-      )
-      .slice(0, 20);
+    // Interesting flows (expired ones first, in capture order), plus the biggest others, capped.
+    const interesting = [...this.retiredInteresting];
+    let interestingCount = this.retiredInterestingCount;
+    const others = [...this.retiredOthers];
+    for (const f of flows) {
+      if (this.fa(f).interesting) {
+        interestingCount++;
+        if (interesting.length < MAX_INTERESTING) interesting.push(this.flowSummary(f));
+      } else others.push(this.flowSummary(f));
+    }
+    const topOthers = others.sort((x, y) => flowBytes(y) - flowBytes(x)).slice(0, TOP_OTHERS);
     const tls = this.tlsFlows();
     const problemCounts: Record<string, number> = {};
     for (const [k, v] of this.problemCounts) problemCounts[k] = v;
@@ -577,10 +637,10 @@ export class CaptureAnalyzer {
       truncatedPackets: this.truncated,
       decodeProblems: this.decodeProblems,
       flows: {
-        total: flows.length,
+        total: this.table.size,
         byState,
-        interesting: interesting.length,
-        list: [...interesting.slice(0, 500), ...others].map((f) => this.flowSummary(f)),
+        interesting: interestingCount,
+        list: [...interesting, ...topOthers],
       },
       wsFlows: this.wsFlows(),
       tlsFlows: tls,

@@ -60,7 +60,8 @@ export interface Flow {
   timing: ConnTiming;
   /** Zeek-style history letters, in order (uppercase = client). */
   history: string;
-  historySeen: Set<string>;
+  /** Letters already in `history`: bit (letter index + 16 × dir), see HIST_LETTERS. */
+  historyMask: number;
   /** The handshake completed (SYN, SYN-ACK seen). */
   established: boolean;
   /** Who sent the first FIN / RST (dir index), -1 = none. */
@@ -134,9 +135,8 @@ export function typicalTtl(d: DirStats): number {
 export function connState(f: Flow): string {
   const c = f.dirs[0];
   const s = f.dirs[1];
-  const h = f.historySeen;
-  const cSyn = h.has('S');
-  const sSynAck = h.has('h');
+  const cSyn = (f.historyMask & histBit(0, 's')) !== 0;
+  const sSynAck = (f.historyMask & histBit(1, 'h')) !== 0;
   if (!cSyn && !sSynAck) return 'OTH';
   if (cSyn && !sSynAck) {
     if (s.rstSeen) return 'REJ';
@@ -158,11 +158,26 @@ export function connState(f: Flow): string {
 }
 
 const EPHEMERAL_MIN = 1024;
+const HIST_LETTERS = 'shadfrtw';
+const histBit = (dir: DirIndex, letter: string): number => 1 << (HIST_LETTERS.indexOf(letter) + 16 * dir);
 const A_RETRANSMISSION_ANY = A_RETRANSMISSION | A_FAST_RETRANSMISSION | A_SPURIOUS_RETRANSMISSION;
 
 export class FlowTable {
-  /** Directional lookup: `src|sport|dst|dport` → flow (both directions point at the same flow). */
-  private readonly byTuple = new Map<string, Flow>();
+  /** Directional lookup src → dst → (sport·65536 + dport) → flow; both directions point at the same flow.
+   *  Nested maps on the decoder's interned address strings avoid building a key string per packet. */
+  private readonly byAddr = new Map<string, Map<string, Map<number, Flow>>>();
+
+  private lookup(src: string, dst: string, ports: number): Flow | undefined {
+    return this.byAddr.get(src)?.get(dst)?.get(ports);
+  }
+
+  private index(src: string, dst: string, ports: number, flow: Flow): void {
+    let a = this.byAddr.get(src);
+    if (!a) this.byAddr.set(src, (a = new Map()));
+    let b = a.get(dst);
+    if (!b) a.set(dst, (b = new Map()));
+    b.set(ports, flow);
+  }
   /** Every flow in creation order (including closed ones whose ports were reused). */
   readonly flows: Flow[] = [];
   private readonly out: SegmentResult = {
@@ -177,9 +192,47 @@ export class FlowTable {
     ipIdJump: false,
   };
 
-  /** Number of flows ever created. */
+  private created = 0;
+
+  /** Number of flows ever created (including expired ones). */
   get size(): number {
-    return this.flows.length;
+    return this.created;
+  }
+
+  /**
+   * Drop flows that ended (FIN both ways or RST) and saw no packet for `graceMs` of capture time; `onExpire` sees
+   * each one first. Keeps memory proportional to the *open* flows in long captures. A packet of an expired flow
+   * arriving later starts a new (mid-stream) flow.
+   */
+  expire(now: number, graceMs: number, onExpire: (f: Flow) => void): number {
+    let w = 0;
+    let n = 0;
+    const flows = this.flows;
+    for (let i = 0; i < flows.length; i++) {
+      const f = flows[i];
+      if (f.closed && now - f.lastTs > graceMs) {
+        this.unindex(f);
+        onExpire(f);
+        n++;
+      } else flows[w++] = f;
+    }
+    flows.length = w;
+    return n;
+  }
+
+  private unindex(f: Flow): void {
+    const [c, s] = f.dirs;
+    this.remove(c.ip, s.ip, c.port * 65536 + s.port, f);
+    this.remove(s.ip, c.ip, s.port * 65536 + c.port, f);
+  }
+
+  private remove(src: string, dst: string, ports: number, f: Flow): void {
+    const a = this.byAddr.get(src);
+    const b = a?.get(dst);
+    if (!a || !b || b.get(ports) !== f) return;
+    b.delete(ports);
+    if (b.size === 0) a.delete(dst);
+    if (a.size === 0) this.byAddr.delete(src);
   }
 
   /**
@@ -189,8 +242,8 @@ export class FlowTable {
     const t = pkt.tcp;
     const rec = pkt.record;
     const flags = t.flags;
-    const tuple = `${pkt.srcIp}|${pkt.srcPort}|${pkt.dstIp}|${pkt.dstPort}`;
-    let flow = this.byTuple.get(tuple);
+    const ports = pkt.srcPort * 65536 + pkt.dstPort;
+    let flow = this.lookup(pkt.srcIp, pkt.dstIp, ports);
     let isNew = false;
     if (flow !== undefined && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       // A SYN with a different ISN than this side used so far: the ports were reused, a new connection starts
@@ -199,7 +252,7 @@ export class FlowTable {
       if (d.seq.baseSet && d.seq.baseSeq !== t.seq) flow = undefined;
     }
     if (flow === undefined) {
-      flow = this.create(pkt, tuple);
+      flow = this.create(pkt);
       isNew = true;
     }
     const dirIdx: DirIndex = flow.dirs[0].ip === pkt.srcIp && flow.dirs[0].port === pkt.srcPort ? 0 : 1;
@@ -309,19 +362,17 @@ export class FlowTable {
     let h = '';
     for (const ch of flow.history) h += ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase();
     flow.history = `${h}^`;
-    const seen = new Set<string>();
-    for (const ch of flow.historySeen) seen.add(ch === ch.toUpperCase() ? ch.toLowerCase() : ch.toUpperCase());
-    flow.historySeen = seen;
+    flow.historyMask = ((flow.historyMask & 0xffff) << 16) | (flow.historyMask >>> 16);
   }
 
   private hist(flow: Flow, dir: DirIndex, letter: string): void {
-    const ch = dir === 0 ? letter.toUpperCase() : letter;
-    if (flow.historySeen.has(ch)) return;
-    flow.historySeen.add(ch);
-    flow.history += ch;
+    const bit = histBit(dir, letter);
+    if (flow.historyMask & bit) return;
+    flow.historyMask |= bit;
+    flow.history += dir === 0 ? letter.toUpperCase() : letter;
   }
 
-  private create(pkt: DecodedPacket, tuple: string): Flow {
+  private create(pkt: DecodedPacket): Flow {
     const flags = pkt.tcp.flags;
     let clientIsSrc: boolean;
     let clientBy: Flow['clientBy'];
@@ -344,7 +395,7 @@ export class FlowTable {
     const dirs: [DirStats, DirStats] = clientIsSrc ? [src, dst] : [dst, src];
     const rec = pkt.record;
     const flow: Flow = {
-      id: this.flows.length,
+      id: this.created++,
       key: flowKey(dirs[0].ip, dirs[0].port, dirs[1].ip, dirs[1].port),
       dirs,
       clientBy,
@@ -355,7 +406,7 @@ export class FlowTable {
       firstOffset: rec.offset,
       timing: { mruSyn: 0, firstRtt: 0 },
       history: '',
-      historySeen: new Set(),
+      historyMask: 0,
       established: false,
       firstFinBy: -1,
       firstRstBy: -1,
@@ -363,8 +414,8 @@ export class FlowTable {
       app: undefined,
     };
     this.flows.push(flow);
-    this.byTuple.set(tuple, flow);
-    this.byTuple.set(`${pkt.dstIp}|${pkt.dstPort}|${pkt.srcIp}|${pkt.srcPort}`, flow);
+    this.index(pkt.srcIp, pkt.dstIp, pkt.srcPort * 65536 + pkt.dstPort, flow);
+    this.index(pkt.dstIp, pkt.srcIp, pkt.dstPort * 65536 + pkt.srcPort, flow);
     return flow;
   }
 }

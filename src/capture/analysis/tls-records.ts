@@ -29,15 +29,24 @@ export function looksLikeTls(b: Uint8Array): boolean {
 export class TlsRecordParser {
   private readonly hdr = new Uint8Array(5);
   private hdrLen = 0;
-  private body = new Uint8Array(MAX_RECORD);
+  /** Grown on demand: most flows never need a full-size record body (application data is skipped). */
+  private body = new Uint8Array(0);
   private bodyLen = 0;
+  private keep = true;
   private need = 0; // body bytes still needed; 0 = reading a header
   private failed = false;
   private offset = 0;
   private readonly rec: TlsRecord = { contentType: 0, version: 0, length: 0, body: new Uint8Array(0), streamOffset: 0 };
   records = 0;
 
-  constructor(private readonly sink: TlsRecordSink) {}
+  /**
+   * @param keepAppData hand application-data bodies to the sink (for decryption); without it their bytes are only
+   *   counted and `body` is empty for type 23, which saves a copy per record.
+   */
+  constructor(
+    private readonly sink: TlsRecordSink,
+    private readonly keepAppData = true,
+  ) {}
 
   get stopped(): boolean {
     return this.failed;
@@ -71,16 +80,27 @@ export class TlsRecordParser {
         this.bodyLen = 0;
         this.hdrLen = 0;
         this.need = len;
+        this.keep = type !== 23 || this.keepAppData;
+        if (this.keep && this.body.length < len)
+          this.body = new Uint8Array(Math.max(len, Math.min(MAX_RECORD, this.body.length * 2)));
         if (len === 0) this.emit(ts);
         continue;
       }
       const take = Math.min(this.need, n - i);
-      this.body.set(bytes.subarray(i, i + take), this.bodyLen);
-      this.bodyLen += take;
+      if (this.keep) {
+        this.body.set(bytes.subarray(i, i + take), this.bodyLen);
+        this.bodyLen += take;
+      }
       this.need -= take;
       i += take;
       if (this.need === 0) this.emit(ts);
     }
+  }
+
+  /** Drop buffers (the flow ended); counters stay. */
+  release(): void {
+    this.body = new Uint8Array(0);
+    this.failed = true;
   }
 
   private emit(ts: number): void {

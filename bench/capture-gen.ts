@@ -1,0 +1,254 @@
+// Writes a big synthetic pcap for the capture benchmark: many interleaved TCP flows (TLS-looking on 443, HTTP on
+// 8080, opaque bytes elsewhere) with a sprinkle of retransmissions and dup ACKs, plus a few plain ws:// flows on port
+// 80 carrying {"keepalive":"true"} both ways every 4 s of capture time. Deterministic (seeded).
+// Usage: node --import tsx bench/capture-gen.ts OUT.pcap SIZE_MIB
+import { closeSync, openSync, writeSync } from 'node:fs';
+
+const out = process.argv[2];
+const sizeMiB = Number(process.argv[3] ?? 1100);
+if (!out || !Number.isFinite(sizeMiB) || sizeMiB <= 0) {
+  process.stderr.write('usage: capture-gen.ts OUT.pcap SIZE_MIB\n');
+  process.exit(2);
+}
+const target = sizeMiB * 2 ** 20;
+
+let seed = 42;
+const rnd = (): number => {
+  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+  return seed / 4294967296;
+};
+
+const fd = openSync(out, 'w');
+const buf = Buffer.alloc(8 << 20);
+let used = 0;
+let written = 0;
+const flush = (): void => {
+  let off = 0;
+  while (off < used) off += writeSync(fd, buf, off, used - off);
+  written += used;
+  used = 0;
+};
+
+// pcap header (µs, Ethernet)
+buf.writeUInt32LE(0xa1b2c3d4, 0);
+buf.writeUInt16LE(2, 4);
+buf.writeUInt16LE(4, 6);
+buf.writeUInt32LE(262144, 16);
+buf.writeUInt32LE(1, 20);
+used = 24;
+
+let tsUs = 1_700_000_000_000_000;
+let packets = 0;
+const filler = Buffer.alloc(1460);
+for (let i = 0; i < filler.length; i++) filler[i] = (i * 31 + 7) & 0xff;
+
+function ipSum(b: Buffer, o: number): number {
+  let s = 0;
+  for (let i = 0; i < 20; i += 2) s += b.readUInt16BE(o + i);
+  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
+  return ~s & 0xffff;
+}
+
+/** Append one Ethernet/IPv4/TCP packet (TCP checksum left 0: readers and tshark do not verify it by default). */
+function packet(
+  src: number,
+  dst: number,
+  sport: number,
+  dport: number,
+  seq: number,
+  ack: number,
+  flags: number,
+  payload: Buffer | null,
+  payloadLen: number,
+  ttl: number,
+): void {
+  const tcpLen = 20;
+  const ipLen = 20 + tcpLen + payloadLen;
+  const frameLen = 14 + ipLen;
+  if (used + 16 + frameLen > buf.length) flush();
+  const b = buf;
+  let o = used;
+  b.writeUInt32LE(Math.floor(tsUs / 1e6), o);
+  b.writeUInt32LE(tsUs % 1e6, o + 4);
+  b.writeUInt32LE(frameLen, o + 8);
+  b.writeUInt32LE(frameLen, o + 12);
+  o += 16;
+  b.fill(0, o, o + 14 + 40);
+  b[o] = 2;
+  b[o + 5] = 2;
+  b[o + 6] = 2;
+  b[o + 11] = 1;
+  b.writeUInt16BE(0x0800, o + 12);
+  const ip = o + 14;
+  b[ip] = 0x45;
+  b.writeUInt16BE(ipLen, ip + 2);
+  b.writeUInt16BE(packets & 0xffff, ip + 4);
+  b.writeUInt16BE(0x4000, ip + 6);
+  b[ip + 8] = ttl;
+  b[ip + 9] = 6;
+  b.writeUInt32BE(src >>> 0, ip + 12);
+  b.writeUInt32BE(dst >>> 0, ip + 16);
+  b.writeUInt16BE(ipSum(b, ip), ip + 10);
+  const t = ip + 20;
+  b.writeUInt16BE(sport, t);
+  b.writeUInt16BE(dport, t + 2);
+  b.writeUInt32BE(seq >>> 0, t + 4);
+  b.writeUInt32BE(ack >>> 0, t + 8);
+  b[t + 12] = (tcpLen / 4) << 4;
+  b[t + 13] = flags;
+  b.writeUInt16BE(65535, t + 14);
+  if (payloadLen > 0) {
+    const src0 = payload ?? filler;
+    src0.copy(b, t + tcpLen, 0, payloadLen);
+  }
+  used = o + frameLen;
+  packets++;
+  tsUs += 20 + Math.floor(rnd() * 60);
+}
+
+const SYN = 2;
+const ACK = 16;
+const PSH = 8;
+const FIN = 1;
+
+interface Flow {
+  c: number;
+  s: number;
+  cp: number;
+  sp: number;
+  cseq: number;
+  sseq: number;
+  left: number;
+  kind: 'tls' | 'http' | 'opaque';
+  started: boolean;
+  last?: { seq: number; len: number };
+}
+
+let flowCount = 0;
+function newFlow(): Flow {
+  flowCount++;
+  const r = rnd();
+  const kind = r < 0.4 ? 'tls' : r < 0.6 ? 'http' : 'opaque';
+  return {
+    c: (10 << 24) | (Math.floor(rnd() * 65536) << 8) | (1 + Math.floor(rnd() * 250)),
+    s: (203 << 24) | (0 << 16) | (113 << 8) | (1 + Math.floor(rnd() * 250)),
+    cp: 20000 + Math.floor(rnd() * 40000),
+    sp: kind === 'tls' ? 443 : kind === 'http' ? 8080 : 5000 + Math.floor(rnd() * 1000),
+    cseq: Math.floor(rnd() * 2 ** 32),
+    sseq: Math.floor(rnd() * 2 ** 32),
+    left: 20 + Math.floor(rnd() * 80),
+    kind,
+    started: false,
+  };
+}
+
+const tlsRecord = Buffer.alloc(1460);
+tlsRecord[0] = 23;
+tlsRecord[1] = 3;
+tlsRecord[2] = 3;
+tlsRecord.writeUInt16BE(1455, 3);
+const clientHello = Buffer.alloc(200);
+clientHello.set([22, 3, 1, 0, 195, 1, 0, 0, 191, 3, 3]);
+const httpGet = Buffer.from('GET /download HTTP/1.1\r\nHost: files.example\r\n\r\n');
+
+function step(f: Flow): boolean {
+  if (!f.started) {
+    f.started = true;
+    packet(f.c, f.s, f.cp, f.sp, f.cseq, 0, SYN, null, 0, 64);
+    packet(f.s, f.c, f.sp, f.cp, f.sseq, f.cseq + 1, SYN | ACK, null, 0, 57);
+    f.cseq++;
+    f.sseq++;
+    packet(f.c, f.s, f.cp, f.sp, f.cseq, f.sseq, ACK, null, 0, 64);
+    const first = f.kind === 'tls' ? clientHello : f.kind === 'http' ? httpGet : filler.subarray(0, 100);
+    packet(f.c, f.s, f.cp, f.sp, f.cseq, f.sseq, ACK | PSH, first, first.length, 64);
+    f.cseq += first.length;
+    return true;
+  }
+  if (f.left-- <= 0) {
+    packet(f.s, f.c, f.sp, f.cp, f.sseq, f.cseq, FIN | ACK, null, 0, 57);
+    packet(f.c, f.s, f.cp, f.sp, f.cseq, f.sseq + 1, FIN | ACK, null, 0, 64);
+    packet(f.s, f.c, f.sp, f.cp, f.sseq + 1, f.cseq + 1, ACK, null, 0, 57);
+    return false;
+  }
+  const r = rnd();
+  if (r < 0.005 && f.last) {
+    // Retransmission of the previous server segment.
+    packet(f.s, f.c, f.sp, f.cp, f.last.seq, f.cseq, ACK, f.kind === 'tls' ? tlsRecord : filler, f.last.len, 57);
+    return true;
+  }
+  if (r < 0.008) {
+    packet(f.c, f.s, f.cp, f.sp, f.cseq, f.sseq, ACK, null, 0, 64); // duplicate ACK
+  }
+  const len = 1460;
+  packet(f.s, f.c, f.sp, f.cp, f.sseq, f.cseq, ACK, f.kind === 'tls' ? tlsRecord : filler, len, 57);
+  f.last = { seq: f.sseq, len };
+  f.sseq += len;
+  if (rnd() < 0.5) packet(f.c, f.s, f.cp, f.sp, f.cseq, f.sseq, ACK, null, 0, 64);
+  return true;
+}
+
+// A few ws:// flows on port 80 alive for the whole capture.
+interface WsFlow {
+  c: number;
+  s: number;
+  cp: number;
+  cseq: number;
+  sseq: number;
+  nextKa: number;
+}
+const wsFlows: WsFlow[] = [];
+const upgrade = Buffer.from(
+  'GET /v1/notification/subscription/bench HTTP/1.1\r\nHost: api.wxcc-us1.cisco.com\r\nUpgrade: websocket\r\n' +
+    'Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+);
+const switching = Buffer.from(
+  'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+    'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n',
+);
+const ka = Buffer.from('{"keepalive":"true"}');
+const kaServer = Buffer.concat([Buffer.from([0x81, ka.length]), ka]);
+const kaClient = Buffer.concat([
+  Buffer.from([0x81, 0x80 | ka.length, 1, 2, 3, 4]),
+  Buffer.from(ka.map((x, i) => x ^ [1, 2, 3, 4][i & 3])),
+]);
+for (let i = 0; i < 3; i++) {
+  const w: WsFlow = {
+    c: (10 << 24) | (9 << 16) | (i + 1),
+    s: (203 << 24) | (113 << 8) | 200,
+    cp: 40000 + i,
+    cseq: 1000,
+    sseq: 9000,
+    nextKa: tsUs,
+  };
+  packet(w.c, w.s, w.cp, 80, w.cseq, 0, SYN, null, 0, 64);
+  packet(w.s, w.c, 80, w.cp, w.sseq, w.cseq + 1, SYN | ACK, null, 0, 57);
+  w.cseq++;
+  w.sseq++;
+  packet(w.c, w.s, w.cp, 80, w.cseq, w.sseq, ACK | PSH, upgrade, upgrade.length, 64);
+  w.cseq += upgrade.length;
+  packet(w.s, w.c, 80, w.cp, w.sseq, w.cseq, ACK | PSH, switching, switching.length, 57);
+  w.sseq += switching.length;
+  wsFlows.push(w);
+}
+
+const active: Flow[] = [];
+for (let i = 0; i < 200; i++) active.push(newFlow());
+while (written + used < target) {
+  const i = Math.floor(rnd() * active.length);
+  if (!step(active[i])) active[i] = newFlow();
+  for (const w of wsFlows) {
+    if (tsUs >= w.nextKa) {
+      w.nextKa = tsUs + 4_000_000;
+      packet(w.c, w.s, w.cp, 80, w.cseq, w.sseq, ACK | PSH, kaClient, kaClient.length, 64);
+      w.cseq += kaClient.length;
+      packet(w.s, w.c, 80, w.cp, w.sseq, w.cseq, ACK | PSH, kaServer, kaServer.length, 57);
+      w.sseq += kaServer.length;
+      packet(w.c, w.s, w.cp, 80, w.cseq, w.sseq, ACK, null, 0, 64);
+    }
+  }
+}
+flush();
+closeSync(fd);
+process.stdout.write(
+  `${out}: ${packets} packets, ${flowCount + wsFlows.length} flows, ${(written / 2 ** 20).toFixed(0)} MiB\n`,
+);

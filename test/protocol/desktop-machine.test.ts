@@ -195,6 +195,49 @@ describe('desktop machine: transitions', () => {
     assert.deepEqual(m.close(6), []);
   });
 
+  test('socket closed before the Welcome: connecting → recovering, and a retry while recovering', () => {
+    const m = new DesktopMachine({}, () => 0);
+    m.start(0);
+    m.socketOpen(1, 1);
+    assert.deepEqual(states(m.socketClosed(2, 1, 1006, '')), ['recovering']);
+    const c = m.tick(m.nextDeadline());
+    m.socketOpen(3, of(c, 'connect')[0].conn);
+    const f = m.socketClosed(4, 2, CLOSE.SUBSCRIPTION_EXPIRED, '');
+    assert.deepEqual(states(f), [], 'still recovering');
+    assert.equal(of(f, 'reconnect-scheduled')[0].attempt, 2);
+  });
+
+  test('user close from every state ends in closed with nothing pending', () => {
+    const make: Record<string, () => DesktopMachine> = {
+      idle: () => new DesktopMachine(),
+      connecting: () => {
+        const m = new DesktopMachine();
+        m.start(0);
+        return m;
+      },
+      connected: () => connected(),
+      recovering: () => {
+        const m = connected();
+        m.tick(16000);
+        return m;
+      },
+      lost: () => {
+        const m = connected({ recoveryMs: 10 });
+        m.tick(16000);
+        m.tick(16010);
+        return m;
+      },
+    };
+    for (const [from, mk] of Object.entries(make)) {
+      const m = mk();
+      assert.equal(m.state, from);
+      const o = m.close(20000);
+      assert.deepEqual(states(o), ['closed'], from);
+      assert.equal(m.nextDeadline(), Number.POSITIVE_INFINITY);
+      assert.deepEqual(m.tick(1e9), []);
+    }
+  });
+
   test('wake (sleep detected) reconnects at once', () => {
     const m = connected();
     const o = m.wake(1000);

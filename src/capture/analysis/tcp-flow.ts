@@ -284,8 +284,8 @@ export class FlowTable {
         out.ipIdJump = delta > 1024 && delta < 0xfc00;
       }
     }
-    if ((flags & TCP_RST) === 0) {
-      // Bounded histogram: at most 16 distinct TTLs are tracked per sender.
+    if ((flags & TCP_RST) === 0 && (fwd.packets <= 64 || (fwd.packets & 63) === 0 || flags & TCP_FIN)) {
+      // Bounded histogram, sampled (first 64 packets, then every 64th): at most 16 distinct TTLs per sender.
       const n = fwd.ttlCounts.get(pkt.ttl);
       if (n !== undefined) fwd.ttlCounts.set(pkt.ttl, n + 1);
       else if (fwd.ttlCounts.size < 16) fwd.ttlCounts.set(pkt.ttl, 1);

@@ -384,16 +384,20 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
+      let tooBig = false;
       req.on('data', (d: Buffer) => {
+        if (tooBig) return; // discard the rest; the socket is closed once the 413 is written
         size += d.length;
         if (size > maxBody) {
-          reject(Object.assign(new Error('body too large'), { status: 413 }));
-          req.destroy();
+          tooBig = true;
+          chunks.length = 0;
+          reject(Object.assign(new Error(`body larger than ${maxBody} bytes`), { status: 413 }));
           return;
         }
         chunks.push(d);
       });
       req.on('end', () => {
+        if (tooBig) return;
         const text = Buffer.concat(chunks).toString('utf8');
         if (text.trim() === '') return resolve({});
         try {
@@ -522,7 +526,14 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     const route = `${req.method} ${url.pathname}`;
     const done = (p: Promise<unknown> | unknown) =>
       Promise.resolve(p).catch((err: Error & { status?: number }) => {
-        if (!res.headersSent) problem(res, err.status ?? 500, err.status ? 'bad-request' : 'internal', err.message);
+        if (!res.headersSent) {
+          const code = err.status === 413 ? 'too-large' : err.status ? 'bad-request' : 'internal';
+          if (err.status === 413) {
+            res.setHeader('connection', 'close');
+            res.on('finish', () => req.destroy());
+          }
+          problem(res, err.status ?? 500, code, err.message);
+        }
         if (!err.status) log({ level: 'error', event: 'http-error', route, message: err.message });
       });
     if (route === 'POST /v1/notification/subscribe') return done(subscribe(req, res));

@@ -180,6 +180,84 @@ describe('Notifs HTTP + WebSocket', () => {
     assert.match(text, /# TYPE lifeline_connections gauge/);
   });
 
+  test('force:false is refused with 409 while another desktop of the agent is connected', async () => {
+    const a = await subscribe(s.tokenFor('agent-f'), { clientId: 'desk-a' });
+    const sock = rawSocket(String(a.body.webSocketUrl));
+    await sock.firstMessage;
+    const b = await subscribe(s.tokenFor('agent-f'), { clientId: 'desk-b', force: false });
+    assert.equal(b.status, 409);
+    assert.equal(b.body.code, 'already-connected');
+    const same = await subscribe(s.tokenFor('agent-f'), { clientId: 'desk-a', force: false });
+    assert.equal(same.status, 200, 'the same desktop may always reconnect');
+    sock.ws.close();
+    await sock.closed;
+  });
+
+  test('random and malformed HTTP bodies get 4xx, never a crash or a 5xx', async () => {
+    let seed = 7;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    const pieces = [
+      '{',
+      '}',
+      '[',
+      ']',
+      '"',
+      ':',
+      ',',
+      'null',
+      'true',
+      '1e999',
+      '"agentId"',
+      '"type"',
+      '"x"',
+      '\\u0000',
+      'ü',
+    ];
+    for (let i = 0; i < 120; i++) {
+      let body = '';
+      const n = Math.floor(rnd() * 12);
+      for (let k = 0; k < n; k++) body += pieces[Math.floor(rnd() * pieces.length)];
+      const path = i % 2 ? 'subscribe' : 'publish';
+      const token = i % 2 ? s.tokenFor('agent-z') : s.adminToken;
+      const res = await fetch(`${s.url}/v1/notification/${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}` },
+        body,
+      });
+      await res.arrayBuffer();
+      assert.ok(res.status < 500, `${path} ${JSON.stringify(body)} → ${res.status}`);
+    }
+    const big = await fetch(`${s.url}/v1/notification/publish`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${s.adminToken}` },
+      body: `{"agentId":"a","type":"T","data":"${'x'.repeat(70 * 1024)}"}`,
+    });
+    assert.equal(big.status, 413);
+    assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+  });
+
+  test('subscribe storms are rate limited with 429 and Retry-After', async () => {
+    const r = await startNotifsServer({ subscribeRate: { perSecond: 1, burst: 2 } });
+    try {
+      const go = () =>
+        fetch(`${r.url}/v1/notification/subscribe`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer agent:x' },
+          body: '{}',
+        });
+      assert.equal((await go()).status, 200);
+      assert.equal((await go()).status, 200);
+      const third = await go();
+      assert.equal(third.status, 429);
+      assert.equal(third.headers.get('retry-after'), '1');
+    } finally {
+      await r.close();
+    }
+  });
+
   test('dev auth refuses a non-loopback bind', async () => {
     await assert.rejects(startNotifsServer({ host: '0.0.0.0', auth: { mode: 'dev' } }), /loopback/);
   });

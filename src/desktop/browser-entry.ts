@@ -114,8 +114,11 @@ function main(): void {
   g.client = client;
   $('agent').textContent = agentId;
   $('timer').textContent = g.timer;
+  const reconnect = $('reconnect') as HTMLButtonElement;
+  reconnect.addEventListener('click', () => client.reconnectNow());
   client.on('state', (e) => {
     g.state = e.to;
+    reconnect.hidden = e.to !== 'lost';
     setBanner(e.to, e.reason);
     addLine('events', `${e.to}: ${e.reason}`);
   });

@@ -51,7 +51,8 @@ const PAGE = `<!doctype html>
 </head>
 <body>
 <header><strong>Lifeline Agent Desktop</strong> agent <span id="agent">-</span> · keepalive timer <span id="timer">-</span>
-<button id="download" type="button">Download error report</button></header>
+<button id="download" type="button">Download error report</button>
+<button id="reconnect" type="button" hidden>Reconnect</button></header>
 <div id="banner" class="banner idle">Starting…</div>
 <main>
 <section><h3>Notifications</h3><ul id="notifications"></ul></section>

@@ -1,7 +1,7 @@
 // The browser Agent Desktop in headless Chromium: /desktop/ connects, receives a published notification, and
 // window.lifeline.errorReport() is a schema-valid report whose keepalives came from the Web Worker timer.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium } from 'playwright-core';
 import type { ErrorReportV1 } from '../../src/protocol/error-report-schema.ts';
@@ -78,6 +78,14 @@ test('the /desktop/ page connects, shows a notification and reports with worker-
   assert.ok(report.entries.some((e) => e.kind === 'drift' && e.timer === 'worker'));
   assert.ok(report.entries.some((e) => e.kind === 'state' && e.to === 'connected'));
   assert.match(report.userAgent ?? '', /Chrome/);
+  // The seed's step 1: the agent clicks "Download error report" and gets the same report as a JSON file.
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 10000 }), page.click('#download')]);
+  assert.match(download.suggestedFilename(), /^lifeline-error-report-browser-1-.*\.json$/);
+  const file = await download.path();
+  assert.ok(file, 'download saved');
+  const downloaded = JSON.parse(readFileSync(file, 'utf8'));
+  assertValidReport(downloaded);
+  assert.equal(downloaded.clientId, report.clientId);
   assert.deepEqual(errors, []);
   await page.close();
 });

@@ -4,7 +4,7 @@
 # stdout (progress on stderr) and writes every number to bench/connection/last-run.json.
 #
 # Usage: bench/connection.sh [--n 1000,10000,19500] [--targets lifeline,socketio,ws-baseline] [--window-s 30]
-#                            [--settle-s 8] [--rate 1000] [--silent 200] [--workers 2] [--source-ips 0] [--nice 0]
+#                            [--settle-s 8] [--rate 1000] [--silent 200] [--workers 2] [--source-ips 0] [--nice=0]
 # Takes about 15 minutes with the defaults. See docs/bench-connection.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

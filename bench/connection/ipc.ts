@@ -15,6 +15,8 @@ export interface LoadgenConfig {
   keepaliveMs: number;
   silenceMs: number;
   connectTimeoutMs: number;
+  /** stop starting new desktops after this long (the run continues with those connected) */
+  rampBudgetMs: number;
   /** bearer token for desktop i: `{i}` is replaced by the global index */
   tokenTemplate: string;
   /** source addresses to spread connections over (empty: let the kernel choose) */
@@ -44,7 +46,15 @@ export interface FailureReport {
 }
 
 export type FromLoadgen =
-  | { type: 'connected'; ok: number; failed: number; ms: number; retries: number; firstError?: string }
+  | {
+      type: 'connected';
+      ok: number;
+      failed: number;
+      ms: number;
+      retries: number;
+      notStarted: number;
+      firstError?: string;
+    }
   | { type: 'window'; report: WindowReport }
   | {
       type: 'silenced';

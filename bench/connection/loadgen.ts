@@ -40,7 +40,11 @@ async function openOne(cfg: LoadgenConfig, i: number): Promise<BenchConn> {
   return c;
 }
 
-/** Opens cfg.count desktops, starting at most ratePerSec per second and at most 256 at a time. */
+/**
+ * Opens cfg.count desktops, starting at most ratePerSec per second and at most 64 at a time. "As far as it goes":
+ * once cfg.rampBudgetMs has passed no new desktop is started; the ones in flight finish (each bounded by the connect
+ * timeout) and the run goes on with the desktops that are connected.
+ */
 async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
   const t0 = performance.now();
   const slotCount = Math.max(1, Math.round(cfg.keepaliveMs / Math.max(5, cfg.keepaliveMs / 80)));
@@ -60,9 +64,25 @@ async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
   let done = 0;
   let failed = 0;
   let firstError: string | undefined;
-  const maxInFlight = 256;
+  // Small: a handshake queued behind hundreds of others times out, and the server then wastes work on a dead socket.
+  const maxInFlight = 64;
+  const progress = setInterval(() => {
+    process.stderr.write(
+      `loadgen ${cfg.offset}: ${done - failed}/${cfg.count} connected, ${failed} failed, ${started - done} in flight, ${rec.subscribeRetries} retries\n`,
+    );
+  }, 10_000);
+  let stopped = false;
   await new Promise<void>((resolve) => {
+    const settle = () => {
+      if (done === started && (stopped || done === cfg.count)) finish();
+    };
     const launch = setInterval(() => {
+      if (!stopped && performance.now() - t0 > cfg.rampBudgetMs) {
+        stopped = true;
+        settle();
+        return;
+      }
+      if (stopped) return;
       const due = Math.min(cfg.count, Math.floor(((performance.now() - t0) / 1000) * cfg.ratePerSec) + 1);
       while (started < due && started - done < maxInFlight) {
         const i = started++;
@@ -71,18 +91,24 @@ async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
             conns.push(c);
             // Phase by global index: desktops of all processes interleave over the period.
             w.add(c, c.idx);
-            if (++done === cfg.count) finish();
+            done++;
+            settle();
           },
           (err: unknown) => {
             failed++;
             firstError ??= err instanceof Error ? err.message : String(err);
-            if (++done === cfg.count) finish();
+            done++;
+            settle();
           },
         );
       }
     }, 5);
+    let finished = false;
     function finish(): void {
+      if (finished) return;
+      finished = true;
       clearInterval(launch);
+      clearInterval(progress);
       resolve();
     }
     if (cfg.count === 0) finish();
@@ -94,6 +120,7 @@ async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
     failed,
     ms: performance.now() - t0,
     retries: rec.subscribeRetries,
+    notStarted: cfg.count - started,
     firstError,
   };
 }

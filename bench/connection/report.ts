@@ -21,7 +21,9 @@ export function markdownTable(results: RunResult[], timing: Timing): string {
         '',
         r.label,
         r.n,
-        r.connected + (r.failedConnects ? ` (${r.failedConnects} failed)` : ''),
+        r.connected +
+          (r.failedConnects ? ` (${r.failedConnects} failed)` : '') +
+          (r.notStarted ? ` (ramp stopped: ${r.notStarted} not started)` : ''),
         f(r.cpuPercent),
         `${mib(r.idleRssKiB)} → ${mib(r.rssKiB)}`,
         f(r.rssPerConnKiB),

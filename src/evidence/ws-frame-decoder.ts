@@ -58,6 +58,13 @@ export class WsFrameDecoder {
         continue;
       }
       if (this.st === St.Head) {
+        // A proxy CONNECT exchange comes before the upgrade on the same socket: 'G'(ET) / 'H'(TTP) can never start
+        // a WebSocket frame (opcode 7, or a compressed control frame), so it is one more HTTP head to skip.
+        if (this.head.length === 0 && this.httpLen > 0 && (b[i] === 0x47 || b[i] === 0x48)) {
+          this.st = St.Http;
+          this.http = [];
+          continue;
+        }
         this.head.push(b[i++]);
         const f = this.tryHead();
         if (f === 'bad') this.fail('bad frame header');

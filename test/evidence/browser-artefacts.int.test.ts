@@ -11,7 +11,7 @@ import { chromium } from 'playwright-core';
 import type { EvidenceResult, WsMessageEvent } from '../../src/events/types.ts';
 import { HarRecorder } from '../../src/evidence/har-from-cdp.ts';
 import { readEvidence } from '../../src/evidence/read-evidence.ts';
-import { type KeepaliveServer, requireTool, startKeepaliveServer } from './helpers/keepalive-lab.ts';
+import { type KeepaliveServer, requireTool, startConnectProxy, startKeepaliveServer } from './helpers/keepalive-lab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeline-browser-ev-'));
 const harFile = join(dir, 'session.har');
@@ -274,4 +274,56 @@ test('a NetLog of a Chromium killed mid-session (SIGKILL) is read up to the cut'
   const conn = (r.meta.connections as { conn: string; url?: string }[]).find((c) => c.url === plain.wsUrl);
   assert.ok(conn, 'the WebSocket is in the cut log');
   assert.ok(r.events.some((e) => e.kind === 'ws-message' && e.conn === conn.conn && e.cls === 'welcome'));
+});
+
+test('through an HTTP CONNECT proxy the NetLog still pairs frames with payloads; the peer is the proxy', {
+  timeout: 60_000,
+}, async () => {
+  const srv = await startKeepaliveServer({ closeAfter: 6 });
+  const proxy = await startConnectProxy({ host: '127.0.0.1', port: srv.port });
+  const file = join(dir, 'proxy-netlog.json');
+  const wsUrl = `ws://notifs.lab.test:${srv.port}/v1/notification/subscription/lab`;
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+      `--proxy-server=http://127.0.0.1:${proxy.port}`,
+      `--log-net-log=${file}`,
+      '--net-log-capture-mode=Everything',
+    ],
+  });
+  try {
+    const page = await browser.newPage();
+    // The page itself is on loopback (not proxied); its socket goes to a name only the proxy can reach.
+    await page.goto(`http://127.0.0.1:${srv.port}/?ws=${encodeURIComponent(wsUrl)}`);
+    await page.waitForFunction(() => (window as unknown as { done?: boolean }).done === true, undefined, {
+      timeout: 20_000,
+    });
+  } finally {
+    await browser.close();
+    await proxy.close();
+    await srv.close();
+  }
+  assert.ok(proxy.tunnels() >= 1, 'the socket went through the proxy');
+  const r = await readEvidence(file);
+  const conn = (r.meta.connections as { conn: string; url?: string; ip?: string; port?: number }[]).find(
+    (c) => c.url === wsUrl,
+  );
+  assert.ok(conn);
+  assert.equal(conn.ip, '127.0.0.1');
+  assert.equal(conn.port, proxy.port);
+  const msgs = r.events.filter((e): e is WsMessageEvent => e.kind === 'ws-message' && e.conn === conn.conn);
+  assert.equal(msgs.filter((e) => e.dir === 'c2s').length, srv.counts.received);
+  assert.ok(
+    msgs.every((e) => e.text !== undefined),
+    'payloads decoded through the tunnel',
+  );
+  assert.equal(msgs.filter((e) => e.cls === 'welcome').length, 1);
 });

@@ -53,3 +53,22 @@ test('a bad opcode marks the stream broken instead of throwing', () => {
   assert.deepEqual(d.push(Uint8Array.of(0x83, 0x00, 0x81, 0x00)), []);
   assert.match(d.broken ?? '', /bad frame header/);
 });
+
+test('a proxy CONNECT head before the upgrade head is skipped too, at any chunking', () => {
+  const t = new TextEncoder();
+  const bytes = Uint8Array.from([
+    ...t.encode('HTTP/1.1 200 Connection Established\r\n\r\n'),
+    ...t.encode('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n'),
+    0x81,
+    0x02,
+    0x68,
+    0x69,
+  ]);
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const d = new WsFrameDecoder(64);
+    const out = [...d.push(bytes.subarray(0, cut)), ...d.push(bytes.subarray(cut))];
+    assert.equal(d.broken, undefined, `cut ${cut}`);
+    assert.equal(out.length, 1, `cut ${cut}`);
+    assert.equal(new TextDecoder().decode(out[0].payload), 'hi');
+  }
+});

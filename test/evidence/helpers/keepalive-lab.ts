@@ -95,3 +95,41 @@ export async function startKeepaliveServer(opts: {
     },
   };
 }
+
+/** A forward proxy that only tunnels (HTTP CONNECT), as enterprise proxies do for WebSockets. */
+export async function startConnectProxy(target: { host: string; port: number }): Promise<{
+  port: number;
+  tunnels: () => number;
+  close(): Promise<void>;
+}> {
+  const { connect } = await import('node:net');
+  let tunnels = 0;
+  const sockets = new Set<import('node:net').Socket>();
+  const proxy = createHttp((_req, res) => {
+    res.statusCode = 405;
+    res.end();
+  });
+  proxy.on('connect', (_req: IncomingMessage, client: import('node:net').Socket, head: Buffer) => {
+    tunnels++;
+    // Every tunnel goes to the keepalive server, whatever host the browser asked for (no DNS needed).
+    const up = connect(target.port, target.host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    sockets.add(up).add(client);
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (proxy.address() as AddressInfo).port,
+    tunnels: () => tunnels,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+    },
+  };
+}

@@ -1,6 +1,7 @@
 // `lifeline diagnose FILE…`: the whole procedure — evidence in, one verdict per incident out.
 // Thin driver: reads files (readEvidence), runs the pure pipeline (diagnose.ts), writes the reports.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import type { EvidenceResult } from '../events/types.ts';
@@ -44,6 +45,7 @@ Examples:
   lifeline diagnose desktop.har pc.pcapng --keylog sslkeys.log --dc us1
   lifeline diagnose report.json desktop.har pc.pcapng asa.log --html report.html --md ticket.md
   lifeline diagnose pc.pcapng --ip 52.1.2.3 --silence 16s --recovery 2m --json > diagnosis.json
+  lifeline diagnose desktop.har --html - > report.html
   lifeline diagnose *.har --fail-on-incident && echo "no disconnects"
 
 Exit codes: 0 done, 2 bad usage, 3 no file readable, 4 incidents found (with --fail-on-incident).
@@ -69,13 +71,17 @@ export function registerDiagnoseCommand(program: Command): void {
     .option('--recovery <duration>', 'Desktop Lost Connection Recovery Timeout', '50s')
     .option('--keepalive <duration>', 'keepalive period', '4s')
     .option('--json', 'print the diagnosis as JSON (schema lifeline.diagnosis v1) instead of text')
-    .option('--html <file>', 'also write a self-contained HTML report (timeline chart, evidence)')
-    .option('--md <file>', 'also write a Markdown report for a ticket')
+    .option(
+      '--html <file>',
+      'also write a self-contained HTML report (timeline chart, evidence); - = stdout instead of the text',
+    )
+    .option('--md <file>', 'also write a Markdown report for a ticket; - = stdout instead of the text')
     .option('--no-redact', 'keep tokens, cookies and Authorization values in the reports')
     .option('--fail-on-incident', 'exit 4 when at least one incident is found')
     .addHelpText('after', HELP)
     .action(async (files: string[], o: CliOptions) => {
       const options = parseOptions(o);
+      guardOutputs(files, o);
       const { results, unreadable } = await readAll(files, o.keylog);
       if (results.length === 0)
         throw new LifelineError(
@@ -85,9 +91,11 @@ export function registerDiagnoseCommand(program: Command): void {
         );
       for (const u of unreadable) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
       const { diagnosis, series } = diagnose({ results, unreadable, options, redact: o.redact });
-      if (o.html) writeReport(o.html, renderHtml(diagnosis, series));
-      if (o.md) writeReport(o.md, renderMarkdown(diagnosis));
-      process.stdout.write(o.json ? renderJson(diagnosis) : renderText(diagnosis));
+      // `-` sends that report to stdout instead of the text/JSON one.
+      let stdoutTaken = false;
+      if (o.html) stdoutTaken = writeReport(o.html, renderHtml(diagnosis, series)) || stdoutTaken;
+      if (o.md) stdoutTaken = writeReport(o.md, renderMarkdown(diagnosis)) || stdoutTaken;
+      if (!stdoutTaken) process.stdout.write(o.json ? renderJson(diagnosis) : renderText(diagnosis));
       if (o.failOnIncident && diagnosis.incidents.length > 0) process.exitCode = EXIT.FOUND;
     });
 }
@@ -164,10 +172,55 @@ function progressLine(file: string, done: number, total: number): void {
   process.stderr.write(`\r\u001b[Kreading ${file}: ${pct}%`);
 }
 
-function writeReport(path: string, text: string): void {
+/** Evidence is never overwritten: an output path that is also an input is a usage error (and two `-` clash). */
+function guardOutputs(files: string[], o: CliOptions): void {
+  const inputs = new Set(files.map((f) => resolve(f)));
+  for (const [flag, out] of [
+    ['--html', o.html],
+    ['--md', o.md],
+  ] as const) {
+    if (out === undefined || out === '-') continue;
+    if (inputs.has(resolve(out)))
+      throw new LifelineError(
+        'USAGE_OUTPUT_IS_INPUT',
+        `${flag} ${out}: that is one of the evidence files; refusing to overwrite evidence (give ${flag} a new file name, or - for stdout)`,
+        EXIT.USAGE,
+      );
+  }
+  // `--html FILE…` with the value forgotten makes the first evidence file the output: never overwrite a file
+  // that is not one of our own reports.
+  for (const [flag, out, head] of [
+    ['--html', o.html, '<!doctype html>'],
+    ['--md', o.md, '# Agent Desktop disconnect diagnosis'],
+  ] as const) {
+    if (out === undefined || out === '-' || !existsSync(out)) continue;
+    let start = '';
+    try {
+      start = readFileSync(out, 'latin1').slice(0, head.length);
+    } catch {
+      continue; // a directory or unreadable: the write reports it
+    }
+    if (start !== head)
+      throw new LifelineError(
+        'USAGE_OUTPUT_NOT_A_REPORT',
+        `${flag} ${out}: the file exists and is not a Lifeline report (evidence?); refusing to overwrite it (give ${flag} a new file name, or - for stdout)`,
+        EXIT.USAGE,
+      );
+  }
+  if (o.html === '-' && o.md === '-')
+    throw new LifelineError('USAGE_TWO_STDOUT', '--html - and --md - cannot both use stdout', EXIT.USAGE);
+}
+
+/** Writes a report; `-` means stdout. Returns true when it used stdout. */
+function writeReport(path: string, text: string): boolean {
+  if (path === '-') {
+    process.stdout.write(text);
+    return true;
+  }
   try {
     writeFileSync(path, text);
   } catch (err) {
     throw new LifelineError('DIAGNOSE_WRITE_FAILED', `cannot write ${path}: ${(err as Error).message}`, EXIT.INPUT);
   }
+  return false;
 }

@@ -6,7 +6,7 @@
 import type { SourceKind, TimelineEvent } from '../events/types.ts';
 import { parseConnKey } from './find-notifs.ts';
 
-export type AlignMethod = 'reference' | 'messages' | 'connections' | 'five-tuple' | 'assumed';
+export type AlignMethod = 'reference' | 'messages' | 'connections' | 'five-tuple' | 'client-port' | 'assumed';
 
 export interface Alignment {
   /** Add to a source timestamp to get reference time. */
@@ -91,28 +91,39 @@ function messageKeys(events: TimelineEvent[]): Keyed[] {
   return out;
 }
 
-function connKeys(events: TimelineEvent[], withTuple: boolean): Keyed[] {
+/**
+ * Connection start/end keys. `full`: server address:port + client port (the 5-tuple as far as NAT leaves it);
+ * `client`: the client's address:port only (a proxy or load balancer changes the server side); `none`: timing only.
+ */
+type TupleMode = 'full' | 'client' | 'none';
+function connKeys(events: TimelineEvent[], mode: TupleMode): Keyed[] {
   const out: Keyed[] = [];
   for (const e of events) {
     let what: 'open' | 'close' | undefined;
-    let tuple: string | undefined;
+    let ends: { sIp?: string; sPort?: number; cIp?: string; cPort?: number } | undefined;
     if (e.kind === 'conn-open' && (e.layer === 'tcp' || e.sourceKind !== 'capture')) what = 'open';
     else if (e.kind === 'conn-close') what = 'close';
     else if (e.kind === 'device-log' && (e.action === 'built' || e.action === 'teardown')) {
       what = e.action === 'built' ? 'open' : 'close';
       // Devices log initiator → responder, but some log the outside address first: the server is the :443 side.
       const swap = e.srcPort === 443 && e.dstPort !== 443;
-      const [sIp, sPort, cPort] = swap ? [e.srcIp, e.srcPort, e.dstPort] : [e.dstIp, e.dstPort, e.srcPort];
-      if (sIp && sPort !== undefined && cPort !== undefined) tuple = `${sIp}:${sPort}|${cPort}`;
+      ends = swap
+        ? { sIp: e.srcIp, sPort: e.srcPort, cIp: e.dstIp, cPort: e.dstPort }
+        : { sIp: e.dstIp, sPort: e.dstPort, cIp: e.srcIp, cPort: e.srcPort };
     }
     if (!what) continue;
     if (e.kind !== 'device-log') {
       const k = parseConnKey(e.conn);
-      if (k) tuple = `${k.serverIp}:${k.serverPort}|${k.clientPort}`;
+      if (k) ends = { sIp: k.serverIp, sPort: k.serverPort, cIp: k.clientIp, cPort: k.clientPort };
     }
-    if (withTuple) {
-      if (tuple) out.push({ key: `${what}|${tuple}`, ts: e.ts, weight: 10 });
-    } else out.push({ key: what, ts: e.ts, weight: 1 });
+    if (mode === 'none') {
+      out.push({ key: what, ts: e.ts, weight: 1 });
+      continue;
+    }
+    if (!ends || ends.cPort === undefined) continue;
+    if (mode === 'full' && ends.sIp && ends.sPort !== undefined)
+      out.push({ key: `${what}|${ends.sIp}:${ends.sPort}|${ends.cPort}`, ts: e.ts, weight: 10 });
+    if (mode === 'client' && ends.cIp) out.push({ key: `${what}|c|${ends.cIp}:${ends.cPort}`, ts: e.ts, weight: 10 });
   }
   return out;
 }
@@ -168,38 +179,45 @@ function alignByConnections(
 ): Alignment | undefined {
   // Device clocks may be off by a time zone; sources on the PC only by clock drift.
   const maxAbs = device ? MAX_OFFSET_MS : MESSAGE_MAX_OFFSET_MS;
-  // Five-tuple pairs first: they cannot be confused with another connection.
-  const mineT = connKeys(src.events, true);
-  let best: (Match & { against: string; tuple: boolean }) | undefined;
-  for (const other of aligned) {
-    const m = bestOffset(
-      mineT,
-      shifted(other, alignments, (ev) => connKeys(ev, true)),
-      CONN_TOL_MS,
-      maxAbs,
-    );
-    if (m && m.matches >= 1 && (!best || m.score > best.score)) best = { ...m, against: other.file, tuple: true };
+  // Five-tuple pairs first: they cannot be confused with another connection. Then the client endpoint alone.
+  let best: (Match & { against: string }) | undefined;
+  let mode: TupleMode = 'full';
+  for (const m of ['full', 'client'] as const) {
+    const mineT = connKeys(src.events, m);
+    for (const other of aligned) {
+      const r = bestOffset(
+        mineT,
+        shifted(other, alignments, (ev) => connKeys(ev, m)),
+        CONN_TOL_MS,
+        maxAbs,
+      );
+      if (r && r.matches >= 1 && (!best || r.score > best.score)) best = { ...r, against: other.file };
+    }
+    if (best) {
+      mode = m;
+      break;
+    }
   }
   if (best) {
     return {
       offsetMs: best.offset,
-      method: 'five-tuple',
+      method: mode === 'full' ? 'five-tuple' : 'client-port',
       matches: best.matches,
       spreadMs: best.spread,
-      confidence: Math.min(0.95, 0.6 + 0.1 * best.matches),
+      confidence: Math.min(0.95, (mode === 'full' ? 0.6 : 0.5) + 0.1 * best.matches),
       clockUncertain: false,
       against: best.against,
     };
   }
-  const mine = connKeys(src.events, false);
+  const mine = connKeys(src.events, 'none');
   for (const other of aligned) {
     const m = bestOffset(
       mine,
-      shifted(other, alignments, (ev) => connKeys(ev, false)),
+      shifted(other, alignments, (ev) => connKeys(ev, 'none')),
       CONN_TOL_MS,
       maxAbs,
     );
-    if (m && m.matches >= 2 && (!best || m.score > best.score)) best = { ...m, against: other.file, tuple: false };
+    if (m && m.matches >= 2 && (!best || m.score > best.score)) best = { ...m, against: other.file };
   }
   if (!best) return undefined;
   return {

@@ -520,10 +520,12 @@ export const ruleResetByMiddlebox: Rule = (f) => {
   );
   for (const d of deviceResets) {
     if (d.cause === 'reset-device') {
+      // A device logging that it reset the flow itself is direct evidence; an RST "from the server" with a
+      // plausible TTL is not evidence against it (a middlebox answering on the server's behalf looks like that).
       evidence.push(
         item(d.source, d.ts, `device log: the device itself reset the connection (${d.reason ?? d.cause})`),
       );
-      base = Math.max(base, 0.6);
+      base = Math.max(base, 0.7);
     } else if (captureCovers && !realServerRst) {
       evidence.push(
         item(
@@ -584,6 +586,13 @@ export const ruleResetByServer: Rule = (f) => {
     }
   }
   if (!base) return null;
+  const deviceOwn = f.devices.filter((d) => d.cause === 'reset-device');
+  if (deviceOwn.length) {
+    contradictions.push(
+      `${deviceOwn[0].source}: the device says it reset the connection itself (${deviceOwn[0].reason ?? 'reset'})`,
+    );
+    base -= 0.2;
+  }
   if (rsts.some((r) => r.kind === 'conn-close' && r.ttl === undefined && kindOf(f, r.source) === 'capture'))
     contradictions.push('the RST carries no TTL comparison; a middlebox spoofing the server is not ruled out');
   return {
@@ -627,6 +636,13 @@ export const ruleClosedByServer: Rule = (f) => {
     summary = `Notifs closed the connection for a policy reason (code ${code}: authorisation, subscription or tenant policy).`;
   }
   const quiet = f.quietBeforeClose.c2s;
+  const failedAfter = f.fails.filter((e) => e.ts > closes[0].ts).length;
+  if (failedAfter >= 2) {
+    contradictions.push(
+      `${failedAfter} reconnect attempts failed afterwards: that, not the close, kept the desktop down`,
+    );
+    base = Math.min(base, 0.45);
+  }
   if (!detail && code === CODE_SILENCE) {
     contradictions.push(
       `close code ${CODE_SILENCE}: Notifs heard nothing from the desktop for the silence timeout; the close is its reaction, not the cause`,
@@ -719,13 +735,21 @@ export const ruleConnectFailure: Rule = (f) => {
   for (const d of f.devices.filter((d) => d.cause === 'syn-timeout' || d.cause === 'deny'))
     evidence.push(item(d.source, d.ts, `device log: ${d.reason ?? d.cause}`));
   const http5xx = f.fails.some((e) => e.stage === 'http' && /\b5\d\d\b/.test(e.error));
-  const dropFirst = f.silences.some((s) => s.from < f.fails[0].ts) || f.closes.some((c) => c.ts < f.fails[0].ts);
-  const base = dropFirst ? 0.45 + 0.05 * Math.min(f.fails.length, 4) : 0.7;
+  // Refused = the server's host answered the SYN with RST: nothing listens there (the backend), not a path problem.
+  const refused = f.fails.some((e) => /refused|ECONNREFUSED/i.test(e.error));
+  const firstFail = f.fails[0].ts;
+  const closeFirst = f.closes.some((c) => c.ts < firstFail);
+  const dropAt = Math.min(firstFail, ...f.closes.map((c) => c.ts));
+  // A silence that began well before the connection dropped explains the drop; one that began with it does not.
+  const silenceFirst = f.silences.some((s) => s.from < dropAt - 1.5 * f.opts.keepaliveMs);
+  // After a plain close (no silence before it), failing reconnects are what kept the desktop down.
+  const base = silenceFirst ? 0.45 + 0.05 * Math.min(f.fails.length, 4) : closeFirst && f.fails.length < 2 ? 0.5 : 0.7;
   const stages = [...new Set(f.fails.map((e) => e.stage))].join(', ');
+  const backend = http5xx || refused;
   return {
     cause: 'connect-failure',
-    domain: http5xx ? 'backend' : 'network',
-    detail: http5xx ? 'http-5xx' : undefined,
+    domain: backend ? 'backend' : 'network',
+    detail: http5xx ? 'http-5xx' : refused ? 'refused' : undefined,
     summary: `${f.fails.length} (re)connect attempt(s) failed (${stages}).`,
     base,
     evidence,

@@ -78,3 +78,20 @@ test('--help teaches: examples and exit codes', () => {
   assert.match(r.stdout, /--fail-on-incident/);
   assert.match(r.stdout, /Exit codes/);
 });
+
+test('an output path that is an evidence file is refused (evidence is never overwritten); - means stdout', () => {
+  const har = join(files, 'inbound-loss.har');
+  const before = readFileSync(har, 'utf8');
+  const r = run('--html', har, join(files, 'throttled.report.json'));
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /USAGE_OUTPUT_NOT_A_REPORT/);
+  assert.equal(readFileSync(har, 'utf8'), before);
+  const same = run(har, '--md', har);
+  assert.equal(same.status, 2);
+  assert.match(same.stderr, /USAGE_OUTPUT_IS_INPUT/);
+  assert.equal(readFileSync(har, 'utf8'), before);
+  const out = run(har, '--html', '-');
+  assert.equal(out.status, 0, out.stderr);
+  assert.match(out.stdout, /^<!doctype html>/);
+  assert.match(out.stdout, /data-incidents="1"/);
+});

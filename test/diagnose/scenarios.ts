@@ -311,6 +311,22 @@ const hostile: World = {
   end: 90,
 };
 
+/** Notifs shuts down (4001) and refuses reconnects for a while (the lab's connect-failure). */
+const connectRefused: World = {
+  conns: [
+    {
+      n: 1,
+      open: -10,
+      port: 50151,
+      close: { t: 40.5, how: 'ws-close', by: 'server', code: 4001, reason: 'server shutdown' },
+    },
+    { n: 2, open: 70, port: 50152 },
+  ],
+  msgs: [...keepalives('c2s', 1, 0, 41), ...keepalives('s2c', 1, 2, 41), ...healthy(2, 70, 100)],
+  end: 100,
+  fails: [45, 50, 55, 60, 65].map((t) => ({ t, stage: 'tcp' as const, error: 'connect ECONNREFUSED 52.1.2.3:443' })),
+};
+
 export const SCENARIOS: Scenario[] = [
   { name: 'desktop-throttled', world: throttled, variants: std },
   { name: 'desktop-asleep', world: asleep, variants: std },
@@ -334,6 +350,11 @@ export const SCENARIOS: Scenario[] = [
   { name: 'closed-by-server-multilogin', world: multiLogin, variants: std },
   { name: 'closed-by-desktop', world: closedDesktop, variants: std },
   { name: 'connect-failure', world: connectFail, variants: std },
+  {
+    name: 'connect-failure-refused',
+    world: connectRefused,
+    variants: { har: std.har, report: std.report, all: std.all },
+  },
   // Partial, contradictory and skewed evidence.
   {
     name: 'inbound-loss-truncated',

@@ -183,7 +183,12 @@ export function toHar(w: World, opts: { file?: string; offsetMs?: number } = {})
       kind: 'conn-fail',
       ts: ms(f.t, off),
       stage: f.stage,
-      error: f.stage === 'dns' ? 'net::ERR_NAME_NOT_RESOLVED' : 'net::ERR_CONNECTION_TIMED_OUT',
+      error:
+        f.stage === 'dns'
+          ? 'net::ERR_NAME_NOT_RESOLVED'
+          : /REFUSED/.test(f.error)
+            ? 'net::ERR_CONNECTION_REFUSED'
+            : 'net::ERR_CONNECTION_TIMED_OUT',
     });
   return result(file, 'har', 'har-chrome', ev, undefined, { blindTo: ['ping/pong frames', 'TCP'] });
 }

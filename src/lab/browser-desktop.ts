@@ -6,7 +6,7 @@
 // lab notes say Page.setWebLifecycleState 'frozen' does not stop timers in headless Chromium), a hidden page
 // (focus emulation + lifecycle 'hidden'), and SIGSTOP/SIGCONT of the browser's processes (a sleeping PC).
 import { execFileSync } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { AgentEvent } from './agent-protocol.ts';
 import { HarBuilder } from './har-builder.ts';
 
@@ -222,4 +222,22 @@ function classify(text: string): string {
   if (text.includes('"keepalive"')) return 'keepalive';
   if (text.includes('"Welcome"')) return 'welcome';
   return 'other';
+}
+
+/**
+ * Cuts a NetLog at `endWallMs`, as if chrome://net-export had been stopped then (the browser must be closed for
+ * --log-net-log to finish the file, and closing it closes the page's sockets: that shutdown is not evidence).
+ * Returns the number of events dropped.
+ */
+export async function truncateNetlog(file: string, endWallMs: number): Promise<number> {
+  const log = JSON.parse(await readFile(file, 'utf8')) as {
+    constants?: { timeTickOffset?: number | string };
+    events?: { time?: string }[];
+  };
+  const offset = Number(log.constants?.timeTickOffset ?? 0);
+  const events = log.events ?? [];
+  const kept = events.filter((e) => offset + Number(e.time ?? 0) <= endWallMs);
+  log.events = kept;
+  await writeFile(file, JSON.stringify(log));
+  return events.length - kept.length;
 }

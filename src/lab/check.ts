@@ -104,18 +104,15 @@ export function diagnoseResults(results: EvidenceResult[], timers: LabTimers): D
   return diagnose({ results, options: labOptions(timers) }).diagnosis;
 }
 
-/** The troubleshooter on `files`: writes the JSON report, and the HTML report through `lifeline diagnose --html`. */
+/**
+ * The troubleshooter on `files`, run as a user runs it: `lifeline diagnose --json --html report.html FILES`
+ * (one process: the JSON on stdout, the HTML report into its file).
+ */
 export async function runDiagnose(files: string[], o: DiagnoseRun): Promise<GotVerdict[]> {
-  const results = [...(await readAll(files, o.keylog)).values()];
-  const diagnosis = diagnoseResults(results, o.timers);
-  if (o.jsonOut) await writeFile(o.jsonOut, `${JSON.stringify(diagnosis, null, 2)}\n`);
-  if (o.htmlOut) {
-    const html = await diagnoseCli(files, o, ['--html']).catch(
-      (err: Error) => `<!doctype html><meta charset="utf-8"><title>report</title><p>${escapeHtml(err.message)}</p>`,
-    );
-    await writeFile(o.htmlOut, html);
-  }
-  return verdictsFromJson(diagnosis);
+  const extra = ['--json', ...(o.htmlOut ? ['--html', o.htmlOut] : [])];
+  const jsonText = await diagnoseCli(files, o, extra);
+  if (o.jsonOut) await writeFile(o.jsonOut, jsonText);
+  return verdictsFromJson(JSON.parse(jsonText));
 }
 
 /** `lifeline diagnose` as a user runs it, with the lab's timers. */

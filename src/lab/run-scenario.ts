@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createAuth } from '../server/auth.ts';
 import { AgentHandle } from './agent-handle.ts';
 import { type DesktopAgentConfig, LAB_TIMERS, type LabTimers, type NotifsAgentConfig } from './agent-protocol.ts';
-import { BrowserDesktop } from './browser-desktop.ts';
+import { BrowserDesktop, truncateNetlog } from './browser-desktop.ts';
 import { type CheckResult, checkVerdicts, runDiagnose } from './check.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { createTopology, DESKTOP_IP, NOTIFS_IP, netnsUnavailableReason, type Topology } from './netns.ts';
@@ -141,7 +141,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       cleanups.push(() => d.stop());
     } else {
       const b = await BrowserDesktop.launch({
-        pageUrl: `${baseUrl}/desktop/?agentId=${agentId}&token=${encodeURIComponent(token)}${s.pageQuery ? `&${s.pageQuery}` : ''}&keepaliveMs=${timers.keepaliveMs}&silenceMs=${timers.silenceMs}&recoveryMs=${timers.recoveryMs}`,
+        pageUrl: `${baseUrl}/desktop/?agentId=${agentId}&token=${encodeURIComponent(token)}${s.pageQuery ? `&${s.pageQuery}` : ''}&keepaliveMs=${timers.keepaliveMs}&silenceMs=${timers.silenceMs}&recoveryMs=${timers.recoveryMs}&connectTimeoutMs=${Math.max(500, Math.floor(timers.recoveryMs / 4))}`,
         netlogFile: f('netlog'),
         keylogFile: f('keylog'),
         log: note,
@@ -206,12 +206,20 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     }
     // The evidence ends here, while the desktop is still connected (as when an engineer stops a capture): the
     // lab's own shutdown afterwards is not part of it.
+    const evidenceEnd = Date.now();
     await capture.stop();
     capture = undefined;
     await deviceLog?.stop();
     await proxy?.stopDeviceLog();
     cleanups.reverse();
     for (const c of cleanups.splice(0)) await c().catch((e) => note(`cleanup: ${(e as Error).message}`));
+    if (browser && (await exists(f('netlog')))) {
+      const dropped = await truncateNetlog(f('netlog'), evidenceEnd).catch((e: Error) => {
+        note(`netlog: ${e.message}`);
+        return 0;
+      });
+      note(`NetLog cut at the end of the evidence (${dropped} shutdown events dropped)`);
+    }
     for (const k of Object.keys(EVIDENCE_FILES) as EvidenceKind[]) {
       if (await exists(f(k))) evidence[k] = EVIDENCE_FILES[k];
     }

@@ -1,0 +1,79 @@
+// Every lab scenario end to end, once, sequentially (real processes, sockets, tcpdump, namespaces as root, and
+// Chromium for browser scenarios); the accuracy matrix is derived from the same runs.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { type MatrixCell, matrixForRun, matrixMarkdown } from '../../src/lab/accuracy.ts';
+import { netnsUnavailableReason } from '../../src/lab/netns.ts';
+import { type RunResult, runScenario } from '../../src/lab/run-scenario.ts';
+import { SCENARIOS } from '../../src/lab/scenarios/index.ts';
+
+let root: string;
+const results = new Map<string, RunResult>();
+const cells: MatrixCell[] = [];
+
+before(async () => {
+  root = await mkdtemp(path.join(tmpdir(), 'lifeline-lab-'));
+});
+after(async () => {
+  if (process.env.LIFELINE_KEEP_LAB) process.stderr.write(`lab runs kept in ${root}\n`);
+  else await rm(root, { recursive: true, force: true });
+});
+
+async function size(file: string): Promise<number> {
+  return (await stat(file)).size;
+}
+
+test('kernel-level scenarios can run here (root, iproute2, iptables, conntrack)', () => {
+  const why = netnsUnavailableReason();
+  assert.equal(why, undefined, `netns scenarios need: ${why}`);
+});
+
+for (const s of SCENARIOS) {
+  test(`scenario ${s.name} runs end to end and collects its evidence`, async () => {
+    const r = await runScenario(s, { outDir: path.join(root, s.name) });
+    results.set(s.name, r);
+    assert.equal(r.skipped, undefined, `skipped: ${r.skipped}`);
+    assert.equal(r.error, undefined, `error: ${r.error}`);
+    const t = r.truth!;
+    assert.equal(t.scenario, s.name);
+    assert.ok(t.end >= t.start, 'fault window');
+    assert.ok(t.evidence.report, 'error report collected');
+    assert.ok(t.evidence.capture, 'capture collected');
+    assert.ok(t.evidence['device-log'], 'device log collected');
+    // A pcap has a 24-byte header; more means packets were captured.
+    assert.ok((await size(path.join(r.outDir, t.evidence.capture!))) > 24, 'capture has packets');
+    const report = JSON.parse(await readFile(path.join(r.outDir, t.evidence.report!), 'utf8'));
+    assert.equal(report.schema, 'lifeline.error-report');
+    assert.ok(report.entries.length > 0);
+    if (s.desktop === 'browser') {
+      assert.ok(t.evidence.har, 'HAR collected');
+      assert.ok(t.evidence.netlog, 'NetLog collected');
+    }
+    assert.ok(r.check, 'troubleshooter ran and its verdict was checked');
+    for (const f of ['truth.json', 'report.json', 'report.html', 'check.json']) {
+      assert.ok((await size(path.join(r.outDir, f))) > 0, f);
+    }
+    cells.push(...(await matrixForRun(r.outDir)));
+  });
+}
+
+test('accuracy matrix: with all evidence, the domain is right for every scenario', (t) => {
+  const all = cells.filter((c) => c.subset === 'all');
+  assert.equal(all.length, results.size, 'every scenario has an all-evidence cell');
+  t.diagnostic(`\n${matrixMarkdown(cells)}`);
+  const wrong = all
+    .filter((c) => !c.domainOk)
+    .map((c) => `${c.scenario}: expected ${c.expected.domain}, got ${c.got?.domain ?? 'no incident'}`);
+  assert.deepEqual(wrong, []);
+});
+
+test('accuracy matrix: no wrong verdict with confidence > 0.8 on any evidence subset', () => {
+  assert.ok(cells.length > 0);
+  const bad = cells
+    .filter((c) => c.confidentWrong)
+    .map((c) => `${c.scenario} [${c.subset}]: ${c.got?.domain}/${c.got?.cause} ${c.got?.confidence}`);
+  assert.deepEqual(bad, []);
+});

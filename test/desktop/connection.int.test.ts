@@ -181,6 +181,31 @@ describe('desktop ↔ Notifs on real sockets', () => {
     assert.ok(r.entries.some((e) => e.kind === 'resume' && !e.recovered && /epoch-changed/.test(e.missing ?? '')));
   });
 
+  test('history trimmed while away: told exactly which seqs are gone, the retained ones replayed', async () => {
+    const s = await server({ backlogPerAgent: 5 });
+    const c = client(s, 'agent-trim');
+    const { seen } = collect(c);
+    c.start();
+    await waitForState(c, 'connected');
+    const recovering = waitForState(c, 'recovering');
+    s.stall('agent-trim'); // nothing reaches the desktop; it recovers after the silence timeout
+    await recovering;
+    for (let i = 1; i <= 12; i++) await s.publish('agent-trim', { type: 'N', data: i });
+    const resumed = waitForEvent(c, 'resume');
+    s.stall('agent-trim', false);
+    const r = await resumed;
+    assert.equal(r.recovered, false);
+    assert.deepEqual(r.missing, [
+      { reason: 'trimmed', epoch: seen[0]?.epoch ?? r.requested.epoch, fromSeq: 1, toSeq: 7 },
+    ]);
+    assert.equal(r.replayed, 5);
+    await until(() => seen.length === 5, 5000, 'retained notifications');
+    assert.deepEqual(
+      seen.map((p) => p.seq),
+      [8, 9, 10, 11, 12],
+    );
+  });
+
   test('10 000 notifications during repeated disconnects: each seen exactly once, in order', async () => {
     const s = await server();
     const c = client(s, 'agent-10k');

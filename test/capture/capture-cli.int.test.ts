@@ -1,10 +1,11 @@
 // `lifeline capture inspect` / `extract` as a user runs them (the real CLI in a child process).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { captureToEvents } from '../../src/capture/capture-events.ts';
 import { scenarios } from './analysis/scenarios.ts';
 import { dnsResponse, frameOf, TcpScript, udpFrame, writePcap, writePcapFrames } from './analysis/synth.ts';
@@ -51,6 +52,29 @@ test('inspect: anomalies are counted; a missing file and a non-capture exit 3; -
   assert.equal(h.status, 0);
   assert.match(h.stdout, /Examples:/);
   assert.equal(run('capture', 'inspect', f, '--max-flows', 'x').status, 2);
+});
+
+test('inspect reads gzip files and stdin ("-") the same way', () => {
+  const f = join(dir, 'ka.pcap');
+  writePcap(f, scenarios.keepAlive().packets);
+  const gz = join(dir, 'ka.pcap.gz');
+  writeFileSync(gz, gzipSync(readFileSync(f)));
+  const plain = JSON.parse(run('capture', 'inspect', f, '--json').stdout);
+  const zipped = JSON.parse(run('capture', 'inspect', gz, '--json').stdout);
+  const piped = spawnSync(process.execPath, [bin, 'capture', 'inspect', '-', '--json'], {
+    input: readFileSync(gz),
+    encoding: 'utf8',
+  });
+  assert.equal(piped.status, 0, piped.stderr);
+  const stdin = JSON.parse(piped.stdout);
+  assert.equal(zipped.gzip, true);
+  assert.equal(stdin.gzip, true);
+  assert.deepEqual(zipped.anomalies, { 'keep-alive': 2, 'keep-alive-ack': 2 });
+  for (const r of [zipped, stdin]) {
+    assert.equal(r.packets, plain.packets);
+    assert.deepEqual(r.anomalies, plain.anomalies);
+    assert.deepEqual(r.flows.byState, plain.flows.byState);
+  }
 });
 
 function notifsCapture(file: string): void {

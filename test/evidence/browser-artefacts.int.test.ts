@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 import type { EvidenceResult, WsMessageEvent } from '../../src/events/types.ts';
 import { HarRecorder } from '../../src/evidence/har-from-cdp.ts';
@@ -216,6 +217,15 @@ test('the capture of the ws:// socket agrees with the NetLog (capture reader cro
       e.kind === 'ws-message' && e.conn !== undefined && e.conn.endsWith(`127.0.0.1:${plain.port}`),
   );
   const worst = agree(n, c, 'netlog vs capture', 150);
+  // The same capture gzipped (as support engineers often receive it) is detected inside and reads the same.
+  const gz = join(dir, 'capture.bin');
+  writeFileSync(gz, gzipSync(readFileSync(pcapFile)));
+  const capGz = await readEvidence(gz);
+  assert.equal(capGz.kind, 'capture');
+  assert.equal(
+    capGz.events.filter((e) => e.kind === 'ws-message').length,
+    cap.events.filter((e) => e.kind === 'ws-message').length,
+  );
   t.diagnostic(`capture vs NetLog worst ${worst.toFixed(2)} ms over ${c.length} messages`);
 });
 

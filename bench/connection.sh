@@ -5,7 +5,7 @@
 #
 # Usage: bench/connection.sh [--n 1000,10000,19500] [--targets lifeline,socketio,ws-baseline] [--window-s 30]
 #                            [--settle-s 8] [--rate 1000] [--silent 200] [--workers 2] [--source-ips 0] [--nice=0]
-# Takes about 15 minutes with the defaults. See docs/bench-connection.md.
+# Then the timer micro-benchmark (bench/connection/timer-cost.ts). Takes about 15 minutes with the defaults. See docs/bench-connection.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every socket is a file descriptor: raise the soft limit as far as the hard limit allows (as root, try 100000
@@ -16,4 +16,8 @@ machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /pro
 echo "machine: $machine" >&2
 node --import tsx bench/connection/run.ts --json bench/connection/last-run.json "$@"
 echo
-echo "Machine: $machine; load average before/after each run in the last column."
+echo "Machine: $machine; load average at the end of each window in the last column."
+echo
+echo "Timer cost without sockets (bench/connection/timer-cost.ts), load $(cut -d' ' -f1-3 /proc/loadavg):"
+echo
+node --import tsx bench/connection/timer-cost.ts --md

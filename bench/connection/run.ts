@@ -302,6 +302,9 @@ async function main(): Promise<void> {
     nice: Number(values.nice),
     log: (l) => process.stderr.write(`${l}\n`),
   };
+  // The orchestrator drains the server's stdout/stderr pipes (Node writes to pipes synchronously: a starved reader
+  // would stall the server), so it gets the same priority.
+  if (opts.nice !== 0) setPriority(0, opts.nice);
   const results = await runConnectionBench(opts);
   if (values.json)
     writeFileSync(values.json, `${JSON.stringify({ options: { ...opts, log: undefined }, results }, null, 2)}\n`);

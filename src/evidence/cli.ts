@@ -166,7 +166,7 @@ export function registerEvidenceCommands(program: Command): void {
       'Per file: the detected kind and format (by content, not by name), time span, connections, counts by\n' +
         'event kind, problems found (with line or byte offset), and what that kind of evidence cannot show.',
     )
-    .argument('<files...>', 'evidence files (gzip is fine)')
+    .argument('<files...>', 'evidence files (gzip is fine; - reads standard input)')
     .option('--json', 'machine-readable output (one JSON array)')
     .option('--events', 'also list the first events of each file')
     .option('--limit <n>', 'how many events --events lists', '50')

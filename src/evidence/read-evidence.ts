@@ -2,6 +2,11 @@
 // Captures go to src/capture (captureToEvents); everything else is read here. Bad content never throws: the
 // result carries Problems. Only a file that cannot be opened, or whose format is unknown, is an error
 // (LifelineError, exit INPUT), because then there is nothing to analyse at all.
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { captureToEvents } from '../capture/capture-events.ts';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import type { EvidenceResult } from '../events/types.ts';
@@ -21,6 +26,7 @@ export interface ReadEvidenceOptions {
 }
 
 export async function readEvidence(file: string, opts: ReadEvidenceOptions = {}): Promise<EvidenceResult> {
+  if (file === '-') return readStdin(opts);
   let d: Detection;
   try {
     d = await detectFormat(file);
@@ -63,4 +69,26 @@ export async function readEvidence(file: string, opts: ReadEvidenceOptions = {})
   }
   if (d.gzip) r.meta.gzip = true;
   return r;
+}
+
+/**
+ * `-` = standard input. Detection needs the head and the readers stream from a path, so stdin is spooled to a
+ * private temporary file first; the result names the source `-`.
+ */
+async function readStdin(opts: ReadEvidenceOptions): Promise<EvidenceResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeline-stdin-'));
+  const tmp = join(dir, 'stdin');
+  try {
+    await pipeline(process.stdin, createWriteStream(tmp, { mode: 0o600 }));
+    const r = await readEvidence(tmp, opts).catch((err: unknown) => {
+      if (err instanceof LifelineError) throw new LifelineError(err.code, err.message.split(tmp).join('-'), err.exit);
+      throw err;
+    });
+    r.file = '-';
+    for (const e of r.events) e.source = '-';
+    for (const p of r.problems) p.file = '-';
+    return r;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -76,4 +76,19 @@ test('escape helpers', () => {
 test('usage errors exit 2', () => {
   assert.equal(run('--limit', 'x', fx('asa.log')).status, 2);
   assert.equal(run().status, 2);
+});
+
+test('`-` reads standard input (detected by content, reported as -)', () => {
+  const r = spawnSync(process.execPath, [bin, 'evidence', 'inspect', '--json', '-'], {
+    encoding: 'utf8',
+    input: readFileSync(fx('fortigate.log')),
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out[0].file, '-');
+  assert.equal(out[0].kind, 'device-log');
+  assert.equal(out[0].counts['device-log'], 4);
+  const bad = spawnSync(process.execPath, [bin, 'evidence', 'inspect', '-'], { encoding: 'utf8', input: 'nothing' });
+  assert.equal(bad.status, 3);
+  assert.match(bad.stderr, /EVIDENCE_UNKNOWN_FORMAT: -: not a format/);
 });

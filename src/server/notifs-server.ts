@@ -131,7 +131,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     throw new Error(`dev auth (token names the agent) is refused on non-loopback host ${host}: use tokens or secret`);
   }
   const auth = createAuth(authCfg, opts.adminToken);
-  const store = opts.store ?? new MemoryStore({ maxPerAgent: opts.backlogPerAgent ?? 10000 });
+  const store: NotifStore = opts.store ?? new MemoryStore({ maxPerAgent: opts.backlogPerAgent ?? 10000 });
   const log = opts.log ?? (() => {});
   const now = () => performance.now();
   const counters = newCounters();
@@ -573,6 +573,14 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   }, 5000);
   subTimer.unref();
 
+  // Shared stores: appends made by other Notifs processes reach this process's sockets too.
+  const unwatch = store.watch?.((agentId, seq) => {
+    if (stalled.has(agentId)) return;
+    for (const c of byAgent.get(agentId) ?? []) {
+      if (c.welcomed && !c.closed && c.sentSeq < seq) void pump(c);
+    }
+  });
+
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(opts.port ?? 0, host, () => resolve());
@@ -624,6 +632,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       closing ??= (async () => {
         sweep.stop();
         clearInterval(subTimer);
+        unwatch?.();
         for (const set of byAgent.values())
           for (const c of set) closeConn(c, CLOSE.SERVER_SHUTDOWN, 'server shutting down');
         await new Promise<void>((resolve) => {

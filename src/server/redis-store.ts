@@ -5,7 +5,8 @@
 //   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; exact MAXLEN
 //   <p>cseq:<agent>   hash clientId → highest desktop cseq received (expires after a week of silence)
 //   <p>backlog        total retained entries (for /metrics)
-// Append and info are Lua scripts, so seq assignment and XADD are atomic across several Notifs processes.
+// Append and info are Lua scripts, so seq assignment and XADD are atomic across several Notifs processes; the
+// append script PUBLISHes "<seq> <agent>" on <p>appended so every Notifs process can push to its own sockets.
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
@@ -22,6 +23,7 @@ local before = redis.call('XLEN', KEYS[3])
 redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[2], seq .. '-0', 't', ARGV[3], 'd', ARGV[4], 'ts', ARGV[5])
 local after = redis.call('XLEN', KEYS[3])
 local total = redis.call('INCRBY', KEYS[4], after - before)
+redis.call('PUBLISH', ARGV[6], seq .. ' ' .. ARGV[7])
 return {e, seq, total}
 `;
 
@@ -70,6 +72,8 @@ export class RedisStore implements NotifStore {
   private readonly p: string;
   private readonly max: number;
   private backlog = 0;
+  private sub: Redis | undefined;
+  private readonly watchers = new Set<(agentId: string, seq: number) => void>();
   private readonly refresh: ReturnType<typeof setInterval>;
 
   constructor(opts: RedisStoreOptions = {}) {
@@ -128,6 +132,8 @@ export class RedisStore implements NotifStore {
       type,
       JSON.stringify(data ?? null),
       ts,
+      `${this.p}appended`,
+      agentId,
     );
     this.backlog = Number(total);
     return { epoch: String(epoch), seq: Number(seq) };
@@ -171,12 +177,36 @@ export class RedisStore implements NotifStore {
     await this.r.llSetCseq(this.k('cseq', agentId), clientId, cseq, 7 * 24 * 3600);
   }
 
+  /** Appends by any process on this Redis (PUBLISHed by the append script on `<prefix>appended`). */
+  watch(onAppend: (agentId: string, seq: number) => void): () => void {
+    this.watchers.add(onAppend);
+    if (!this.sub) {
+      const sub = this.r.duplicate();
+      sub.on('error', () => {}); // the main client reports connection errors
+      sub.on('message', (_ch: string, msg: string) => {
+        const i = msg.indexOf(' ');
+        const seq = Number(msg.slice(0, i));
+        const agentId = msg.slice(i + 1);
+        if (i < 1 || !Number.isSafeInteger(seq)) return;
+        for (const w of this.watchers) w(agentId, seq);
+      });
+      void sub.subscribe(`${this.p}appended`).catch(() => {});
+      this.sub = sub;
+    }
+    return () => {
+      this.watchers.delete(onAppend);
+    };
+  }
+
   backlogSize(): number {
     return this.backlog;
   }
 
   async close(): Promise<void> {
     clearInterval(this.refresh);
+    this.watchers.clear();
+    this.sub?.disconnect();
+    this.sub = undefined;
     if (!this.owned) return;
     if (this.r.status === 'ready') await this.r.quit().catch(() => this.r.disconnect());
     else this.r.disconnect(); // never connected (or reconnecting): nothing to flush

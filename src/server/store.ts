@@ -22,6 +22,11 @@ export interface NotifStore {
   /** Highest desktop message sequence received from this desktop (0 if none). */
   getCseq(agentId: string, clientId: string): Promise<number>;
   setCseq(agentId: string, clientId: string, cseq: number): Promise<void>;
+  /**
+   * Optional: be told when any process appends (shared stores). Notifs then pushes to its local sockets of that
+   * agent, so several Notifs processes on one store all deliver live. Returns an unsubscribe function.
+   */
+  watch?(onAppend: (agentId: string, seq: number) => void): () => void;
   /** Total retained notifications over all agents (for /metrics). */
   backlogSize(): number;
   close(): Promise<void>;

@@ -30,6 +30,38 @@ const fresh = (max = 5) => {
 storeContract('redis', () => fresh(5), { maxPerAgent: 5 });
 
 describe('Notifs on Redis', () => {
+  test('two Notifs processes on one Redis: a publish on either reaches a desktop on the other, live', async () => {
+    const prefix = `m${randomBytes(4).toString('hex')}:`;
+    const store1 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
+    const store2 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
+    stores.push(store1, store2);
+    const a = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store1 });
+    const b = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store2 });
+    const c = new DesktopClient({
+      serverUrl: a.url,
+      agentId: 'm1',
+      token: a.tokenFor('m1')!,
+      keepaliveMs: 100,
+      silenceMs: 800,
+    });
+    const seen: number[] = [];
+    c.on('notification', (n) => n.position && seen.push(n.position.seq));
+    try {
+      c.start();
+      await waitForState(c, 'connected');
+      await b.publish('m1', { type: 'N', data: 'via b' });
+      await a.publish('m1', { type: 'N', data: 'via a' });
+      await b.publish('m1', { type: 'N', data: 'via b again' });
+      await until(() => seen.length === 3, 5000, 'three notifications from two processes');
+      assert.deepEqual(seen, [1, 2, 3]);
+      assert.equal(c.recorder.totals.reconnects, 0, 'delivered live, not by a resume');
+    } finally {
+      c.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('a restarted Notifs on the same Redis resumes desktops completely', async () => {
     const store = fresh(1000);
     const timers = { keepaliveMs: 100, silenceMs: 800 };

@@ -62,6 +62,17 @@ function isWs(b: number): boolean {
   return b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09;
 }
 
+function isScalarByte(b: number): boolean {
+  return (
+    (b >= 0x30 && b <= 0x39) ||
+    (b >= 0x61 && b <= 0x7a) ||
+    (b >= 0x41 && b <= 0x5a) ||
+    b === 0x2d ||
+    b === 0x2b ||
+    b === 0x2e
+  );
+}
+
 function hexVal(b: number): number {
   if (b >= 0x30 && b <= 0x39) return b - 0x30;
   if (b >= 0x61 && b <= 0x66) return b - 0x57;
@@ -126,25 +137,19 @@ export class JsonStreamParser {
       }
       const b = chunk[i];
       if (this.mode === Mode.Scalar) {
-        // Scalars end at a delimiter; the delimiter is then handled in Value mode.
-        if (
-          (b >= 0x30 && b <= 0x39) ||
-          (b >= 0x61 && b <= 0x7a) ||
-          (b >= 0x41 && b <= 0x5a) ||
-          b === 0x2d ||
-          b === 0x2b ||
-          b === 0x2e
-        ) {
-          if (this.scalar.length > 512) {
+        // Scalars end at a delimiter; the delimiter is then handled in Value mode. Take the run at once.
+        let j = i;
+        while (j < n && isScalarByte(chunk[j])) j++;
+        if (j > i) {
+          if (this.scalar.length + (j - i) > 512) {
             this.fail('JSON_BAD_TOKEN', 'number or literal too long', this.scalarStart);
             break;
           }
-          this.scalar += String.fromCharCode(b);
-          i++;
-          continue;
+          this.scalar += asciiString(chunk, i, j);
+          i = j;
         }
-        this.finishScalar();
-        continue; // re-examine b in Value/Done mode
+        if (i < n) this.finishScalar(); // then re-examine chunk[i] in Value/Done mode
+        continue;
       }
       if (isWs(b)) {
         i++;

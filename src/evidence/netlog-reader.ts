@@ -477,7 +477,8 @@ export class NetlogMapper {
         file: this.file,
         severity: 'warning',
       });
-    const blindTo: string[] = [];
+    // Socket reads/writes, not packets: no ACKs, retransmissions or who sent an RST.
+    const blindTo: string[] = ['tcp-segments'];
     if (this.reqs.size > 0 && payloadFrames === 0) blindTo.push('ws-payloads');
     const meta: EvidenceResult['meta'] = {
       blindTo,

@@ -59,7 +59,7 @@ test('ws:// NetLog: frames incl. pings/pongs, payloads decoded, wall time = time
     assert.ok(a.kind === 'tcp-data' && b.kind === 'tcp-data');
     assert.equal(b.seq, a.seq + a.len);
   }
-  assert.deepEqual(r.meta.blindTo, []);
+  assert.deepEqual(r.meta.blindTo, ['tcp-segments']);
   assert.equal((r.meta.connections as { protocol?: string }[])[0].protocol, 'wxcc');
 });
 

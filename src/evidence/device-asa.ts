@@ -12,7 +12,8 @@ export type DeviceLineResult =
   /** The vendor's line shape, but its fields could not be read. */
   | { kind: 'bad'; why: string };
 
-const ASA_RE = /%(ASA|FTD|FWSM|PIX)-(\d)-(\d{6}):?\s*(.*)$/;
+// An optional class tag (`%FTD-session-6-302014`) appears on some FTD/ASA releases.
+const ASA_RE = /%(ASA|FTD|FWSM|PIX)(?:-[a-z]+)?-(\d)-(\d{6}):?\s*(.*)$/;
 const EP = String.raw`([^:\s]+):(\S+?)\/(\d+)`; // interface:ip/port (IPv6 ok: the interface has no colon)
 const BUILT_RE = new RegExp(String.raw`^Built (inbound|outbound) (TCP|UDP) connection (\d+) for ${EP}.*? to ${EP}`);
 const TEARDOWN_RE = new RegExp(
@@ -24,7 +25,7 @@ const DENY_INBOUND_RE =
   /^Inbound TCP connection denied from (\S+?)\/(\d+) to (\S+?)\/(\d+) flags (.*?)\s+on interface (\S+)/;
 const DENY_ACL_RE = new RegExp(`^Deny (tcp|udp) src ${EP} dst ${EP} by access-group "([^"]*)"`, 'i');
 
-export const ASA_LINE_RE = /%(?:ASA|FTD|FWSM|PIX)-\d-\d{6}/;
+export const ASA_LINE_RE = /%(?:ASA|FTD|FWSM|PIX)(?:-[a-z]+)?-\d-\d{6}/;
 
 interface Built {
   outbound: boolean;

@@ -183,3 +183,18 @@ test('the mapper never throws on arbitrary text', () => {
   assert.ok(r.events.every((e) => Number.isFinite(e.ts)));
   assert.equal(r.problems.filter((p) => p.code === 'DEVICE_PARSER_BUG').length, 0);
 });
+
+test('ASA/FTD with a message class tag and a Teardown without a Built line', () => {
+  const m = new DeviceLogMapper('ftd.log', { year: 2026 });
+  m.line(
+    '2026-11-25T09:00:00Z fw : %FTD-session-6-302014: Teardown TCP connection 5 for outside:203.0.113.10/443 to inside:10.1.1.5/50123 duration 0:01:00 bytes 10 TCP Reset-O from outside',
+    1,
+    false,
+  );
+  const r = m.finish([]);
+  const e = dev(r.events)[0];
+  assert.equal(e.cause, 'reset-server');
+  assert.deepEqual([e.srcIp, e.srcPort], ['10.1.1.5', 50123]);
+  assert.equal(e.reason, 'TCP Reset-O from outside');
+  assert.equal(r.meta.utcOffsetMin, 0);
+});

@@ -85,5 +85,5 @@ export async function streamFile(
 
 function ioProblem(file: string, err: unknown): Problem {
   const e = err as NodeJS.ErrnoException;
-  return { code: 'READ_FAILED', message: `cannot read: ${e.code ?? ''} ${e.message}`.trim(), file, severity: 'error' };
+  return { code: 'READ_FAILED', message: e.message, file, severity: 'error' };
 }

@@ -9,6 +9,13 @@ export interface MessageMeaning {
   seq?: number;
 }
 
+/** Lifeline-only shapes: stream positions, Ack / DesktopMessage, a Welcome carrying resume/position/ackedCseq. */
+export function isLifelineMessage(text: string, m: MessageMeaning): boolean {
+  if (m.epoch !== undefined || m.seq !== undefined || m.cls === 'resume') return true;
+  if (m.type === 'DesktopMessage') return true;
+  return m.cls === 'welcome' && /"(resume|position|ackedCseq)"\s*:/.test(text);
+}
+
 /** Lifeline's own control messages (resume protocol); matched case-insensitively. */
 const RESUME_TYPES = new Set(['resume', 'resumed', 'ack', 'resume-failed', 'resumefailed', 'replay', 'replayed']);
 

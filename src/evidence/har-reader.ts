@@ -2,7 +2,7 @@
 // The mapper is sans-IO (one `log.entries[i]` value at a time); `readHar` is the thin streaming driver, so a HAR
 // of hundreds of MB never sits in memory whole: only one entry at a time does.
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
-import { capText, classifyMessage, wxccDataCentre } from './classify-message.ts';
+import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
 import { streamFile } from './file-source.ts';
 import { JsonStreamParser } from './json-stream.ts';
 import { redactUrl } from './redact.ts';
@@ -142,7 +142,7 @@ export class HarMapper {
         continue;
       }
       const meaning = classifyMessage(data);
-      if (meaning.epoch !== undefined || meaning.seq !== undefined || meaning.cls === 'resume') {
+      if (isLifelineMessage(data, meaning)) {
         this.lifeline = true;
         summary.protocol = 'lifeline';
       } else if ((meaning.cls === 'keepalive' || meaning.cls === 'welcome') && !summary.protocol) {

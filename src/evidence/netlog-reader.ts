@@ -11,7 +11,7 @@
 // with TCP_CONNECT (remote_address), SOCKET_BYTES_* (wire bytes) and, for TLS, SSL_SOCKET_BYTES_* (plaintext).
 // In "Everything" capture mode those carry the bytes (base64): frames are decoded from them to get payloads.
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
-import { capText, classifyMessage, wxccDataCentre } from './classify-message.ts';
+import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
 import { streamFile } from './file-source.ts';
 import { hostOf, jsonProblem, stageOfNetError } from './har-reader.ts';
 import { JsonStreamParser } from './json-stream.ts';
@@ -575,7 +575,7 @@ export class NetlogMapper {
         const meaning = classifyMessage(m.text);
         Object.assign(ev, meaning);
         ev.text = capText(m.text);
-        if (meaning.epoch !== undefined || meaning.seq !== undefined || meaning.cls === 'resume') lifeline = true;
+        if (isLifelineMessage(m.text, meaning)) lifeline = true;
         if (meaning.cls === 'keepalive' || meaning.cls === 'welcome') wxccLike = true;
       } else if (opcode === 1 && !payload && m.length === 20) {
         // No payload in the log: exactly 20 bytes is the size of {"keepalive":"true"} (noted in docs/evidence.md).

@@ -52,6 +52,11 @@ export interface AppSink {
   tlsRecord(dir: Side, contentType: number, length: number, ts: number): void;
   tlsHello(sni: string | undefined, ts: number): void;
   problem(code: string, message: string, ts: number): void;
+  /**
+   * The side we took for the server sent an HTTP request (flow seen mid-stream, orientation guessed from ports).
+   * Return true when the caller swapped the flow's sides: this data then belongs to the client (side 0).
+   */
+  requestFromServerSide?(): boolean;
   /** Optional: every WebSocket frame (opcode and wire payload length), for frame-level comparisons. */
   wsFrame?(dir: Side, opcode: number, length: number, ts: number): void;
 }
@@ -164,8 +169,28 @@ function looksLikeWsFrame(b: Uint8Array, dir: Side): boolean {
   const op = b[0] & 0x0f;
   const okOp = op === 1 || op === 2 || op === 8 || op === 9 || op === 10;
   const masked = (b[1] & 0x80) !== 0;
-  return okOp && (b[0] & 0x30) === 0 && masked === (dir === 0);
+  if (!okOp || (b[0] & 0x30) !== 0 || masked !== (dir === 0)) return false;
+  // The whole first frame must fit in this chunk (segments usually carry whole small frames), and a text frame
+  // must start with printable text: random bytes rarely pass both.
+  let len = b[1] & 0x7f;
+  let p = 2;
+  if (len === 126) {
+    if (b.length < 4) return false;
+    len = (b[2] << 8) | b[3];
+    p = 4;
+  } else if (len === 127) return false;
+  const maskAt = p;
+  if (masked) p += 4;
+  if (p + len > b.length) return false;
+  if (op === 1 && len > 0) {
+    const c = masked ? b[p] ^ b[maskAt] : b[p];
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
+
+/** Chunks a mid-stream flow may offer before we give up recognising it. */
+const MID_STREAM_SNIFFS = 16;
 
 export class AppStream {
   kind: AppKind = 'sniff';
@@ -190,7 +215,12 @@ export class AppStream {
 
   data(dir: Side, bytes: Uint8Array, ts: number): void {
     if (this.released) return;
-    if (this.kind === 'sniff') this.sniff(dir, bytes);
+    if (this.kind === 'sniff') {
+      if (dir === 1 && !this.fromStart && looksLikeHttp(bytes, 'request') && this.sink.requestFromServerSide?.()) {
+        dir = 0;
+      }
+      this.sniff(dir, bytes);
+    }
     switch (this.kind) {
       case 'http':
       case 'ws':
@@ -205,8 +235,11 @@ export class AppStream {
     }
   }
 
+  private sniffs = 0;
+
   private sniff(dir: Side, b: Uint8Array): void {
     if (b.length === 0) return;
+    this.sniffs++;
     const handshake = b[0] === 22 && (b.length < 2 || b[1] === 3);
     const midTls = !this.fromStart && b.length >= 3 && b[0] >= 20 && b[0] <= 23 && b[1] === 3 && b[2] <= 4;
     if (handshake || midTls) {
@@ -224,6 +257,8 @@ export class AppStream {
       this.httpws.startMidStream((b[0] & 0x40) !== 0);
       return;
     }
+    // Mid-stream the first bytes may be the tail of an earlier message: look at a few more chunks.
+    if (!this.fromStart && this.sniffs < MID_STREAM_SNIFFS) return;
     this.kind = 'none';
   }
 

@@ -40,6 +40,10 @@ export interface AnalyzerOptions {
 
 interface FlowApp {
   interesting: boolean;
+  /** 1 after the sides were swapped (an HTTP request came from the side first taken for the server). */
+  flip: 0 | 1;
+  /** Index in `events` of this flow's first event (for relabelling after a swap); -1 = none yet. */
+  firstEvent: number;
   app?: AppStream;
   reasm?: [TcpReassembler | undefined, TcpReassembler | undefined];
   /** Decoding given up (not HTTP/TLS/WebSocket): no more reassembly. */
@@ -223,6 +227,8 @@ export class CaptureAnalyzer {
     if (a === undefined) {
       a = {
         interesting: this.opts.allFlows === true || INTERESTING_PORTS.has(flow.dirs[1].port),
+        flip: 0,
+        firstEvent: -1,
         off: false,
         closeEmitted: false,
         wsOpen: false,
@@ -245,6 +251,8 @@ export class CaptureAnalyzer {
     ts: number,
     dir?: Side,
   ): { ts: number; source: string; sourceKind: 'capture'; conn: string; offset: number; dir?: 'c2s' | 's2c' } {
+    const a = flow.app as FlowApp | undefined;
+    if (a && a.firstEvent < 0) a.firstEvent = this.events.length;
     const b: { ts: number; source: string; sourceKind: 'capture'; conn: string; offset: number; dir?: 'c2s' | 's2c' } =
       {
         ts,
@@ -360,8 +368,10 @@ export class CaptureAnalyzer {
     let re = reasm[dir];
     if (!re) {
       const app = a.app;
+      // The reassembler belongs to a physical side; after a swap that side's direction index flips.
+      const side = (dir ^ a.flip) as Side;
       re = new TcpReassembler({
-        data: (bytes, t) => app.data(dir, bytes, t),
+        data: (bytes, t) => app.data((side ^ a.flip) as Side, bytes, t),
         gap: (rel, missing) => {
           a.gaps++;
           a.gapBytes += missing;
@@ -482,6 +492,24 @@ export class CaptureAnalyzer {
         this.push(e);
       },
       problem: (code: string, message: string) => this.problem(code, `${flow.key}: ${message}`),
+      requestFromServerSide: (): boolean => {
+        if (flow.clientBy !== 'port') return false;
+        const oldKey = flow.key;
+        this.table.swap(flow, 'http');
+        a.flip = (a.flip ^ 1) as 0 | 1;
+        if (a.reasm) a.reasm = [a.reasm[1], a.reasm[0]];
+        a.interesting = this.opts.allFlows === true || a.interesting || INTERESTING_PORTS.has(flow.dirs[1].port);
+        // Relabel the events already emitted for this flow (only its first packets: sniffing happens at once).
+        if (a.firstEvent >= 0) {
+          for (let i = a.firstEvent; i < this.events.length; i++) {
+            const e = this.events[i];
+            if (e.conn !== oldKey) continue;
+            e.conn = flow.key;
+            if (e.dir) e.dir = e.dir === 'c2s' ? 's2c' : 'c2s';
+          }
+        }
+        return true;
+      },
       wsFrame: this.opts.onWsFrame
         ? (dir: Side, opcode: number, length: number) =>
             this.opts.onWsFrame?.(flow.key, DIRS[dir], opcode, length, this.curFrame)

@@ -126,3 +126,22 @@ test('closed flows are folded into summaries after 10 s of capture time; counts 
   assert.equal(m.flows.byState.SF, 70);
   assert.equal(m.flows.interesting, 35);
 });
+
+test('mid-stream flow whose high-port side sends the HTTP request: sides are swapped and events relabelled', () => {
+  // Ports guess the client wrongly: the "client" is the listener on 60000, the desktop uses port 3000.
+  const s = new TcpScript({ cport: 60000, sport: 3000 });
+  s.send('c', 'x'); // 60000 → 3000 first: an opaque byte (the end of something earlier)
+  s.ackBy('s');
+  s.send('s', 'GET /ws HTTP/1.1\r\nHost: notifs\r\nUpgrade: websocket\r\n\r\n');
+  s.send('c', 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n');
+  s.send('c', wsFrame(1, '{"type":"Welcome"}'));
+  const a = run(s, { allFlows: true });
+  const f = a.table.flows[0];
+  assert.equal(f.key, '10.0.0.2:3000-10.0.0.1:60000');
+  assert.equal(f.clientBy, 'http');
+  const msg = a.events.find((e) => e.kind === 'ws-message');
+  assert.deepEqual(msg?.kind === 'ws-message' && [msg.dir, msg.cls, msg.conn], ['s2c', 'welcome', f.key]);
+  // The first data event (60000 → 3000) is now labelled s2c under the new key.
+  const first = a.events.find((e) => e.kind === 'tcp-data');
+  assert.deepEqual(first && [first.conn, first.dir], [f.key, 's2c']);
+});

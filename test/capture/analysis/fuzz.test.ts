@@ -109,3 +109,45 @@ for (const [name, feed] of Object.entries(feeders)) {
     assert.ok(Date.now() - started < 20_000, 'fuzz run took too long');
   });
 }
+
+test('fuzz the whole analyzer: 6000 random TCP packets (flags, seq jumps, payloads from seeds) never throw', async () => {
+  const { CaptureAnalyzer } = await import('../../../src/capture/analysis/capture-analyzer.ts');
+  const { decodedOf } = await import('./synth.ts');
+  const r = rng(7);
+  const a = new CaptureAnalyzer({ source: 'fuzz', allFlows: true, maxEvents: 10_000 });
+  const payloads = [seedWs, seedHttp, seedTls, new Uint8Array(0), new TextEncoder().encode('HTTP/1.1 101 OK\r\n\r\n')];
+  let ts = 1_700_000_000_000;
+  const seqs = [1000, 5000, 9000, 0xfffffff0];
+  for (let i = 1; i <= 6000; i++) {
+    const fromA = r() < 0.5;
+    const base = payloads[Math.floor(r() * payloads.length)];
+    const payload =
+      r() < 0.3
+        ? mutate(base.length ? base : new Uint8Array(1), r)
+        : base.subarray(0, Math.floor(r() * (base.length + 1)));
+    ts += r() < 0.05 ? 20_000 : r() * 5;
+    const pkt = decodedOf(
+      {
+        ts,
+        src: fromA ? '10.0.0.1' : '10.0.0.2',
+        dst: fromA ? '10.0.0.2' : '10.0.0.1',
+        sport: fromA ? 50000 + Math.floor(r() * 3) : [80, 443, 9000][Math.floor(r() * 3)],
+        dport: fromA ? [80, 443, 9000][Math.floor(r() * 3)] : 50000 + Math.floor(r() * 3),
+        seq: (seqs[Math.floor(r() * seqs.length)] + Math.floor(r() * 3000)) >>> 0,
+        ack: (seqs[Math.floor(r() * seqs.length)] + Math.floor(r() * 3000)) >>> 0,
+        flags: Math.floor(r() * 64) | 0x10,
+        window: r() < 0.1 ? 0 : Math.floor(r() * 65536),
+        wscale: r() < 0.1 ? Math.floor(r() * 16) : -1,
+        mss: -1,
+        ttl: 64 - Math.floor(r() * 3),
+        ipId: Math.floor(r() * 65536),
+        payload,
+      },
+      i,
+    );
+    a.add(pkt);
+  }
+  a.finish();
+  const m = a.meta() as { packets: number };
+  assert.equal(m.packets, 6000);
+});

@@ -25,6 +25,9 @@ const DENY_INBOUND_RE =
   /^Inbound TCP connection denied from (\S+?)\/(\d+) to (\S+?)\/(\d+) flags (.*?)\s+on interface (\S+)/;
 const DENY_ACL_RE = new RegExp(`^Deny (tcp|udp) src ${EP} dst ${EP} by access-group "([^"]*)"`, 'i');
 
+/** The message ids mapped to flow events; every other ASA/FTD message is counted as ignored. */
+const MAPPED_IDS = new Set(['302013', '302014', '302015', '302016', '106015', '106001', '106023']);
+
 export const ASA_LINE_RE = /%(?:ASA|FTD|FWSM|PIX)(?:-[a-z]+)?-\d-\d{6}/;
 
 interface Built {
@@ -66,6 +69,7 @@ export class AsaParser {
     if (!m) return undefined;
     const id = m[3];
     const body = m[4];
+    if (!MAPPED_IDS.has(id)) return { kind: 'ignored' };
     const time = findTime(text.slice(0, m.index), this.hint);
     let ev: Omit<DeviceLogEvent, 'source' | 'sourceKind' | 'ts'> | undefined;
     if (id === '302013' || id === '302015') {

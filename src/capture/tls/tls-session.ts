@@ -137,7 +137,7 @@ export interface TlsSessionOptions {
   midstream?: MidstreamSearch | false;
 }
 
-/** Protected records per direction on which the mid-stream key search is tried before giving up. */
+/** Full mid-stream key searches per connection (and single-entry searches per direction) before giving up. */
 const MIDSTREAM_TRIES = 2;
 
 /**
@@ -189,6 +189,8 @@ export class TlsSession {
   private sidesSettled = false;
   /** The caller's `c2s` is the TLS server (the ClientHello came as `s2c`). */
   private swapped = false;
+  /** Key log searches over all entries done so far (mid-stream). */
+  private fullSearches = 0;
   /** Keys found without a handshake (capture started mid-connection). */
   private midstream?: { clientRandom: string; suite: CipherSuite };
 
@@ -343,7 +345,10 @@ export class TlsSession {
       );
       return;
     }
-    if (d.midstreamTries >= MIDSTREAM_TRIES) {
+    // Full key log searches are capped per connection (not per direction): a capture full of unrelated mid-stream
+    // TLS flows must not cost a search per direction each. Once one direction matched, the other searches one entry.
+    const tries = this.midstream ? d.midstreamTries : this.fullSearches;
+    if (tries >= MIDSTREAM_TRIES) {
       this.fail(
         out,
         'MISSING_HANDSHAKE',
@@ -351,7 +356,8 @@ export class TlsSession {
       );
       return;
     }
-    d.midstreamTries++;
+    if (this.midstream) d.midstreamTries++;
+    else this.fullSearches++;
     const mine = side === 'c2s' ? 'client' : 'server';
     const other = side === 'c2s' ? 'server' : 'client';
     // Once one direction matched, the sides are fixed and the other direction must use the same key log entry.

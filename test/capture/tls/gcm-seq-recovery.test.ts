@@ -2,12 +2,8 @@ import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { cipherSuite } from '../../../src/capture/tls/cipher-suites.ts';
-import { ghash, recoverGcmSeq } from '../../../src/capture/tls/gcm-seq-recovery.ts';
+import { ghash, ghashTable, recoverGcmSeq } from '../../../src/capture/tls/gcm-seq-recovery.ts';
 import { aeadNonce } from '../../../src/capture/tls/tls13-keys.ts';
-
-function words(b: Buffer) {
-  return Uint32Array.of(b.readUInt32BE(0), b.readUInt32BE(4), b.readUInt32BE(8), b.readUInt32BE(12));
-}
 
 test('GHASH agrees with Node’s AES-GCM tag on random inputs (tag = GHASH_H(A, C) XOR E_K(J0))', () => {
   for (let i = 0; i < 200; i++) {
@@ -22,10 +18,10 @@ test('GHASH agrees with Node’s AES-GCM tag on random inputs (tag = GHASH_H(A, 
     const tag = c.getAuthTag();
     const ecb = createCipheriv(keyLen === 16 ? 'aes-128-ecb' : 'aes-256-ecb', key, null);
     ecb.setAutoPadding(false);
-    const blocks = ecb.update(Buffer.concat([Buffer.alloc(16), nonce, Buffer.of(0, 0, 0, 1)]));
-    const g = ghash(words(blocks.subarray(0, 16)), aad, ct);
+    const blocks = ecb.update(Buffer.concat([nonce, Buffer.of(0, 0, 0, 1)]));
+    const g = ghash(ghashTable(key), aad, ct);
     const expect = Buffer.alloc(16);
-    for (let k = 0; k < 16; k++) expect[k] = g[k] ^ blocks[16 + k];
+    for (let k = 0; k < 16; k++) expect[k] = g[k] ^ blocks[k];
     assert.equal(expect.toString('hex'), tag.toString('hex'), `case ${i}`);
   }
 });

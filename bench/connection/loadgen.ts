@@ -72,12 +72,20 @@ async function connectAll(cfg: LoadgenConfig): Promise<FromLoadgen> {
     );
   }, 10_000);
   let stopped = false;
+  // Progress watch: the ramp also stops when no desktop has connected for 20 s (the machine cannot take more).
+  let lastProgressAt = t0;
+  let lastDone = 0;
   await new Promise<void>((resolve) => {
     const settle = () => {
       if (done === started && (stopped || done === cfg.count)) finish();
     };
     const launch = setInterval(() => {
-      if (!stopped && performance.now() - t0 > cfg.rampBudgetMs) {
+      const t = performance.now();
+      if (done - failed > lastDone) {
+        lastDone = done - failed;
+        lastProgressAt = t;
+      }
+      if (!stopped && (t - t0 > cfg.rampBudgetMs || t - lastProgressAt > 20_000)) {
         stopped = true;
         settle();
         return;

@@ -30,7 +30,7 @@ export interface BenchOptions {
   workers: number;
   /** number of loopback source addresses (127.0.0.2…) to spread desktops over; 0 = kernel's choice */
   sourceIps: number;
-  /** ramp-up budget per run (default 3 × N / rate + 30 s) */
+  /** ramp-up budget per run (default 8 × N / rate + 60 s) */
   rampBudgetMs?: number;
   /** scheduling priority (nice) of the server and load generators; negative needs root. 0 = unchanged */
   nice: number;
@@ -160,7 +160,8 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
     const per = Math.ceil(n / workers);
     // On this shared machine the ramp is CPU-bound well below `rate`. After the budget the load generators stop
     // starting desktops and the run measures the ones connected ("as far as it goes"; the table says how many).
-    const rampBudget = o.rampBudgetMs ?? (n / o.rate) * 3000 + 30_000;
+    // It also stops early when no desktop connected for 20 s.
+    const rampBudget = o.rampBudgetMs ?? (n / o.rate) * 8000 + 60_000;
     const connected = await Promise.all(
       gens.map((g, w) => {
         const config: LoadgenConfig = {

@@ -22,30 +22,34 @@ type A<T> = T & { srcTs: number };
 
 export const APP_KINDS: SourceKind[] = ['report', 'har', 'netlog'];
 
-/** What one capture shows on the wire for the connection(s) live when the incident started. */
-export interface WireFacts {
-  source: string;
-  from: number;
-  to: number;
-  conns: string[];
+/** Counts on the wire within one window. */
+export interface WindowCounts {
   c2sData: number;
   s2cData: number;
   c2sMessages: number;
   s2cMessages: number;
-  c2sRetrans: number;
-  s2cRetrans: number;
-  /** ACK advances sent by the server (it received desktop bytes) / by the desktop. */
+  /** ACK advances sent by the server for desktop bytes sent inside the window / by the desktop. */
   s2cAcks: number;
   c2sAcks: number;
-  /** Highest desktop byte sent vs highest byte the server acknowledged by the window's end. */
+  /** Some desktop byte sent by the window's end was never ACKed. */
   c2sUnacked: boolean;
   s2cOutOfOrder: number;
   s2cPings: number;
-  rsts: A<ConnCloseEvent>[];
-  /** First and last segments seen in each direction within the window. */
-  firstData: Partial<Record<Dir, AlignedEvent>>;
 }
 
+/** What one capture shows on the wire for the connection(s) live when the incident started. */
+export interface WireFacts extends WindowCounts {
+  source: string;
+  from: number;
+  to: number;
+  conns: string[];
+  /** What happened while Notifs → desktop / desktop → Notifs was silent in this capture. */
+  duringS2cSilence?: WindowCounts;
+  duringC2sSilence?: WindowCounts;
+  c2sRetrans: number;
+  s2cRetrans: number;
+  rsts: A<ConnCloseEvent>[];
+}
 export interface IncidentFacts {
   incident: Incident;
   opts: DiagnoseOptions;
@@ -193,7 +197,7 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
     appDuringWireSilence,
     wireDuringAppSilence,
     appOtherDirDuringSilence,
-    wire: wireFacts(inc, tl, msgs),
+    wire: wireFacts(inc, tl, msgs, opts),
     closes,
     fails,
     devices,
@@ -218,8 +222,9 @@ function lastBefore(sorted: number[], t: number): number | undefined {
   return r;
 }
 
-function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>): WireFacts[] {
+function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>, opts: DiagnoseOptions): WireFacts[] {
   const out: WireFacts[] = [];
+  const lead = 1.5 * opts.keepaliveMs;
   for (const src of tl.sources) {
     if (src.kind !== 'capture' || src.events === 0) continue;
     const own = tl.events.filter((e) => e.source === src.file);
@@ -232,45 +237,35 @@ function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>)
       from = Math.min(...sil.map((t) => t.from));
       to = Math.max(...sil.map((t) => t.to));
     }
+    const firstSil = Math.min(from, ...sil.map((t) => t.from));
     // Connections live at the start (their handshakes after a reconnect are not "the desktop kept sending").
     const conns = new Set<string>();
-    for (const e of own) if (e.conn && e.ts <= from + 1 && e.kind !== 'conn-close') conns.add(e.conn);
-    for (const e of own) if (e.conn && e.kind === 'conn-close' && e.ts < from) conns.delete(e.conn);
+    for (const e of own) if (e.conn && e.ts <= firstSil + 1 && e.kind !== 'conn-close') conns.add(e.conn);
+    for (const e of own) if (e.conn && e.kind === 'conn-close' && e.ts < firstSil) conns.delete(e.conn);
+    const m = msgs.get(src.file);
+    const count = (a: number, b: number) => countWindow(own, conns, m, a, b);
     const w: WireFacts = {
       source: src.file,
       from,
       to,
       conns: [...conns],
-      c2sData: 0,
-      s2cData: 0,
-      c2sMessages: 0,
-      s2cMessages: 0,
+      ...count(from, to),
       c2sRetrans: 0,
       s2cRetrans: 0,
-      s2cAcks: 0,
-      c2sAcks: 0,
-      c2sUnacked: false,
-      s2cOutOfOrder: 0,
-      s2cPings: 0,
       rsts: [],
-      firstData: {},
     };
-    // Per connection: the desktop bytes sent before the window, so only ACKs of bytes sent *inside* it count as
-    // "the server received the desktop's data meanwhile".
-    const sentBefore = new Map<string, number>();
-    const maxSent = new Map<string, number>();
-    const maxAck = new Map<string, number>();
-    for (const e of own) {
-      if (!e.conn || !conns.has(e.conn) || e.ts >= to) continue;
-      if (e.kind === 'tcp-data' && e.dir === 'c2s') {
-        const end = e.seq + e.len;
-        maxSent.set(e.conn, Math.max(maxSent.get(e.conn) ?? 0, end));
-        if (e.ts <= from) sentBefore.set(e.conn, Math.max(sentBefore.get(e.conn) ?? 0, end));
-      }
-      if (e.kind === 'tcp-ack' && e.dir === 's2c') maxAck.set(e.conn, Math.max(maxAck.get(e.conn) ?? 0, e.ack));
-    }
+    // Per direction: what the other side did while this one was silent (after a grace of 1.5 keepalive periods,
+    // so messages already on their way when the silence began do not count).
+    const s2cSil = sil.filter((t) => t.dir === 's2c');
+    const c2sSil = sil.filter((t) => t.dir === 'c2s');
+    if (s2cSil.length)
+      w.duringS2cSilence = count(Math.min(...s2cSil.map((t) => t.from)) + lead, Math.max(...s2cSil.map((t) => t.to)));
+    if (c2sSil.length)
+      w.duringC2sSilence = count(Math.min(...c2sSil.map((t) => t.from)) + lead, Math.max(...c2sSil.map((t) => t.to)));
     // Retransmissions anywhere in the incident are the path's trouble, whichever direction's silence they fall in.
-    for (const e of own)
+    for (const e of own) {
+      if (e.ts < inc.start - 1000 || e.ts > inc.end + 1000) continue;
+      if (e.kind === 'conn-close' && e.how === 'rst') w.rsts.push(e);
       if (
         e.kind === 'tcp-anomaly' &&
         (e.flag === 'retransmission' || e.flag === 'fast-retransmission') &&
@@ -282,39 +277,68 @@ function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>)
         if (e.dir === 'c2s') w.c2sRetrans++;
         else w.s2cRetrans++;
       }
-    for (const e of own) {
-      if (e.ts <= from || e.ts >= to) {
-        if (e.kind === 'conn-close' && e.how === 'rst' && e.ts >= inc.start - 1000 && e.ts <= inc.end + 1000)
-          w.rsts.push(e);
-        continue;
-      }
-      if (e.kind === 'conn-close' && e.how === 'rst') w.rsts.push(e);
-      if (!e.conn || !conns.has(e.conn)) continue;
-      switch (e.kind) {
-        case 'tcp-data':
-          if (e.dir === 'c2s') w.c2sData++;
-          else w.s2cData++;
-          w.firstData[e.dir] ??= e;
-          break;
-        case 'tcp-ack':
-          if (e.dir === 'c2s') w.c2sAcks++;
-          else if (e.ack > (sentBefore.get(e.conn) ?? 0)) w.s2cAcks++;
-          break;
-        case 'tcp-anomaly':
-          if (e.flag === 'out-of-order' && e.dir === 's2c') w.s2cOutOfOrder++;
-          break;
-        case 'ws-control':
-          if (e.dir === 's2c' && e.op === 'ping') w.s2cPings++;
-          break;
-      }
     }
-    const m = msgs.get(src.file);
-    if (m) {
-      w.c2sMessages = m.c2s.filter((t) => t > from && t < to).length;
-      w.s2cMessages = m.s2c.filter((t) => t > from && t < to).length;
-    }
-    w.c2sUnacked = [...maxSent].some(([c, sent]) => sent > (maxAck.get(c) ?? 0));
     out.push(w);
   }
   return out;
+}
+
+/** Counts on the given connections within (from, to). */
+function countWindow(
+  own: AlignedEvent[],
+  conns: Set<string>,
+  m: MessageTimes | undefined,
+  from: number,
+  to: number,
+): WindowCounts {
+  const c: WindowCounts = {
+    c2sData: 0,
+    s2cData: 0,
+    c2sMessages: 0,
+    s2cMessages: 0,
+    s2cAcks: 0,
+    c2sAcks: 0,
+    c2sUnacked: false,
+    s2cOutOfOrder: 0,
+    s2cPings: 0,
+  };
+  // Per connection: the desktop bytes sent before the window, so only ACKs of bytes sent *inside* it count as
+  // "the server received the desktop's data meanwhile".
+  const sentBefore = new Map<string, number>();
+  const maxSent = new Map<string, number>();
+  const maxAck = new Map<string, number>();
+  for (const e of own) {
+    if (!e.conn || !conns.has(e.conn) || e.ts >= to) continue;
+    if (e.kind === 'tcp-data' && e.dir === 'c2s') {
+      const end = e.seq + e.len;
+      maxSent.set(e.conn, Math.max(maxSent.get(e.conn) ?? 0, end));
+      if (e.ts <= from) sentBefore.set(e.conn, Math.max(sentBefore.get(e.conn) ?? 0, end));
+    }
+    if (e.kind === 'tcp-ack' && e.dir === 's2c') maxAck.set(e.conn, Math.max(maxAck.get(e.conn) ?? 0, e.ack));
+  }
+  for (const e of own) {
+    if (e.ts <= from || e.ts >= to || !e.conn || !conns.has(e.conn)) continue;
+    switch (e.kind) {
+      case 'tcp-data':
+        if (e.dir === 'c2s') c.c2sData++;
+        else c.s2cData++;
+        break;
+      case 'tcp-ack':
+        if (e.dir === 'c2s') c.c2sAcks++;
+        else if (e.ack > (sentBefore.get(e.conn) ?? 0)) c.s2cAcks++;
+        break;
+      case 'tcp-anomaly':
+        if (e.flag === 'out-of-order' && e.dir === 's2c') c.s2cOutOfOrder++;
+        break;
+      case 'ws-control':
+        if (e.dir === 's2c' && e.op === 'ping') c.s2cPings++;
+        break;
+    }
+  }
+  if (m) {
+    c.c2sMessages = m.c2s.filter((t) => t > from && t < to).length;
+    c.s2cMessages = m.s2c.filter((t) => t > from && t < to).length;
+  }
+  c.c2sUnacked = [...maxSent].some(([conn, sent]) => sent > (maxAck.get(conn) ?? 0));
+  return c;
 }

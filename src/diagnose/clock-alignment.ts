@@ -56,7 +56,12 @@ export function chooseReference(inputs: AlignInput[]): AlignInput | undefined {
   return inputs[0];
 }
 
-export function alignSources(inputs: AlignInput[]): { reference?: string; alignments: Map<string, Alignment> } {
+export function alignSources(
+  inputs: AlignInput[],
+  keepaliveMs = 4000,
+): { reference?: string; alignments: Map<string, Alignment> } {
+  // Pairs must be closer than a quarter keepalive period, or every keepalive pairs with its neighbour.
+  const tol = Math.min(MESSAGE_TOL_MS, keepaliveMs / 4);
   const alignments = new Map<string, Alignment>();
   const ref = chooseReference(inputs);
   if (!ref) return { alignments };
@@ -74,7 +79,9 @@ export function alignSources(inputs: AlignInput[]): { reference?: string; alignm
   pending.sort((a, b) => REFERENCE_ORDER.indexOf(a.kind) - REFERENCE_ORDER.indexOf(b.kind));
   for (const src of pending) {
     const a =
-      src.kind === 'device-log' ? alignDeviceLog(src, aligned, alignments) : alignByMessages(src, aligned, alignments);
+      src.kind === 'device-log'
+        ? alignDeviceLog(src, aligned, alignments)
+        : alignByMessages(src, aligned, alignments, tol);
     alignments.set(src.file, a);
     aligned.push(src);
   }
@@ -85,8 +92,9 @@ function messageKeys(events: TimelineEvent[]): Keyed[] {
   const out: Keyed[] = [];
   for (const e of events) {
     if (e.kind !== 'ws-message') continue;
+    // A stream position pairs exactly; the class+size key still pairs it with a source that lacks the position.
     if (e.seq !== undefined) out.push({ key: `${e.dir}|pos|${e.epoch ?? ''}|${e.seq}`, ts: e.ts, weight: 10 });
-    else out.push({ key: `${e.dir}|${e.cls}|${e.length}`, ts: e.ts, weight: e.cls === 'keepalive' ? 1 : 3 });
+    out.push({ key: `${e.dir}|${e.cls}|${e.length}`, ts: e.ts, weight: e.cls === 'keepalive' ? 1 : 3 });
   }
   return out;
 }
@@ -137,11 +145,16 @@ function shifted(
   return keys(input.events).map((k) => ({ ...k, ts: k.ts + off }));
 }
 
-function alignByMessages(src: AlignInput, aligned: AlignInput[], alignments: Map<string, Alignment>): Alignment {
+function alignByMessages(
+  src: AlignInput,
+  aligned: AlignInput[],
+  alignments: Map<string, Alignment>,
+  tol: number,
+): Alignment {
   const mine = messageKeys(src.events);
   let best: (Match & { against: string }) | undefined;
   for (const other of aligned) {
-    const m = bestOffset(mine, shifted(other, alignments, messageKeys), MESSAGE_TOL_MS, MESSAGE_MAX_OFFSET_MS);
+    const m = bestOffset(mine, shifted(other, alignments, messageKeys), tol, MESSAGE_MAX_OFFSET_MS);
     if (m && (!best || m.score > best.score)) best = { ...m, against: other.file };
   }
   if (best && best.matches >= 3) {
@@ -302,6 +315,23 @@ export function bestOffset(mine: Keyed[], theirs: Keyed[], tol: number, maxAbs: 
       best = { offset: d, matches, score, spread: 0 };
   }
   if (!best || best.matches === 0) return undefined;
+  // Clocks of one PC rarely differ: an offset near zero that pairs nearly as well beats a far one (a periodic
+  // rhythm pairs almost as well one period off, and jitter can tip the count).
+  let nearZero: Match | undefined;
+  for (const d of candidates) {
+    if (Math.abs(d) > 2 * tol) continue;
+    let score = 0;
+    let matches = 0;
+    for (const m of scored) {
+      const near = nearest(byKey.get(m.key)!, m.ts + d);
+      if (Math.abs(near - (m.ts + d)) <= tol) {
+        score += m.weight;
+        matches++;
+      }
+    }
+    if (!nearZero || score > nearZero.score) nearZero = { offset: d, matches, score, spread: 0 };
+  }
+  if (nearZero && nearZero !== best && nearZero.score >= 0.75 * best.score) best = nearZero;
   // Refine with the median residual of the pairs at the chosen offset.
   const res: number[] = [];
   for (const m of usable) {

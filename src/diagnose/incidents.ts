@@ -196,8 +196,10 @@ function toIncident(
   const detectAt = firstIsSilence ? start + opts.silenceMs : start;
 
   let resumedAt: number | undefined;
-  if (!silences.some((s) => s.tail)) {
-    let t = silences.length ? Math.max(...silences.map((s) => s.to)) : start;
+  // A silence that ran to the end of its file ends where another file shows that direction talking again.
+  const ends = silences.map((s) => (s.tail ? firstMessageAfter(msgs, s.from, s.dir) : s.to));
+  if (!ends.some((e) => e === undefined)) {
+    let t = ends.length ? Math.max(...(ends as number[])) : start;
     if (drops.length) {
       const lastDrop = Math.max(...drops.map((d) => d.from));
       // Without any message-bearing evidence (device logs alone), a new connection is the best sign of recovery.
@@ -226,10 +228,10 @@ function toIncident(
   return { id: 0, start, end: Math.max(end, resumedAt ?? end), detectAt, resumedAt, outcome, triggers: g };
 }
 
-function firstMessageAfter(msgs: Map<string, MessageTimes>, t: number): number | undefined {
+function firstMessageAfter(msgs: Map<string, MessageTimes>, t: number, only?: Dir): number | undefined {
   let best: number | undefined;
   for (const m of msgs.values())
-    for (const dir of ['c2s', 's2c'] as const) {
+    for (const dir of only ? [only] : (['c2s', 's2c'] as const)) {
       const arr = m[dir];
       const i = upper(arr, t);
       if (i < arr.length && (best === undefined || arr[i] < best)) best = arr[i];
@@ -258,8 +260,12 @@ function bursts(source: string, sourceKind: SourceKind, s2c: AlignedEvent[], opt
   const out: Trigger[] = [];
   for (let i = 1; i < s2c.length; i++) {
     if (s2c[i].ts - s2c[i - 1].ts < 2 * opts.keepaliveMs) continue;
+    // A new connection starting up (Welcome, first messages) is not a late delivery.
+    if (s2c[i].conn !== s2c[i - 1].conn) continue;
+    // "At once" is relative to the keepalive rhythm: 1 s at 4 s keepalives, a quarter period when faster.
+    const span = Math.min(BURST_SPAN_MS, opts.keepaliveMs / 4);
     let j = i;
-    while (j + 1 < s2c.length && s2c[j + 1].ts - s2c[i].ts <= BURST_SPAN_MS) j++;
+    while (j + 1 < s2c.length && s2c[j + 1].ts - s2c[i].ts <= span) j++;
     const n = j - i + 1;
     if (n >= BURST_MIN)
       out.push({

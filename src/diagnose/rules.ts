@@ -3,7 +3,7 @@
 // Confidence is calibrated in one place (calibrate): independent sources agreeing raise it, a single source caps
 // it at 0.7, contradictions lower it.
 
-import { APP_KINDS, type IncidentFacts, type WireFacts } from './analyses.ts';
+import { APP_KINDS, type IncidentFacts, type WindowCounts, type WireFacts } from './analyses.ts';
 import { formatDuration } from './duration.ts';
 import { dirWords, type Trigger } from './incidents.ts';
 import type { Cause, Domain, EvidenceItem, Step, Verdict } from './model.ts';
@@ -41,6 +41,14 @@ function ends<T>(arr: T[], n = 2): T[] {
 }
 function kindOf(f: IncidentFacts, source: string): string {
   return f.sources.get(source)?.kind ?? 'evidence';
+}
+/** The server side answered at TCP level: it ACKed every desktop byte sent in the window, or pinged. */
+function tcpAlive(d: WindowCounts): boolean {
+  return (d.s2cAcks > 0 && !d.c2sUnacked) || d.s2cPings > 0;
+}
+/** The desktop kept sending on this wire: messages (or TLS records) or retransmissions — not just a close frame. */
+function desktopSending(w: WireFacts): boolean {
+  return w.c2sMessages > 0 || w.c2sRetrans > 0;
 }
 function closeBy(e: AlignedEvent): 'desktop' | 'server' | 'middlebox' | 'unknown' {
   if (e.kind === 'conn-close') return e.by ?? 'unknown';
@@ -111,7 +119,7 @@ export const ruleDesktopStopped: Rule = (f) => {
   if (f.appDuringWireSilence.c2s.length > 0) return null; // the page did send: see outbound-loss
   const wireQuiet = f.wireSilent.c2s.filter((s) => {
     const w = f.wire.find((x) => x.source === s.source);
-    return !w || (w.c2sData === 0 && w.c2sRetrans === 0);
+    return !w || !desktopSending(w);
   });
   const appQuiet = f.appSilent.c2s;
   if (appQuiet.length === 0 && wireQuiet.length === 0) return null;
@@ -141,8 +149,13 @@ export const ruleDesktopStopped: Rule = (f) => {
 
   // Notifs kept talking while the desktop was quiet: the server and the path were alive.
   for (const w of f.wire)
-    if (wireQuiet.some((s) => s.source === w.source) && w.s2cMessages > 0)
-      evidence.push(fromWire(w, `capture: ${w.s2cMessages} Notifs → desktop message(s) arrived on time meanwhile`));
+    if (wireQuiet.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0)
+      evidence.push(
+        fromWire(
+          w,
+          `capture: ${w.duringC2sSilence!.s2cMessages} Notifs → desktop message(s) arrived on time meanwhile`,
+        ),
+      );
   const recv = f.appOtherDirDuringSilence.c2s;
   if (recv.length)
     evidence.push(
@@ -209,7 +222,22 @@ export const ruleDesktopStopped: Rule = (f) => {
     if (f.wire.some((w) => w.s2cMessages > 0 && b.from >= w.from - 1000 && b.to <= w.to + 1000))
       throttle.push(fromTrigger(b, `${kindOf(f, b.source)}: `));
 
-  const bothDead = f.firstSilentDir !== 'c2s' && (f.appSilent.s2c.length > 0 || f.wireSilent.s2c.length > 0);
+  // The wire delivered Notifs messages the page never logged: the page's JavaScript was not running.
+  const unprocessed = f.wireDuringAppSilence.s2c;
+  if (unprocessed.length && appQuiet.length)
+    throttle.push(
+      item(
+        unprocessed[0].source,
+        unprocessed[0].ts,
+        `capture: ${unprocessed.length} Notifs message(s) reached the PC on time while the page logged none (its JavaScript was not running)`,
+      ),
+    );
+  const serverTalked =
+    unprocessed.length > 0 ||
+    recv.length > 0 ||
+    f.wire.some((w) => wireQuiet.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0);
+  const bothDead =
+    !serverTalked && f.firstSilentDir !== 'c2s' && (f.appSilent.s2c.length > 0 || f.wireSilent.s2c.length > 0);
   let cause: Cause;
   let summary: string;
   let base: number;
@@ -324,8 +352,7 @@ export const rulePathBlackhole: Rule = (f) => {
   const c2sRe = f.wire.filter((w) => w.c2sRetrans > 0);
   const s2cRe = f.wire.filter((w) => w.s2cRetrans > 0);
   const desktopSent = f.appDuringWireSilence.c2s.length > 0 || f.appOtherDirDuringSilence.s2c.length > 0;
-  const wireDead =
-    f.wire.length > 0 && f.wire.every((w) => w.s2cData === 0 && w.s2cAcks === 0 && w.c2sData - w.c2sRetrans <= 0);
+  const wireDead = f.wire.length > 0 && f.wire.every((w) => w.s2cData === 0 && w.s2cAcks === 0 && w.c2sMessages === 0);
   // Two vantage points: one capture shows the desktop sending, another (nearer the server) never gets it, while
   // nothing from the server reaches the PC either.
   const c2sLost = c2sLostBetweenCaptures(f);
@@ -394,8 +421,8 @@ export const rulePathBlackhole: Rule = (f) => {
 
 /** A capture saw desktop data in the window while another capture saw no desktop data at all: lost in between. */
 function c2sLostBetweenCaptures(f: IncidentFacts): EvidenceItem[] | undefined {
-  const sending = f.wire.filter((w) => w.c2sData > 0);
-  const deaf = f.wire.filter((w) => w.c2sData === 0 && f.wireSilent.c2s.some((s) => s.source === w.source));
+  const sending = f.wire.filter(desktopSending);
+  const deaf = f.wire.filter((w) => !desktopSending(w) && f.wireSilent.c2s.some((s) => s.source === w.source));
   if (!sending.length || !deaf.length) return undefined;
   return [
     ...sending.map((w) => fromWire(w, `capture: the desktop sent ${w.c2sData} segment(s) here`)),
@@ -410,11 +437,13 @@ export const ruleInboundLoss: Rule = (f) => {
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   const appSending = f.appOtherDirDuringSilence.s2c;
-  const wireWithSilence = f.wire.filter((w) => f.wireSilent.s2c.some((s) => s.source === w.source));
-  const wireSending = wireWithSilence.filter((w) => w.c2sData > 0 || w.c2sMessages > 0);
+  const wireWithSilence = f.wire.filter((w) => w.duringS2cSilence);
+  const wireSending = wireWithSilence.filter((w) => w.duringS2cSilence!.c2sMessages > 0 || w.c2sRetrans > 0);
   if (!appSending.length && !wireSending.length && f.firstSilentDir !== 's2c') return null;
-  const alive = wireWithSilence.filter((w) => (w.s2cAcks > 0 && !w.c2sUnacked) || w.s2cData > 0 || w.s2cPings > 0);
-  if (wireWithSilence.length && alive.length === wireWithSilence.length) return null; // server-stalled
+  const alive = wireWithSilence.filter((w) => tcpAlive(w.duringS2cSilence!) || w.duringS2cSilence!.s2cData > 0);
+  // New connections failing too means the path is broken, whatever ACKs a TCP-terminating proxy sent.
+  const reconnectsFailed = f.fails.length > 0;
+  if (wireWithSilence.length && alive.length === wireWithSilence.length && !reconnectsFailed) return null; // server-stalled
   for (const s of s2cSilent) evidence.push(fromTrigger(s, `${kindOf(f, s.source)}: `));
   if (appSending.length)
     evidence.push(
@@ -428,11 +457,18 @@ export const ruleInboundLoss: Rule = (f) => {
     evidence.push(
       fromWire(
         w,
-        `capture: the desktop kept sending on the wire (${w.c2sData} segment(s), ${w.c2sRetrans} retransmitted); nothing came back from the server, not even an ACK`,
+        alive.includes(w)
+          ? `capture: the desktop kept sending on the wire (${w.duringS2cSilence!.c2sMessages} message(s)); TCP ACKs came back but no message (a TCP-terminating proxy or SSL inspection answers for the server)`
+          : `capture: the desktop kept sending on the wire (${w.duringS2cSilence!.c2sMessages} message(s), ${w.c2sRetrans} retransmitted); nothing came back from the server, not even an ACK`,
       ),
     );
-  const base0 = wireWithSilence.length ? 0.65 : 0.55;
-  let base = base0;
+  let base = wireWithSilence.length ? (alive.length ? 0.55 : 0.65) : 0.55;
+  if (alive.length && reconnectsFailed)
+    evidence.push(
+      ...ends(f.fails, 1).map((e) =>
+        item(e.source, e.ts, `${kindOf(f, e.source)}: a new connection failed too (${e.stage}: ${e.error})`),
+      ),
+    );
   const caveat = wireWithSilence.length
     ? ''
     : ' Without a capture a stalled server looks the same; a PC capture (step 6) tells them apart.';
@@ -442,7 +478,7 @@ export const ruleInboundLoss: Rule = (f) => {
   }
   if (
     c2sLostBetweenCaptures(f) ||
-    (f.appDuringWireSilence.c2s.length > 0 && wireWithSilence.every((w) => w.c2sData === 0))
+    (f.appDuringWireSilence.c2s.length > 0 && wireWithSilence.every((w) => !desktopSending(w)))
   ) {
     contradictions.push("the desktop's own messages did not get through either: both directions were dead");
     base -= 0.3;
@@ -692,16 +728,20 @@ export const ruleClosedByDesktop: Rule = (f) => {
 // ---------------------------------------------------------------- server
 /** TCP alive (the server ACKs the desktop's data, sends segments or pings) but no application messages from Notifs. */
 export const ruleServerStalled: Rule = (f) => {
-  const alive = f.wire.filter(
-    (w) =>
-      f.wireSilent.s2c.some((s) => s.source === w.source) &&
-      ((w.s2cAcks > 0 && !w.c2sUnacked) || w.s2cPings > 0) &&
-      (w.c2sData > 0 || w.c2sMessages > 0),
-  );
+  const alive = f.wire.filter((w) => {
+    const d = w.duringS2cSilence;
+    return d && tcpAlive(d) && (d.c2sMessages > 0 || w.c2sRetrans > 0);
+  });
   if (!alive.length) return null;
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   let base = 0.65;
+  if (f.fails.length) {
+    contradictions.push(
+      `${f.fails.length} new connection(s) failed too: a path or whole-service failure, not one stalled socket (and a TCP-terminating proxy ACKs on the server's behalf)`,
+    );
+    base = 0.4;
+  }
   if (f.bursts.some((b) => b.sourceKind === 'capture')) {
     contradictions.push('the silence ended with a burst on the wire: held on the path, or flushed by the server');
     base = 0.45;
@@ -711,7 +751,7 @@ export const ruleServerStalled: Rule = (f) => {
     evidence.push(
       fromWire(
         w,
-        `capture: the server's TCP stack stayed alive (${w.s2cAcks} ACK advance(s) for the desktop's data${w.s2cPings ? `, ${w.s2cPings} ping(s)` : ''}) but sent no message`,
+        `capture: the server's TCP stack stayed alive (${w.duringS2cSilence!.s2cAcks} ACK advance(s) for the desktop's data${w.duringS2cSilence!.s2cPings ? `, ${w.duringS2cSilence!.s2cPings} ping(s)` : ''}) but sent no message`,
       ),
     );
   for (const s of f.appSilent.s2c) evidence.push(fromTrigger(s, `${kindOf(f, s.source)}: `));

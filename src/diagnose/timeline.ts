@@ -43,6 +43,7 @@ export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions):
   }));
   const { reference, alignments } = alignSources(
     kept.map((k) => ({ file: k.r.file, kind: k.r.kind, events: k.events })),
+    opts.keepaliveMs,
   );
   const events: AlignedEvent[] = [];
   const sources: SourceInfo[] = [];

@@ -94,7 +94,7 @@ test('CDP WebSocket events → a Chrome-style HAR whose times are wall clock fro
 
   // Our own reader reads it as Chrome's.
   const m = new HarMapper('cdp.har');
-  har.log.entries.forEach((x, i) => m.entry(x, i));
+  for (const [i, x] of har.log.entries.entries()) m.entry(x, i);
   const r = m.finish(har, []);
   assert.equal(r.events.filter((x) => x.kind === 'ws-message').length, 2);
   const open = r.events.find((x) => x.kind === 'conn-open');

@@ -159,3 +159,27 @@ test('TlsSession: 4000 random records of random types and directions never throw
     checkOutput(s.onRecord(r() < 0.5 ? 'c2s' : 's2c', type, 0x0303, body));
   }
 });
+
+test('key log parser: every truncation of a valid log and 2000 random/mutated texts never throw', () => {
+  const valid = `${keyLogText()}\n# comment\nCLIENT_RANDOM ${'ab'.repeat(32)} ${'cd'.repeat(48)}\n`;
+  for (let i = 0; i <= valid.length; i++) {
+    const log = parseKeyLog(valid.slice(0, i));
+    for (const p of log.problems) assert.ok(p.line !== undefined && p.line >= 1);
+  }
+  const r = rng(4242);
+  const alphabet = 'CLIENT_RANDOM SERVER_TRAFFIC_SECRET_0 0123456789abcdefXYZ \t\r\n#\u0000\u00e9';
+  for (let i = 0; i < 2000; i++) {
+    let t: string;
+    if (i % 2 === 0) {
+      t = Array.from({ length: Math.floor(r() * 300) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('');
+    } else {
+      const chars = [...valid];
+      for (let k = 0, n = 1 + Math.floor(r() * 8); k < n; k++)
+        chars[Math.floor(r() * chars.length)] = alphabet[Math.floor(r() * alphabet.length)];
+      t = chars.join('');
+    }
+    const log = parseKeyLog(t, 'fuzz');
+    assert.ok(log.entries >= 0 && log.entries <= 6);
+    for (const p of log.problems) assert.equal(p.file, 'fuzz');
+  }
+});

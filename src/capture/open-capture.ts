@@ -71,7 +71,10 @@ export async function openCaptureInput(
     parser = ng;
     detected = 'pcapng';
   } else if (pcapMagic(b)) {
-    parser = new PcapParser(log);
+    const pcap = new PcapParser(log);
+    if (w.avail < 24) await w.fill(input, 24);
+    pcap.prime(w);
+    parser = pcap;
     detected = pcapMagic(b)?.ns ? 'pcap-ns' : 'pcap';
   } else {
     parser = new PcapParser(log);

@@ -66,7 +66,7 @@ export class CaptureSource implements RecordSource {
         for (let r = p.next(w); r !== null; r = p.next(w)) {
           if (cb(r) === false) return;
         }
-        if (p.done) return;
+        if (p.done) return this.noteInputError();
         await this.refill();
       }
     } finally {
@@ -82,7 +82,7 @@ export class CaptureSource implements RecordSource {
     try {
       for (;;) {
         for (let r = p.next(w); r !== null; r = p.next(w)) yield r;
-        if (p.done) return;
+        if (p.done) return this.noteInputError();
         await this.refill();
       }
     } finally {
@@ -98,10 +98,15 @@ export class CaptureSource implements RecordSource {
   }
 
   private async refill(): Promise<void> {
-    const w = this.window;
-    await w.fill(this.input, this.parser.need);
+    await this.window.fill(this.input, this.parser.need);
+    if (this.window.eof) this.noteInputError();
+  }
+
+  /** An input that ended abnormally (I/O error, cut gzip) is one problem, at the end of the bytes it gave. */
+  private noteInputError(): void {
     const e = this.input.error;
-    if (w.eof && e && !this.errorReported) {
+    const w = this.window;
+    if (e && !this.errorReported && !this.log.list.some((p) => p.code === e.code)) {
       this.errorReported = true;
       this.log.add(e.code, `${e.message} (after ${w.base + w.end} bytes)`, w.base + w.end);
     }

@@ -152,6 +152,11 @@ export class PcapParser implements RecordParser {
     }
   }
 
+  /** Reads the file header now if the window holds it, so `interfaces` is known before the first record. */
+  prime(w: ByteWindow): void {
+    if (!this.headerRead && !this.done && w.avail >= 24) this.readHeader(w);
+  }
+
   private readHeader(w: ByteWindow): boolean {
     if (w.avail < 24) {
       if (w.eof) {

@@ -162,3 +162,14 @@ describe('pcap reader', () => {
     });
   });
 });
+
+describe('pcap interfaces', () => {
+  it('are known right after open, before any record is read', async () => {
+    const src = await fromBytes(pcapFile({ snaplen: 1234, linkType: 101, records: recs }), 64);
+    assert.deepEqual(
+      src.interfaces.map((i) => [i.linkType, i.snaplen]),
+      [[101, 1234]],
+    );
+    assert.equal((await readAll(src)).length, 3);
+  });
+});

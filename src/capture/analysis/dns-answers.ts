@@ -8,7 +8,7 @@ const ANY = 255;
 /** The answer of a DNS response message (UDP payload) to its A/AAAA/CNAME/ANY question, or null. */
 export function dnsAnswers(b: Uint8Array): DnsAnswer[] | null {
   const m = decodeDns(b);
-  if (!m || !m.response || m.questions.length === 0) return null;
+  if (!m?.response || m.questions.length === 0) return null;
   const q = m.questions[0];
   if (q.type !== DNS_A && q.type !== DNS_AAAA && q.type !== DNS_CNAME && q.type !== ANY) return null;
   const r = resolveFromAnswers(m.answers, q.name);

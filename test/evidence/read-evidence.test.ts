@@ -89,3 +89,14 @@ test('unknown formats and missing files are clear INPUT errors naming the file',
     (e: unknown) => e instanceof LifelineError && e.code === 'EVIDENCE_UNREADABLE' && e.exit === 3,
   );
 });
+
+test('a cut-off gzip file: what decompressed is read, the broken stream is a problem', async () => {
+  const gz = gzipSync(readFileSync(fx('netlog-ws.json')));
+  const f = join(tmp, 'cut.json.gz');
+  writeFileSync(f, gz.subarray(0, Math.floor(gz.length * 0.95)));
+  const r = await readEvidence(f);
+  assert.equal(r.kind, 'netlog');
+  assert.ok(r.problems.some((p) => p.code === 'GZIP_BROKEN' && p.severity === 'error'));
+  assert.ok(r.problems.some((p) => p.code === 'NETLOG_TRUNCATED'));
+  assert.ok(r.events.some((e) => e.kind === 'conn-open'));
+});

@@ -300,7 +300,19 @@ export class TlsSession {
         // Application data before any handshake: the capture started mid-connection.
         out.encrypted = true;
         if (!this.clientHello) this.decryptMidstream(dir, type, version, body, out);
-        else this.fail(out, 'MISSING_HANDSHAKE', 'application data before the ChangeCipherSpec');
+        else if (this.serverHello) {
+          // TLS 1.2 application data but this direction's ChangeCipherSpec was not captured: it must have happened.
+          out.notes.push({
+            code: 'TLS_CCS_MISSING',
+            message: 'application data before this direction’s ChangeCipherSpec',
+          });
+          d.ccs = true;
+          d.protReasm.clear();
+          d.stageRecords = 1; // its Finished came first
+          this.setup12(d, dir);
+          if (d.dec) d.dec.seq = 1n;
+          this.decrypt(d, dir, type, version, body, out);
+        } else this.fail(out, 'MISSING_HANDSHAKE', 'application data before the ServerHello');
         return;
       }
       this.content(d, dir, type, body, false, out);

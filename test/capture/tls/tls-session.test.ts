@@ -532,3 +532,21 @@ test('lost records beyond the lookahead: TLS 1.3 AES-GCM and TLS 1.2 GCM resynch
   assert.deepEqual(jump.appData, text('late'));
   assert.equal(jump.seq, 500n);
 });
+
+test('TLS 1.2 with a ChangeCipherSpec and Finished lost from the capture: application data still decrypts', () => {
+  const cs = cipherSuite(0xc030);
+  assert.ok(cs);
+  const master = bytes(48, 0x33);
+  const s = new TlsSession(parseKeyLog(`CLIENT_RANDOM ${hex(CR)} ${hex(master)}`));
+  rec(s, 'c2s', record(22, clientHello({ random: CR, suites: [0xc030] })));
+  rec(s, 's2c', record(22, serverHello({ random: SR, suite: 0xc030 })));
+  const kb = tls12KeyBlock(cs, master, CR, SR);
+  // Client CCS and Finished (seq 0) missing; its first application record is seq 1.
+  const o = rec(s, 'c2s', seal12(0xc030, kb.clientKey, kb.clientIv, 1, 23, text('subscribe')));
+  assert.deepEqual(o.appData, text('subscribe'));
+  assert.deepEqual(
+    o.notes.map((n) => n.code),
+    ['TLS_CCS_MISSING'],
+  );
+  assert.deepEqual(rec(s, 'c2s', seal12(0xc030, kb.clientKey, kb.clientIv, 2, 23, text('k'))).appData, text('k'));
+});

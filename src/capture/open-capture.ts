@@ -95,6 +95,9 @@ function hex(b: Uint8Array): string {
 /** Replays bytes already read, then continues with the underlying input. */
 class PrefixedInput implements ByteInput {
   private at = 0;
+  get consumed(): number {
+    return this.rest.consumed;
+  }
   constructor(
     private readonly head: Uint8Array,
     private readonly rest: ByteInput,

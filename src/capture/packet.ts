@@ -156,6 +156,9 @@ export interface RecordSource {
   readonly blockCounts?: Readonly<Record<string, number>>;
   /** True when the file was gzip-compressed. */
   readonly gzip?: boolean;
+  /** Bytes read from the file itself (compressed bytes when gzipped; `bytesRead` counts decompressed bytes), for
+   * progress against the file size. Runs ahead of `bytesRead` by up to one read window. */
+  readonly fileBytesRead?: number;
   /** Releases the file early (iteration to the end closes it by itself). */
   close?(): Promise<void>;
 }

@@ -8,6 +8,9 @@ import type { ByteInput } from './byte-window.ts';
 
 export class FileInput implements ByteInput {
   private position = 0;
+  get consumed(): number {
+    return this.position;
+  }
   error?: { code: string; message: string };
   constructor(private readonly fh: FileHandle) {}
 
@@ -32,6 +35,7 @@ export class FileInput implements ByteInput {
 export class StreamInput implements ByteInput {
   private chunk: Uint8Array | null = null;
   private chunkPos = 0;
+  consumed = 0;
   private readonly it: AsyncIterator<Uint8Array>;
   error?: { code: string; message: string };
 
@@ -62,6 +66,7 @@ export class StreamInput implements ByteInput {
     const n = Math.min(length, this.chunk.length - this.chunkPos);
     into.set(this.chunk.subarray(this.chunkPos, this.chunkPos + n), offset);
     this.chunkPos += n;
+    this.consumed += n;
     return n;
   }
 
@@ -83,6 +88,10 @@ export class GunzipInput implements ByteInput {
     const gunzip = createGunzip({ chunkSize });
     this.out = new StreamInput(gunzip, 'GZIP_CORRUPT');
     this.pump(gunzip, chunkSize).catch(() => {});
+  }
+
+  get consumed(): number {
+    return this.raw.consumed;
   }
 
   get error(): { code: string; message: string } | undefined {
@@ -128,6 +137,9 @@ export class GunzipInput implements ByteInput {
 /** Bytes already in memory (tests, embedded captures). */
 export class BytesInput implements ByteInput {
   private at = 0;
+  get consumed(): number {
+    return this.at;
+  }
   constructor(private readonly bytes: Uint8Array) {}
   async read(into: Uint8Array, offset: number, length: number): Promise<number> {
     const n = Math.min(length, this.bytes.length - this.at);

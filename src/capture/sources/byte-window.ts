@@ -9,6 +9,8 @@ export interface ByteInput {
   close(): Promise<void>;
   /** Set when the input ended abnormally (e.g. a truncated gzip stream); the window then reports it. */
   readonly error?: { code: string; message: string };
+  /** Bytes taken from the underlying file so far (compressed bytes for gzip), for progress against its size. */
+  readonly consumed: number;
 }
 
 export const DEFAULT_CHUNK = 4 << 20;

@@ -35,6 +35,10 @@ export class CaptureSource implements RecordSource {
   get bytesRead(): number {
     return this.window.base + this.window.pos;
   }
+  /** Bytes read from the file itself (compressed bytes when gzipped): compare with the file size for progress. */
+  get fileBytesRead(): number {
+    return this.input.consumed;
+  }
   get secrets(): string[] {
     return this.parser.secrets;
   }

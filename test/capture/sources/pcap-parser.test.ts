@@ -173,3 +173,16 @@ describe('pcap interfaces', () => {
     assert.equal((await readAll(src)).length, 3);
   });
 });
+
+describe('progress counters', () => {
+  it('fileBytesRead counts compressed bytes, bytesRead decompressed ones', async () => {
+    const many = Array.from({ length: 300 }, (_, i) => ({ sec: 1700000000 + i, frac: 0, data: bytes(200, i % 3) }));
+    const raw = pcapFile({ records: many });
+    const gz = gzipSync(raw);
+    const src = await fromBytes(gz, 4096);
+    await readAll(src);
+    assert.equal(src.bytesRead, raw.length);
+    assert.equal(src.fileBytesRead, gz.length);
+    assert.ok(gz.length < raw.length / 4);
+  });
+});

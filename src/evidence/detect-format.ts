@@ -32,6 +32,7 @@ export async function detectFormat(file: string): Promise<Detection> {
   );
   if (r.problem && got === 0) {
     if (r.problem.code === 'READ_FAILED') throw new Error(r.problem.message);
+    return { kind: 'unknown', detail: `a gzip stream that does not decompress (${r.problem.message})`, gzip: true };
   }
   const head = concat(parts, got);
   return { ...detectBytes(head), gzip: r.gzip };

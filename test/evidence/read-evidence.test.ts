@@ -100,3 +100,12 @@ test('a cut-off gzip file: what decompressed is read, the broken stream is a pro
   assert.ok(r.problems.some((p) => p.code === 'NETLOG_TRUNCATED'));
   assert.ok(r.events.some((e) => e.kind === 'conn-open'));
 });
+
+test('a gzip stream that does not decompress is an unknown format that says so', async () => {
+  const f = join(tmp, 'bad.gz');
+  writeFileSync(f, Uint8Array.of(0x1f, 0x8b, 0x08, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x03, 0x01, 0x02, 0x03));
+  await assert.rejects(
+    readEvidence(f),
+    (e: unknown) => e instanceof LifelineError && /gzip stream that does not decompress/.test(e.message),
+  );
+});

@@ -187,3 +187,47 @@ test('DNS answers from resolver requests, cache hits and job results (old and ne
     ],
   );
 });
+
+test('a log started mid-connection still yields the frames it saw (no open, no url)', () => {
+  const m = new NetlogMapper('late.json');
+  m.constants(
+    {
+      logEventTypes: { WEBSOCKET_RECV_FRAME_HEADER: 1, WEBSOCKET_SENT_FRAME_HEADER: 2 },
+      logSourceType: { URL_REQUEST: 1 },
+      timeTickOffset: 5,
+    },
+    0,
+  );
+  m.event(
+    {
+      type: 1,
+      source: { id: 9, type: 1 },
+      time: '100',
+      phase: 0,
+      params: { opcode: 1, payload_length: 20, final: true },
+    },
+    10,
+  );
+  m.event(
+    {
+      type: 2,
+      source: { id: 9, type: 1 },
+      time: '101',
+      phase: 0,
+      params: { opcode: 10, payload_length: 0, final: true },
+    },
+    20,
+  );
+  const r = m.finish([], undefined);
+  assert.deepEqual(
+    r.events.map((e) => [e.kind, e.ts, e.conn]),
+    [
+      ['ws-message', 105, '9'],
+      ['ws-control', 106, '9'],
+    ],
+  );
+  assert.equal(
+    r.events.some((e) => e.kind === 'conn-open'),
+    false,
+  );
+});

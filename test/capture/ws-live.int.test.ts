@@ -224,3 +224,32 @@ test('stall: the desktop stops sending keepalives while Notifs goes on; the time
     'going away',
   ]);
 });
+
+test('IPv6 loopback: the flow key brackets addresses and messages decode the same', async () => {
+  const file = join(dir, 'v6.pcap');
+  const wss = new WebSocketServer({ host: '::1', port: 0 });
+  await waitFor(wss, 'listening');
+  const port = (wss.address() as { port: number }).port;
+  const cap = await startTcpdump(file, `tcp port ${port}`);
+  try {
+    const serverSide = new Promise<WebSocket>((resolve) => wss.once('connection', (ws) => resolve(ws)));
+    const client = new WebSocket(`ws://[::1]:${port}/v6`);
+    const server = await serverSide;
+    await waitFor(client, 'open');
+    server.send('{"keepalive":"true"}');
+    await waitFor(client, 'message');
+    const closed = waitFor(client, 'close');
+    client.close(1000);
+    await closed;
+  } finally {
+    await cap.stop();
+    wss.close();
+  }
+  const r = await captureToEvents(file);
+  const msg = r.events.find((e): e is WsMessageEvent => e.kind === 'ws-message');
+  assert.equal(msg?.cls, 'keepalive');
+  assert.match(msg?.conn ?? '', new RegExp(`^\\[::1\\]:\\d+-\\[::1\\]:${port}$`));
+  assert.equal(r.meta.packets, tsharkCount(file));
+  const ws = (r.meta.wsFlows as { rhythm?: { s2c: { count: number } } }[])[0];
+  assert.equal(ws.rhythm?.s2c.count, 1);
+});

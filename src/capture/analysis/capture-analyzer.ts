@@ -94,6 +94,8 @@ export interface WsFlowSummary {
   messages: { c2s: number; s2c: number };
   byClass: Record<string, number>;
   close?: { by: string; code?: number; reason?: string; ts: number };
+  /** Rhythm of small messages (plain ws) or small TLS records (wss), same measure as for TLS flows. */
+  rhythm?: ReturnType<AppStream['rhythm']['result']>;
 }
 
 export interface TlsFlowSummary {
@@ -591,6 +593,7 @@ export class CaptureAnalyzer {
     if (a.wsHost !== undefined) w.host = a.wsHost;
     if (a.wsPath !== undefined) w.path = a.wsPath;
     if (a.wsClose) w.close = a.wsClose;
+    if (a.app && a.app.rhythm.samples > 0) w.rhythm = a.app.rhythm.result();
     return w;
   }
 

@@ -32,5 +32,6 @@ function trim(n: number): string {
 
 /** ISO time with milliseconds, UTC. */
 export function iso(ts: number): string {
-  return Number.isFinite(ts) ? new Date(ts).toISOString() : '?';
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? `? (${ts})` : d.toISOString();
 }

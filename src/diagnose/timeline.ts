@@ -37,9 +37,17 @@ export interface Timeline {
 
 export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions): Timeline {
   const notifs = identifyNotifs(results, opts);
+  // Events without a usable time cannot be placed on a timeline: leave them out and say how many.
+  const untimed = new Map<string, number>();
   const kept = results.map((r) => ({
     r,
-    events: r.events.filter((e) => isNotifsEvent(e, r.file, notifs)),
+    events: r.events.filter((e) => {
+      if (!Number.isFinite(e.ts)) {
+        untimed.set(r.file, (untimed.get(r.file) ?? 0) + 1);
+        return false;
+      }
+      return isNotifsEvent(e, r.file, notifs);
+    }),
   }));
   const { reference, alignments } = alignSources(
     kept.map((k) => ({ file: k.r.file, kind: k.r.kind, events: k.events })),
@@ -48,6 +56,7 @@ export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions):
   const events: AlignedEvent[] = [];
   const sources: SourceInfo[] = [];
   const notes = [...notifs.notes];
+  for (const [file, n] of untimed) notes.push(`${file}: ${n} event(s) without a valid time were left out.`);
   for (const { r, events: evs } of kept) {
     const alignment = alignments.get(r.file) ?? {
       offsetMs: 0,

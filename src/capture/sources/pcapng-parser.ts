@@ -163,7 +163,7 @@ export class PcapngParser implements RecordParser {
           break;
         case BT_SHB:
           this.le = le;
-          this.startSection(w, p, len);
+          this.startSection(w, p);
           break;
         case BT_IDB:
           this.addInterface(w, p, len);
@@ -186,7 +186,7 @@ export class PcapngParser implements RecordParser {
     return null;
   }
 
-  private startSection(w: ByteWindow, p: number, len: number): void {
+  private startSection(w: ByteWindow, p: number): void {
     const major = w.dv.getUint16(p + 12, this.le);
     if (major !== 1)
       this.problems.add(
@@ -198,7 +198,6 @@ export class PcapngParser implements RecordParser {
     this.section++;
     this.sections++;
     this.ifaces = [];
-    void len;
   }
 
   private addInterface(w: ByteWindow, p: number, len: number): void {

@@ -530,7 +530,8 @@ export class TlsSession {
     if (!secret || secret.length !== hashLength(this.suite.hash)) return undefined;
     const k = trafficKeys(this.suite.hash, secret, this.suite.keyLen);
     const dec = new RecordDecryptor(this.suite, k.key, k.iv, true);
-    const r = dec.decrypt(type, version, body, SEQ_LOOKAHEAD);
+    let r = dec.decrypt(type, version, body, SEQ_LOOKAHEAD);
+    if (!r.ok) r = dec.resync(type, version, body) ?? r;
     if (!r.ok) return undefined;
     d.stage = next;
     d.dec = dec;

@@ -65,7 +65,6 @@ export class NetlogMapper {
   readonly problems: Problem[] = [];
   private readonly events: TimelineEvent[] = [];
   private types = new Map<number, string>();
-  private srcTypes = new Map<number, string>();
   private netErrors = new Map<number, string>();
   private tickOffset: number | undefined;
   private haveConstants = false;
@@ -93,7 +92,6 @@ export class NetlogMapper {
       for (const [k, n] of Object.entries(o)) if (typeof n === 'number') into.set(n, k);
     };
     invert(v.logEventTypes, this.types);
-    invert(v.logSourceType, this.srcTypes);
     invert(v.netError, this.netErrors);
     const t = v.timeTickOffset;
     this.tickOffset = typeof t === 'number' ? t : typeof t === 'string' && /^\d+$/.test(t) ? Number(t) : undefined;
@@ -131,11 +129,10 @@ export class NetlogMapper {
     const ts = (this.tickOffset ?? 0) + rel;
     const phase = num(v.phase) ?? 0; // 1 begin, 2 end, 0 none
     const p = isRec(v.params) ? v.params : {};
-    const srcType = typeof v.source.type === 'number' ? this.srcTypes.get(v.source.type) : String(v.source.type ?? '');
-    this.map(type, srcType ?? '', srcId, ts, phase, p, offset);
+    this.map(type, srcId, ts, phase, p, offset);
   }
 
-  private map(type: string, srcType: string, id: number, ts: number, phase: number, p: Rec, offset: number): void {
+  private map(type: string, id: number, ts: number, phase: number, p: Rec, offset: number): void {
     switch (type) {
       case 'REQUEST_ALIVE':
       case 'URL_REQUEST_START_JOB': {
@@ -284,7 +281,7 @@ export class NetlogMapper {
         return;
       }
       default:
-        void srcType;
+        return;
     }
   }
 

@@ -83,9 +83,28 @@ export async function openCaptureInput(
     const e = input.error;
     if (e && w.avail < 4) log.add(e.code, `${e.message} (after ${w.avail} bytes)`, w.avail);
     else if (w.avail === 0) log.add('CAPTURE_EMPTY', 'the file is empty', 0);
-    else log.add('CAPTURE_UNKNOWN_FORMAT', `not a pcap or pcapng file (starts with ${hex(b.subarray(0, 8))})`, 0);
+    else {
+      const packer = otherCompression(b);
+      if (packer)
+        log.add(
+          'CAPTURE_COMPRESSION_UNSUPPORTED',
+          `${packer.name}-compressed file: decompress it first (${packer.tool}), or recompress with gzip`,
+          0,
+        );
+      else log.add('CAPTURE_UNKNOWN_FORMAT', `not a pcap or pcapng file (starts with ${hex(b.subarray(0, 8))})`, 0);
+    }
   }
   return new CaptureSource(parser, w, input, log, detected, gzip);
+}
+
+/** Compressors Wireshark can read but Node 20's zlib cannot: name them instead of saying "unknown format". */
+function otherCompression(b: Uint8Array): { name: string; tool: string } | null {
+  const starts = (...m: number[]): boolean => m.every((x, i) => b[i] === x);
+  if (starts(0x28, 0xb5, 0x2f, 0xfd)) return { name: 'zstd', tool: 'zstd -d FILE' };
+  if (starts(0x04, 0x22, 0x4d, 0x18)) return { name: 'lz4', tool: 'lz4 -d FILE' };
+  if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return { name: 'xz', tool: 'xz -d FILE' };
+  if (starts(0x42, 0x5a, 0x68)) return { name: 'bzip2', tool: 'bzip2 -d FILE' };
+  return null;
 }
 
 function hex(b: Uint8Array): string {

@@ -186,3 +186,19 @@ describe('progress counters', () => {
     assert.ok(gz.length < raw.length / 4);
   });
 });
+
+describe('other compressors', () => {
+  it('names zstd / xz / bzip2 / lz4 instead of "unknown format"', async () => {
+    for (const [magic, name] of [
+      [[0x28, 0xb5, 0x2f, 0xfd, 0, 0], 'zstd'],
+      [[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], 'xz'],
+      [[0x42, 0x5a, 0x68, 0x39, 0, 0], 'bzip2'],
+      [[0x04, 0x22, 0x4d, 0x18, 0, 0], 'lz4'],
+    ] as const) {
+      const src = await fromBytes(Uint8Array.from(magic));
+      assert.deepEqual(await readAll(src), []);
+      assert.equal(src.problems[0].code, 'CAPTURE_COMPRESSION_UNSUPPORTED');
+      assert.match(src.problems[0].message, new RegExp(`^${name}-compressed`));
+    }
+  });
+});

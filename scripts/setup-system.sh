@@ -7,6 +7,8 @@ have() { command -v "$1" >/dev/null 2>&1; }
 have redis-server || need+=(redis-server)
 have tcpdump      || need+=(tcpdump)
 have tshark       || need+=(tshark)
+have editcap      || need+=(wireshark-common)
+have openssl      || need+=(openssl)
 have chromium     || need+=(chromium)
 have iptables     || need+=(iptables)
 have conntrack    || need+=(conntrack)

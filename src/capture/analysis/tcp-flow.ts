@@ -167,11 +167,24 @@ export class FlowTable {
    *  Nested maps on the decoder's interned address strings avoid building a key string per packet. */
   private readonly byAddr = new Map<string, Map<string, Map<number, Flow>>>();
 
+  // One-entry cache: consecutive packets often belong to the same flow and direction.
+  private lastSrc = '';
+  private lastDst = '';
+  private lastPorts = -1;
+  private lastFlow: Flow | undefined = undefined;
+
   private lookup(src: string, dst: string, ports: number): Flow | undefined {
-    return this.byAddr.get(src)?.get(dst)?.get(ports);
+    if (ports === this.lastPorts && src === this.lastSrc && dst === this.lastDst) return this.lastFlow;
+    const f = this.byAddr.get(src)?.get(dst)?.get(ports);
+    this.lastSrc = src;
+    this.lastDst = dst;
+    this.lastPorts = ports;
+    this.lastFlow = f;
+    return f;
   }
 
   private index(src: string, dst: string, ports: number, flow: Flow): void {
+    this.lastPorts = -1;
     let a = this.byAddr.get(src);
     if (!a) this.byAddr.set(src, (a = new Map()));
     let b = a.get(dst);
@@ -227,6 +240,7 @@ export class FlowTable {
   }
 
   private remove(src: string, dst: string, ports: number, f: Flow): void {
+    this.lastPorts = -1;
     const a = this.byAddr.get(src);
     const b = a?.get(dst);
     if (!a || !b || b.get(ports) !== f) return;

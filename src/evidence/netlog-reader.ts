@@ -42,6 +42,8 @@ interface WsReq {
   failOffset?: number;
   frames: FrameHdr[];
   sockets: Set<number>;
+  /** WebSocket-level failures logged on the request (invalid frame, upgrade failure, close timeout). */
+  errors: { ts: number; offset: number; what: string }[];
 }
 
 interface Sock {
@@ -138,7 +140,7 @@ export class NetlogMapper {
       case 'URL_REQUEST_START_JOB': {
         const url = typeof p.url === 'string' ? p.url : undefined;
         if (phase === 1 && url && /^wss?:\/\//i.test(url) && !this.reqs.has(id)) {
-          this.reqs.set(id, { id, url, startTs: ts, offset, frames: [], sockets: new Set() });
+          this.reqs.set(id, { id, url, startTs: ts, offset, frames: [], sockets: new Set(), errors: [] });
           const h = hostOf(url);
           if (h) this.hosts.add(h);
         }
@@ -173,7 +175,7 @@ export class NetlogMapper {
         let r = this.reqs.get(id);
         if (!r) {
           // Frames on a request whose start was not logged (log began mid-connection).
-          r = { id, url: '', startTs: ts, offset, frames: [], sockets: new Set() };
+          r = { id, url: '', startTs: ts, offset, frames: [], sockets: new Set(), errors: [] };
           this.reqs.set(id, r);
         }
         r.frames.push({
@@ -184,6 +186,20 @@ export class NetlogMapper {
           fin: p.final !== false,
           offset,
         });
+        return;
+      }
+      case 'WEBSOCKET_INVALID_FRAME':
+      case 'WEBSOCKET_UPGRADE_FAILURE':
+      case 'WEBSOCKET_CLOSE_TIMEOUT': {
+        const r = this.reqs.get(id);
+        if (!r) return;
+        const detail = typeof p.message === 'string' ? `: ${p.message.slice(0, 200)}` : '';
+        const what = `${type}${detail}`;
+        if (type === 'WEBSOCKET_UPGRADE_FAILURE' && r.openTs === undefined) {
+          r.failError = what;
+          r.failTs = ts;
+          r.failOffset = offset;
+        } else if (r.errors.length < 100) r.errors.push({ ts, offset, what });
         return;
       }
       case 'HTTP_STREAM_JOB_BOUND_TO_REQUEST': {
@@ -412,7 +428,11 @@ export class NetlogMapper {
         const ev: TimelineEvent = {
           ...this.base(r.failTs ?? r.startTs, r.failOffset ?? r.offset, r.id),
           kind: 'conn-fail',
-          stage: r.failError.startsWith('HTTP ') ? 'http' : stageOfNetError(r.failError),
+          stage: r.failError.startsWith('HTTP ')
+            ? 'http'
+            : r.failError.startsWith('WEBSOCKET_')
+              ? 'ws'
+              : stageOfNetError(r.failError),
           error: r.failError,
         };
         if (host) ev.host = host;
@@ -422,7 +442,16 @@ export class NetlogMapper {
       payloadFrames += stats.withPayload;
       lifeline ||= stats.lifeline;
       // How it ended: a close frame, a socket error, or the socket just going away.
-      if (!stats.closed && sock) {
+      if (!stats.closed && r.errors.length > 0 && !sock?.errors.length) {
+        const e = r.errors[0];
+        this.events.push({
+          ...this.base(e.ts, e.offset, r.id),
+          kind: 'conn-close',
+          how: 'error',
+          by: 'unknown',
+          reason: e.what,
+        });
+      } else if (!stats.closed && sock) {
         const err = sock.errors[0];
         if (err) {
           const how = /CONNECTION_RESET/.test(err.name) ? 'rst' : /TIMED_OUT/.test(err.name) ? 'timeout' : 'error';

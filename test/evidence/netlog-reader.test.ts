@@ -231,3 +231,38 @@ test('a log started mid-connection still yields the frames it saw (no open, no u
     false,
   );
 });
+
+test('WebSocket-level failures on the request: upgrade failure → conn-fail ws, invalid frame → conn-close error', () => {
+  const m = new NetlogMapper('wserr.json');
+  m.constants(
+    {
+      logEventTypes: {
+        REQUEST_ALIVE: 1,
+        HTTP_TRANSACTION_READ_RESPONSE_HEADERS: 2,
+        WEBSOCKET_UPGRADE_FAILURE: 3,
+        WEBSOCKET_INVALID_FRAME: 4,
+      },
+      logSourceType: { URL_REQUEST: 1 },
+      timeTickOffset: 0,
+    },
+    0,
+  );
+  const ev = (type: number, id: number, time: string, phase: number, params?: object) => ({
+    type,
+    source: { id, type: 1 },
+    time,
+    phase,
+    params,
+  });
+  m.event(ev(1, 1, '1', 1, { url: 'wss://h.example/a' }), 1);
+  m.event(ev(3, 1, '2', 0, { message: 'Error during WebSocket handshake: Incorrect Sec-WebSocket-Accept' }), 2);
+  m.event(ev(1, 2, '3', 1, { url: 'wss://h.example/b' }), 3);
+  m.event(ev(2, 2, '4', 0, { headers: ['HTTP/1.1 101 Switching Protocols'] }), 4);
+  m.event(ev(4, 2, '9', 0, { message: 'One or more reserved bits are on' }), 5);
+  const r = m.finish([], undefined);
+  const fail = r.events.find((e) => e.kind === 'conn-fail');
+  assert.ok(fail && fail.kind === 'conn-fail' && fail.stage === 'ws' && /Sec-WebSocket-Accept/.test(fail.error));
+  const close = r.events.find((e) => e.kind === 'conn-close');
+  assert.ok(close && close.kind === 'conn-close' && close.how === 'error' && close.conn === '2' && close.ts === 9);
+  assert.match(close.reason ?? '', /WEBSOCKET_INVALID_FRAME: One or more reserved bits/);
+});

@@ -127,6 +127,8 @@ export function panCause(reason: string): DeviceLogEvent['cause'] {
 }
 
 const HEADER_RE = /session.?end.?reason/i;
+const PAN_OTHER_RE =
+  /,\d{4}[/-]\d\d[/-]\d\d[ T]\d\d:\d\d:\d\d[^,]*,[^,]*,(THREAT|SYSTEM|CONFIG|HIPMATCH|USERID|GLOBALPROTECT|AUTHENTICATION|DECRYPTION|TUNNEL|CORRELATION|IPTAG|SCTP|GTP),/;
 
 export class PanParser {
   private cols: Record<Col, number> = { ...DEFAULT_COLS };
@@ -143,6 +145,8 @@ export class PanParser {
       this.useHeader(splitCsv(text));
       return { kind: 'ignored' };
     }
+    // Other PAN-OS log types (threat, system, config, …) are the vendor's lines but not flows.
+    if (PAN_OTHER_RE.test(text)) return { kind: 'ignored' };
     if (!/,TRAFFIC,/i.test(text) && !this.header) return undefined;
     const f = splitCsv(text);
     const get = (c: Col): string => (f[this.cols[c]] ?? '').trim();

@@ -198,3 +198,20 @@ test('ASA/FTD with a message class tag and a Teardown without a Built line', () 
   assert.equal(e.reason, 'TCP Reset-O from outside');
   assert.equal(r.meta.utcOffsetMin, 0);
 });
+
+test('PAN-OS log types other than TRAFFIC are recognised and ignored, not unknown', () => {
+  const m = new DeviceLogMapper('pan.log', { year: 2026 });
+  m.line(
+    'Nov 25 09:00:00 pa-fw01 1,2026/11/25 09:00:00,012501002341,THREAT,url,2561,2026/11/25 08:59:58,10.1.1.5,203.0.113.10',
+    1,
+    false,
+  );
+  m.line(
+    'Nov 25 09:00:01 pa-fw01 1,2026/11/25 09:00:01,012501002341,SYSTEM,general,0,2026/11/25 09:00:01,,general,,0,0,general,informational,"User admin logged in"',
+    2,
+    false,
+  );
+  const r = m.finish([]);
+  assert.equal(r.problems.length, 0);
+  assert.equal((r.meta.lines as { ignored: number }).ignored, 2);
+});

@@ -38,6 +38,8 @@ export class FaultProxy extends EventEmitter {
   private readonly conns = new Map<number, ProxiedConnection>();
   private nextId = 1;
   private deviceLog: WriteStream | undefined;
+  /** Pending stop/start of the listener ('down' toxic); `settled()` waits for it. */
+  private listenChange: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly rng: () => number;
   listenPort = 0;
@@ -49,17 +51,39 @@ export class FaultProxy extends EventEmitter {
   }
 
   async start(): Promise<Endpoint> {
+    await this.listen(this.opts.listen.port);
+    return { host: this.opts.listen.host, port: this.listenPort };
+  }
+
+  private async listen(port: number): Promise<void> {
     const server = net.createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.opts.listen.port, this.opts.listen.host, () => {
+      server.listen(port, this.opts.listen.host, () => {
         server.off('error', reject);
         resolve();
       });
     });
     this.listenPort = (server.address() as net.AddressInfo).port;
-    return { host: this.opts.listen.host, port: this.listenPort };
+  }
+
+  /** Resolves when a stop/start of the listener caused by a 'down' toxic has happened. */
+  settled(): Promise<void> {
+    return this.listenChange;
+  }
+
+  private setDown(down: boolean): void {
+    this.listenChange = this.listenChange.then(async () => {
+      if (down && this.server) {
+        const server = this.server;
+        this.server = undefined;
+        // close() stops accepting at once; live connections are untouched (the callback waits for them).
+        server.close();
+      } else if (!down && !this.server) {
+        await this.listen(this.listenPort);
+      }
+    });
   }
 
   /**
@@ -88,6 +112,7 @@ export class FaultProxy extends EventEmitter {
       throw new ToxicError('TOXIC_EXISTS', `a toxic named ${spec.name} already exists`);
     }
     this.toxics.push(spec);
+    if (spec.type === 'down') this.setDown(true);
     const now = this.now();
     for (const c of this.conns.values()) c.addToxic(spec, now);
   }
@@ -96,7 +121,8 @@ export class FaultProxy extends EventEmitter {
   removeToxic(name: string): boolean {
     const idx = this.toxics.findIndex((t) => t.name === name);
     if (idx < 0) return false;
-    this.toxics.splice(idx, 1);
+    const [removed] = this.toxics.splice(idx, 1);
+    if (removed.type === 'down' && !this.toxics.some((t) => t.type === 'down')) this.setDown(false);
     const now = this.now();
     for (const c of this.conns.values()) c.removeToxic(name, now);
     return true;
@@ -126,6 +152,7 @@ export class FaultProxy extends EventEmitter {
     await this.stopDeviceLog();
     for (const c of this.conns.values()) c.destroy(true);
     this.conns.clear();
+    await this.listenChange.catch(() => {});
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

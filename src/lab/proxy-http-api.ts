@@ -49,16 +49,19 @@ export function handleProxyApi(proxy: FaultProxy) {
       if (path === '/toxics' && req.method === 'POST') {
         const spec = parseToxicSpec(await readJson(req));
         proxy.addToxic(spec);
+        await proxy.settled();
         return send(res, 201, spec);
       }
       if (path === '/toxics' && req.method === 'DELETE') {
         proxy.clearToxics();
+        await proxy.settled();
         return send(res, 204);
       }
       const m = /^\/toxics\/([^/]+)$/.exec(path);
       if (m && req.method === 'DELETE') {
         const name = decodeURIComponent(m[1]);
         if (!proxy.removeToxic(name)) return send(res, 404, { code: 'TOXIC_NOT_FOUND', message: `no toxic ${name}` });
+        await proxy.settled();
         return send(res, 204);
       }
       if (m && req.method === 'GET') {

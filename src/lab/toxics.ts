@@ -14,7 +14,8 @@ export type ToxicType =
   | 'limit' // close gracefully (FIN both ways) after `bytes` bytes passed in this direction
   | 'timeout' // close gracefully afterMs after the toxic is added (or the connection opened)
   | 'slicer' // split chunks into sizeBytes pieces, delayMs apart
-  | 'refuse'; // new connections are reset at once (a dead or refusing server); live ones are untouched
+  | 'refuse' // new connections are accepted and reset at once (a load balancer with no backend); live ones stay
+  | 'down'; // the proxy stops listening: connects are refused by the kernel (RST to the SYN); live ones stay
 
 export const TOXIC_TYPES: readonly ToxicType[] = [
   'latency',
@@ -26,6 +27,7 @@ export const TOXIC_TYPES: readonly ToxicType[] = [
   'timeout',
   'slicer',
   'refuse',
+  'down',
 ];
 
 /** Which side(s) a reset goes to: the desktop (client) socket, the server socket, or both. */
@@ -181,6 +183,7 @@ function makeStage(spec: ToxicSpec, rng: () => number): Stage {
     case 'blackhole':
       return { ...base, input: () => [] };
     case 'refuse':
+    case 'down':
       return { ...base, input: (item) => [item] };
     case 'reset':
       return {

@@ -136,6 +136,20 @@ test('refuse resets new connections; removal accepts them again', async () => {
   c.sock.destroy();
 });
 
+test('down: connects are refused by the kernel while live connections keep working; removal listens again', async () => {
+  const live = await connect();
+  assert.equal((await post({ name: 'dn', type: 'down', stream: 'upstream' })).status, 201);
+  const sock = net.connect(proxy.listenPort, '127.0.0.1');
+  const [e] = (await once(sock, 'error')) as [NodeJS.ErrnoException];
+  assert.equal(e.code, 'ECONNREFUSED');
+  live.sock.write('still-up');
+  await until('live connection still forwards', () => received.join('').includes('still-up'));
+  assert.equal((await fetch(`${base}/toxics/dn`, { method: 'DELETE' })).status, 204);
+  const c = await connect();
+  c.sock.destroy();
+  live.sock.destroy();
+});
+
 test('limit closes both sides gracefully after N bytes upstream', async () => {
   const c = await connect();
   await post({ name: 'lim', type: 'limit', stream: 'upstream', attributes: { bytes: 3 } });

@@ -12,7 +12,6 @@ import { healthy } from './healthy.ts';
 import { inboundLoss } from './inbound-loss.ts';
 import { NETNS_SCENARIOS } from './netns-faults.ts';
 import { outboundLoss } from './outbound-loss.ts';
-import { pathBlackhole } from './path-blackhole.ts';
 import { resetByMiddlebox } from './reset-by-middlebox.ts';
 import { resetByServer } from './reset-by-server.ts';
 import { serverStalled } from './server-stalled.ts';
@@ -24,7 +23,6 @@ export const SCENARIOS: readonly Scenario[] = [
   desktopStalled,
   inboundLoss,
   outboundLoss,
-  pathBlackhole,
   delayed,
   resetByMiddlebox,
   resetByServer,

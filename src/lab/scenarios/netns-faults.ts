@@ -58,6 +58,7 @@ export const netnsPathBlackhole: Scenario = {
   expected: { domain: 'network', cause: 'path-blackhole' },
   network: 'netns',
   desktop: 'node',
+  demo: true,
   inject: (ctx) => dropFor(ctx, [s2c(ctx), c2s(ctx)], ctx.timers.silenceMs * 2.5),
 };
 

@@ -266,3 +266,15 @@ test('WebSocket-level failures on the request: upgrade failure → conn-fail ws,
   assert.ok(close && close.kind === 'conn-close' && close.how === 'error' && close.conn === '2' && close.ts === 9);
   assert.match(close.reason ?? '', /WEBSOCKET_INVALID_FRAME: One or more reserved bits/);
 });
+
+test('real default-mode NetLog (no bytes): frame headers incl. pings are there, payloads are not', async () => {
+  const r = await readNetlog(fx('netlog-ws-default-mode.json'));
+  assert.equal(r.meta.captureMode, 'Default');
+  assert.deepEqual(r.meta.blindTo, ['tcp-segments', 'ws-payloads']);
+  const c = count(r.events);
+  assert.equal(c['ws-control:s2c:ping'], 10);
+  assert.equal(c['ws-control:c2s:pong'], 10);
+  assert.equal(c['ws-message:c2s:keepalive'], 11, '20-byte text frames');
+  assert.equal(c['ws-message:s2c:other'], 1, 'the 42-byte Welcome cannot be named without its payload');
+  assert.ok(r.events.every((e) => e.kind !== 'ws-message' || e.text === undefined));
+});

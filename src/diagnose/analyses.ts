@@ -58,6 +58,8 @@ export interface IncidentFacts {
   silences: Trigger[];
   /** Every message the desktop application recorded (report, HAR, NetLog), reference clock. */
   appMessages: A<WsMessageEvent>[];
+  /** Every message (or application-data record) a capture saw. */
+  wireMessages: AlignedEvent[];
   /** Silences seen by desktop-application sources / by captures. */
   appSilent: Record<Dir, Trigger[]>;
   wireSilent: Record<Dir, Trigger[]>;
@@ -192,6 +194,9 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
     kindsPresent,
     silences,
     appMessages: appMsgs,
+    wireMessages: [...msgs]
+      .filter(([src]) => kindOf(src) === 'capture')
+      .flatMap(([, m]) => [...m.events.c2s, ...m.events.s2c]),
     appSilent,
     wireSilent,
     appDuringWireSilence,

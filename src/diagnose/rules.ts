@@ -123,6 +123,11 @@ export const ruleDesktopStopped: Rule = (f) => {
   });
   const appQuiet = f.appSilent.c2s;
   if (appQuiet.length === 0 && wireQuiet.length === 0) return null;
+  // The desktop cannot send on a connection that just ended: a silence that began with the close is its effect.
+  const quietFrom = Math.min(...[...appQuiet, ...wireQuiet].map((s) => s.from));
+  const firstClose = f.closes[0]?.ts;
+  if (firstClose !== undefined && firstClose >= quietFrom && firstClose - quietFrom < 1.5 * f.opts.keepaliveMs)
+    return null;
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   for (const s of appQuiet)
@@ -276,15 +281,22 @@ export const ruleOutboundLoss: Rule = (f) => {
   const wiresAlive = f.wire.some(serverAlive);
   // The server closed for silence (4000) although the page shows keepalives sent within the silence timeout.
   const heardNothing = starterCloses(f).filter((c) => closeBy(c) === 'server' && closeCode(c) === CODE_SILENCE);
-  const sentBefore = heardNothing.flatMap((c) =>
-    f.appMessages.filter((m) => m.dir === 'c2s' && m.ts < c.ts - 500 && m.ts > c.ts - f.opts.silenceMs + 500),
-  );
-  const closeContradicted = heardNothing.length > 0 && sentBefore.length > 0 && f.wire.length === 0;
+  const margin = Math.min(500, f.opts.keepaliveMs / 4);
+  const within = (m: AlignedEvent, c: AlignedEvent) =>
+    'dir' in m && m.dir === 'c2s' && m.ts < c.ts - margin && m.ts > c.ts - f.opts.silenceMs + margin;
+  const sentBefore = heardNothing.flatMap((c) => f.appMessages.filter((m) => within(m, c)));
+  // Messages the capture saw leave the PC count too: they were lost between the capture point and Notifs.
+  const wireSentBefore = heardNothing.flatMap((c) => f.wireMessages.filter((m) => within(m, c)));
+  const closeContradicted = heardNothing.length > 0 && (sentBefore.length > 0 || wireSentBefore.length > 0);
   if (!unacked.length && !(sentNotOnWire.length && (wiresAlive || f.wire.length === 0)) && !closeContradicted)
     return null;
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   let base = 0.6;
+  if (f.wireDuringAppSilence.c2s.length && f.appSilent.c2s.length)
+    contradictions.push(
+      "the desktop's own log shows no send while the capture shows its messages: the two sources disagree about what the desktop sent",
+    );
   if (closeContradicted && !unacked.length && !sentNotOnWire.length) {
     base = 0.55;
     for (const c of heardNothing)
@@ -295,6 +307,15 @@ export const ruleOutboundLoss: Rule = (f) => {
           `${kindOf(f, c.source)}: Notifs closed with code ${CODE_SILENCE} (heard nothing from the desktop for the silence timeout)`,
         ),
       );
+    evidence.push(
+      ...ends(wireSentBefore).map((m) =>
+        item(
+          m.source,
+          m.ts,
+          `capture: yet the desktop's ${m.kind === 'ws-message' ? m.cls : 'record'} left the PC within that time`,
+        ),
+      ),
+    );
     evidence.push(
       ...ends(sentBefore).map((m) =>
         item(
@@ -389,6 +410,17 @@ export const rulePathBlackhole: Rule = (f) => {
       evidence.push(
         fromWire(w, `capture: nothing from Notifs, no new desktop data delivered (${w.c2sRetrans} retransmission(s))`),
       );
+  }
+  if (!base && f.fails.length && f.appOtherDirDuringSilence.s2c.length && f.wireSilent.s2c.length) {
+    // Nothing came back and new connections failed too: the desktop side cannot tell whether its own messages
+    // got through (a TCP-terminating proxy ACKs them either way); a capture near the server can.
+    base = 0.45;
+    evidence.push(
+      ...ends(f.fails, 1).map((e) =>
+        item(e.source, e.ts, `${kindOf(f, e.source)}: a new connection failed too (${e.stage}: ${e.error})`),
+      ),
+    );
+    contradictions.push('only the desktop side was observed: a one-way (inbound) loss looks the same from there');
   }
   if (f.offline.length) {
     base = Math.max(base, 0.55);

@@ -1,4 +1,5 @@
 // CLI commands of src/capture: `lifeline capture inspect` and `lifeline capture extract`.
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { formatInspect, inspectCapture } from './inspect.ts';
@@ -85,6 +86,7 @@ function registerExtract(capture: Command): void {
     )
     .option('--ip <addr>', 'IP address (IPv4 or IPv6)', collect, [])
     .requiredOption('-o, --output <file>', 'output pcapng file')
+    .option('--keylog <file>', 'embed this NSS key log in the output (Decryption Secrets Block) so it decrypts alone')
     .option('--json', 'print what was kept as JSON')
     .addHelpText(
       'after',
@@ -92,23 +94,41 @@ function registerExtract(capture: Command): void {
         'DNS answers that named them. The output is pcapng and opens in Wireshark/tshark.\n' +
         '\nExamples:\n' +
         '  lifeline capture extract pc.pcapng --host api.wxcc-us1.cisco.com -o notifs.pcapng\n' +
-        '  lifeline capture extract pc.pcap.gz --ip 203.0.113.10 --ip 2001:db8::10 -o notifs.pcapng\n',
+        '  lifeline capture extract pc.pcap.gz --ip 203.0.113.10 --ip 2001:db8::10 -o notifs.pcapng\n' +
+        '  lifeline capture extract pc.pcapng --host api.wxcc-us1.cisco.com --keylog sslkeys.log -o notifs.pcapng\n' +
+        '\nDecryption Secrets Blocks of the input are copied to the output as well.\n',
     )
-    .action(async (file: string, o: { host: string[]; ip: string[]; output: string; json?: boolean }) => {
-      if (o.host.length === 0 && o.ip.length === 0) {
-        throw new LifelineError('USAGE', 'give at least one --host NAME or --ip ADDR', EXIT.USAGE);
-      }
-      const { extractCapture, formatExtract } = await import('./extract.ts');
-      const r = await extractCapture(file, {
-        hosts: o.host,
-        ips: o.ip,
-        output: o.output,
-        progress: progressReporter('extracting'),
-      });
-      if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      else process.stdout.write(formatExtract(r));
-      if (r.format === 'unknown') process.exitCode = EXIT.INPUT;
-    });
+    .action(
+      async (file: string, o: { host: string[]; ip: string[]; output: string; keylog?: string; json?: boolean }) => {
+        if (o.host.length === 0 && o.ip.length === 0) {
+          throw new LifelineError('USAGE', 'give at least one --host NAME or --ip ADDR', EXIT.USAGE);
+        }
+        let keylogText: string | undefined;
+        if (o.keylog) {
+          try {
+            keylogText = await readFile(o.keylog, 'utf8');
+          } catch (err) {
+            const e = err as NodeJS.ErrnoException;
+            throw new LifelineError(
+              'KEYLOG_OPEN_FAILED',
+              `cannot read key log ${o.keylog}: ${e.code ?? e.message}`,
+              EXIT.INPUT,
+            );
+          }
+        }
+        const { extractCapture, formatExtract } = await import('./extract.ts');
+        const r = await extractCapture(file, {
+          hosts: o.host,
+          ips: o.ip,
+          output: o.output,
+          keylogText,
+          progress: progressReporter('extracting'),
+        });
+        if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        else process.stdout.write(formatExtract(r));
+        if (r.format === 'unknown') process.exitCode = EXIT.INPUT;
+      },
+    );
 }
 
 function collect(v: string, prev: string[]): string[] {

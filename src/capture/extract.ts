@@ -13,6 +13,8 @@ export interface ExtractOptions {
   hosts: string[];
   ips: string[];
   output: string;
+  /** NSS key log text to embed as a Decryption Secrets Block (the output stays decryptable on its own). */
+  keylogText?: string;
   progress?: (done: number, total: number) => void;
 }
 
@@ -22,6 +24,8 @@ export interface ExtractResult {
   format: string;
   packetsRead: number;
   packetsWritten: number;
+  /** Decryption Secrets Blocks written (from --keylog and from the input). */
+  secretsBlocks: number;
   /** Address → the host names (or "--ip") that selected it. */
   addresses: Record<string, string[]>;
   /** Hosts for which no address was found in the capture. */
@@ -74,10 +78,14 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
   }
   const src = await openCapture(file);
   const out = createPcapngFile(opts.output);
+  if (opts.keylogText) out.writer.writeTlsKeyLog(opts.keylogText);
   let read = 0;
   let written = 0;
+  let secretsCopied = 0;
   const onRec = (rec: CaptureRecord): void => {
     read++;
+    // Decryption Secrets Blocks of the input are carried over as they are met.
+    while (secretsCopied < src.secrets.length) out.writer.writeTlsKeyLog(src.secrets[secretsCopied++]);
     decodePacket(rec, pkt);
     let keep = false;
     if (pkt.l3 !== 0) {
@@ -114,6 +122,7 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
     format: src.format,
     packetsRead: read,
     packetsWritten: written,
+    secretsBlocks: secretsCopied + (opts.keylogText ? 1 : 0),
     addresses,
     unresolved,
     problems: [...src.problems, ...problems],

@@ -1,7 +1,7 @@
 // A real wss:// session (self-signed certificate made with openssl), captured with tcpdump: TLS records and the
 // keepalive rhythm without keys, WebSocket messages with the key log, both compared with tshark.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -199,4 +199,29 @@ test('wss:// with the key log: decrypted WebSocket messages, same frames as tsha
     c2s: msgs.filter((m) => m.dir === 'c2s' && m.opcode === 1).length,
     s2c: msgs.filter((m) => m.dir === 's2c' && m.opcode === 1).length,
   });
+});
+
+test('extract --keylog: the filtered pcapng carries the keys and tshark decrypts it without being given them', () => {
+  const out = join(dir, 'notifs.pcapng');
+  const bin = new URL('../../bin/lifeline.js', import.meta.url).pathname;
+  const r = spawnSync(
+    process.execPath,
+    [bin, 'capture', 'extract', file, '--ip', '127.0.0.1', '--keylog', keylog, '-o', out, '--json'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).secretsBlocks, 1);
+  const ws = execFileSync(
+    'tshark',
+    ['-r', out, '-d', `tcp.port==${port},tls`, '-Y', 'websocket.opcode == 1', '-T', 'fields', '-e', 'frame.number'],
+    {
+      encoding: 'utf8',
+    },
+  );
+  assert.ok(
+    ws.split('\n').filter(Boolean).length >= ROUNDS * 2,
+    'tshark decrypted the keepalives from the embedded keys',
+  );
 });

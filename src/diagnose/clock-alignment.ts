@@ -106,11 +106,20 @@ function messageKeys(events: TimelineEvent[]): Keyed[] {
 type TupleMode = 'full' | 'client' | 'none';
 function connKeys(events: TimelineEvent[], mode: TupleMode): Keyed[] {
   const out: Keyed[] = [];
-  for (const e of events) {
+  // A connection starts at its first open event (SYN, else TLS/WS) and ends at its last close (the TCP end after
+  // a close handshake): that is what a device's built/teardown lines see.
+  const firstOpen = new Map<string, number>();
+  const lastClose = new Map<string, number>();
+  events.forEach((e, i) => {
+    if (!e.conn) return;
+    if (e.kind === 'conn-open' && !firstOpen.has(e.conn)) firstOpen.set(e.conn, i);
+    if (e.kind === 'conn-close') lastClose.set(e.conn, i);
+  });
+  for (const [i, e] of events.entries()) {
     let what: 'open' | 'close' | undefined;
     let ends: { sIp?: string; sPort?: number; cIp?: string; cPort?: number } | undefined;
-    if (e.kind === 'conn-open' && (e.layer === 'tcp' || e.sourceKind !== 'capture')) what = 'open';
-    else if (e.kind === 'conn-close') what = 'close';
+    if (e.kind === 'conn-open' && (!e.conn || firstOpen.get(e.conn) === i)) what = 'open';
+    else if (e.kind === 'conn-close' && (!e.conn || lastClose.get(e.conn) === i)) what = 'close';
     else if (e.kind === 'device-log' && (e.action === 'built' || e.action === 'teardown')) {
       what = e.action === 'built' ? 'open' : 'close';
       // Devices log initiator → responder, but some log the outside address first: the server is the :443 side.
@@ -129,9 +138,11 @@ function connKeys(events: TimelineEvent[], mode: TupleMode): Keyed[] {
       continue;
     }
     if (!ends || ends.cPort === undefined) continue;
+    // A teardown can lag the end a capture saw (timeouts, held frames): starts weigh more.
+    const weight = what === 'open' ? 10 : 4;
     if (mode === 'full' && ends.sIp && ends.sPort !== undefined)
-      out.push({ key: `${what}|${ends.sIp}:${ends.sPort}|${ends.cPort}`, ts: e.ts, weight: 10 });
-    if (mode === 'client' && ends.cIp) out.push({ key: `${what}|c|${ends.cIp}:${ends.cPort}`, ts: e.ts, weight: 10 });
+      out.push({ key: `${what}|${ends.sIp}:${ends.sPort}|${ends.cPort}`, ts: e.ts, weight });
+    if (mode === 'client' && ends.cIp) out.push({ key: `${what}|c|${ends.cIp}:${ends.cPort}`, ts: e.ts, weight });
   }
   return out;
 }
@@ -204,7 +215,8 @@ function alignByConnections(
         CONN_TOL_MS,
         maxAbs,
       );
-      if (r && r.matches >= 1 && (!best || r.score > best.score)) best = { ...r, against: other.file };
+      // One start, or two ends: a single teardown alone could be seconds off.
+      if (r && r.score >= 8 && (!best || r.score > best.score)) best = { ...r, against: other.file };
     }
     if (best) {
       mode = m;

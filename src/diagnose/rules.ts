@@ -70,16 +70,19 @@ function driftWords(lateMs: number, actualMs: number): string {
   return '';
 }
 
-/** Closes that count as "who started it": conn-close events and, per connection, the first close frame. */
+/**
+ * Closes that count as "who started it": per file and connection, the first close seen (a close frame, or the
+ * TCP FIN/RST/error when no frame was seen). The other side's echo frame and the FINs after a close handshake are
+ * its consequences.
+ */
 function starterCloses(f: IncidentFacts): AlignedEvent[] {
-  const seenFrame = new Set<string>();
+  const first = new Map<string, number>();
   const out: AlignedEvent[] = [];
   for (const c of f.closes) {
-    if (c.kind === 'ws-control') {
-      const k = `${c.source}|${c.conn ?? ''}`;
-      if (seenFrame.has(k)) continue;
-      seenFrame.add(k);
-    }
+    const k = `${c.source}|${c.conn ?? ''}`;
+    const t = first.get(k);
+    if (t === undefined) first.set(k, c.ts);
+    else if (c.ts - t > 5) continue; // same instant: the frame and its conn-close event
     out.push(c);
   }
   return out;

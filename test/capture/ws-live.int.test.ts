@@ -223,6 +223,8 @@ test('stall: the desktop stops sending keepalives while Notifs goes on; the time
     1001,
     'going away',
   ]);
+  const ours = await ourFlags(file);
+  assert.deepEqual([...ours.flags], [...tsharkFlags(file)]);
 });
 
 test('IPv6 loopback: the flow key brackets addresses and messages decode the same', async () => {
@@ -250,6 +252,7 @@ test('IPv6 loopback: the flow key brackets addresses and messages decode the sam
   assert.equal(msg?.cls, 'keepalive');
   assert.match(msg?.conn ?? '', new RegExp(`^\\[::1\\]:\\d+-\\[::1\\]:${port}$`));
   assert.equal(r.meta.packets, tsharkCount(file));
+  assert.deepEqual([...(await ourFlags(file)).flags], [...tsharkFlags(file)]);
   const ws = (r.meta.wsFlows as { rhythm?: { s2c: { count: number } } }[])[0];
   assert.equal(ws.rhythm?.s2c.count, 1);
 });

@@ -135,7 +135,13 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
         event: e,
         fact: `connect failed at ${e.stage}: ${e.error}`,
       });
-    else if (e.kind === 'device-log' && (e.action === 'teardown' || e.action === 'deny'))
+    // A device's normal FIN teardown is every short HTTP connection too: with message-bearing evidence at hand the
+    // real ends show there, so only resets, timeouts and denies start incidents.
+    else if (
+      e.kind === 'device-log' &&
+      (e.action === 'teardown' || e.action === 'deny') &&
+      (e.cause !== 'fin' || msgs.size === 0)
+    )
       triggers.push({
         kind: 'device-teardown',
         source: e.source,

@@ -31,6 +31,10 @@ for (const name of readdirSync(LAB).sort()) {
     const inc = diagnosis.incidents.find(
       (i) => i.end >= truth.start - truth.timers.silenceMs && i.start <= truth.end + truth.timers.recoveryMs,
     );
+    if (truth.expected.cause === 'none') {
+      assert.equal(inc, undefined, `a healthy run has no incident; got ${diagnosis.summary.text}`);
+      return;
+    }
     assert.ok(inc, `no incident in the fault window; got ${diagnosis.summary.text}`);
     assert.equal(inc.domain, truth.expected.domain, `${inc.cause} ${inc.confidence}: ${inc.summary}`);
     if (SAME_DOMAIN_ONLY.has(name)) assert.ok(inc.alsoConsidered.some((a) => a.cause === truth.expected.cause));

@@ -87,8 +87,57 @@ export interface IncidentFacts {
   firstSilentDir?: Dir;
 }
 
+interface TimelineIndex {
+  msgs: Map<string, MessageTimes>;
+  appMsgs: A<WsMessageEvent>[];
+  bySource: Map<string, AlignedEvent[]>;
+  lifecycle: A<DesktopLifecycleEvent>[];
+}
+const INDEX = new WeakMap<Timeline, TimelineIndex>();
+
+/** Per-timeline lookups built once, so each incident only touches its own time window. */
+function indexOf(tl: Timeline): TimelineIndex {
+  let idx = INDEX.get(tl);
+  if (idx) return idx;
+  const kind = new Map(tl.sources.map((s) => [s.file, s.kind]));
+  const bySource = new Map<string, AlignedEvent[]>();
+  for (const e of tl.events) {
+    let arr = bySource.get(e.source);
+    if (!arr) bySource.set(e.source, (arr = []));
+    arr.push(e);
+  }
+  idx = {
+    msgs: messagesBySource(tl),
+    appMsgs: tl.events.filter(
+      (e): e is A<WsMessageEvent> => e.kind === 'ws-message' && APP_KINDS.includes(kind.get(e.source) ?? 'capture'),
+    ),
+    bySource,
+    lifecycle: tl.events.filter((e): e is A<DesktopLifecycleEvent> => e.kind === 'desktop-lifecycle'),
+  };
+  INDEX.set(tl, idx);
+  return idx;
+}
+
+/** The events of a time-sorted array with from ≤ ts ≤ to (binary search). */
+export function between<T extends { ts: number }>(arr: T[], from: number, to: number): T[] {
+  const lo = firstAtOrAfter(arr, from);
+  const hi = firstAtOrAfter(arr, to + Number.EPSILON * Math.abs(to) + 1e-6);
+  return arr.slice(lo, hi);
+}
+function firstAtOrAfter<T extends { ts: number }>(arr: T[], t: number): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (arr[mid].ts < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptions): IncidentFacts {
-  const msgs = messagesBySource(tl);
+  const idx = indexOf(tl);
+  const msgs = idx.msgs;
   const sources = new Map(tl.sources.map((s) => [s.file, s]));
   const kindsPresent = new Set(tl.sources.filter((s) => s.events > 0).map((s) => s.kind));
   const kindOf = (f: string) => sources.get(f)?.kind;
@@ -105,13 +154,11 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
 
   // Tolerance for "inside" a silence: alignment spread plus a little.
   const tolOf = (f: string) => 500 + (sources.get(f)?.alignment.spreadMs ?? 0);
-  const appMsgs = tl.events.filter(
-    (e): e is A<WsMessageEvent> => e.kind === 'ws-message' && APP_KINDS.includes(kindOf(e.source) ?? 'capture'),
-  );
+  const appMsgs = idx.appMsgs;
   const appDuringWireSilence = { c2s: [] as A<WsMessageEvent>[], s2c: [] as A<WsMessageEvent>[] };
   for (const dir of ['c2s', 's2c'] as const)
     for (const s of wireSilent[dir])
-      for (const m of appMsgs)
+      for (const m of between(appMsgs, s.from, s.to))
         if (m.dir === dir && m.ts > s.from + tolOf(m.source) && m.ts < s.to - tolOf(m.source))
           appDuringWireSilence[dir].push(m);
   const wireDuringAppSilence = { c2s: [] as AlignedEvent[], s2c: [] as AlignedEvent[] };
@@ -119,49 +166,50 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
     for (const s of appSilent[dir])
       for (const [src, m] of msgs)
         if (kindOf(src) === 'capture')
-          for (const e of m.events[dir])
+          for (const e of between(m.events[dir], s.from, s.to))
             if (e.ts > s.from + tolOf(s.source) && e.ts < s.to - tolOf(s.source)) wireDuringAppSilence[dir].push(e);
   const appOtherDirDuringSilence = { c2s: [] as A<WsMessageEvent>[], s2c: [] as A<WsMessageEvent>[] };
   for (const dir of ['c2s', 's2c'] as const)
     for (const s of appSilent[dir])
-      for (const m of appMsgs)
+      for (const m of between(appMsgs, s.from, s.to))
         if (m.source === s.source && m.dir !== dir && m.ts > s.from + 1.5 * opts.keepaliveMs && m.ts < s.to - 500)
           appOtherDirDuringSilence[dir].push(m);
 
+  // Everything an incident looks at lies between 5 s before it and a minute after it.
+  const win = between(tl.events, inc.start - 5000, inc.end + 60_000);
   const lookFrom = inc.start - 1000;
   const lookTo = inc.end + 1000;
   const inWin = (e: AlignedEvent) => e.ts >= lookFrom && e.ts <= lookTo;
-  const closes = tl.events.filter(
+  const closes = win.filter(
     (e): e is A<ConnCloseEvent> | A<WsControlEvent> =>
       inWin(e) && (e.kind === 'conn-close' || (e.kind === 'ws-control' && e.op === 'close')),
   );
-  const fails = tl.events.filter((e): e is A<ConnFailEvent> => inWin(e) && e.kind === 'conn-fail');
-  const devices = tl.events.filter(
+  const fails = win.filter((e): e is A<ConnFailEvent> => inWin(e) && e.kind === 'conn-fail');
+  const devices = win.filter(
     (e): e is A<DeviceLogEvent> => e.kind === 'device-log' && e.ts >= inc.start - 5000 && e.ts <= inc.end + 5000,
   );
   // The desktop notes throttling when the late timer finally fires, which is at or after the silence's end.
   const desktopTo = inc.end + 60_000;
-  const drift = tl.events.filter(
+  const drift = win.filter(
     (e): e is A<DesktopDriftEvent> => e.kind === 'desktop-drift' && e.ts >= inc.start - 5000 && e.ts <= desktopTo,
   );
-  const lifecycle = tl.events.filter(
+  const lifecycle = win.filter(
     (e): e is A<DesktopLifecycleEvent> =>
       e.kind === 'desktop-lifecycle' && e.ts >= inc.start - 5000 && e.ts <= desktopTo,
   );
   let hiddenAtStart: A<DesktopLifecycleEvent> | undefined;
-  for (const e of tl.events) {
+  for (const e of idx.lifecycle) {
     if (e.ts > inc.start) break;
-    if (e.kind !== 'desktop-lifecycle') continue;
     if (e.what === 'hidden') hiddenAtStart = e;
     else if (e.what === 'visible') hiddenAtStart = undefined;
   }
-  const offline = tl.events.filter(
+  const offline = win.filter(
     (e): e is A<DesktopLifecycleEvent> | A<NetworkChangeEvent> =>
       e.ts >= inc.start - 5000 &&
       e.ts <= inc.end &&
       ((e.kind === 'desktop-lifecycle' && e.what === 'offline') || (e.kind === 'network-change' && e.online === false)),
   );
-  const multilogin = tl.events.find(
+  const multilogin = win.find(
     (e): e is A<WsMessageEvent> => e.kind === 'ws-message' && e.cls === 'multilogin' && inWin(e),
   );
 
@@ -219,12 +267,14 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
 }
 
 function lastBefore(sorted: number[], t: number): number | undefined {
-  let r: number | undefined;
-  for (const x of sorted) {
-    if (x > t) break;
-    r = x;
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] <= t) lo = mid + 1;
+    else hi = mid;
   }
-  return r;
+  return lo > 0 ? sorted[lo - 1] : undefined;
 }
 
 function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>, opts: DiagnoseOptions): WireFacts[] {
@@ -232,7 +282,8 @@ function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>,
   const lead = 1.5 * opts.keepaliveMs;
   for (const src of tl.sources) {
     if (src.kind !== 'capture' || src.events === 0) continue;
-    const own = tl.events.filter((e) => e.source === src.file);
+    // A minute before the incident is enough to know the live connections and the bytes already sent.
+    const own = between(indexOf(tl).bySource.get(src.file) ?? [], inc.start - 60_000, inc.end + 1000);
     // The window: this capture's own silence if it saw one, else the whole incident.
     const sil = inc.triggers.filter((t) => t.kind === 'silence' && t.source === src.file);
     // Where several silences overlap (both directions), the window is the time all of them were quiet.

@@ -310,8 +310,8 @@ export function bestOffset(mine: Keyed[], theirs: Keyed[], tol: number, maxAbs: 
     const hi = lowerBound(arr, m.ts + maxAbs + 1);
     for (const t of evenSample(arr.slice(lo, hi), 400)) cand.add(Math.round(t - m.ts));
   }
-  const candidates = evenSample([...cand], 3000);
-  const scored = evenSample(usable, 400);
+  const candidates = evenSample([...cand], 1000);
+  const scored = evenSample(usable, 300);
   let best: Match | undefined;
   for (const d of candidates) {
     let score = 0;

@@ -46,6 +46,14 @@ function kindOf(f: IncidentFacts, source: string): string {
 function tcpAlive(d: WindowCounts): boolean {
   return (d.s2cAcks > 0 && !d.c2sUnacked) || d.s2cPings > 0;
 }
+/**
+ * The loss began desktop → Notifs: while the desktop's messages had stopped (or were retransmitted unACKed),
+ * Notifs' messages still arrived and the desktop's bytes stayed unacknowledged.
+ */
+function c2sLossFirst(w: WireFacts): boolean {
+  const d = w.duringC2sSilence;
+  return !!d && d.s2cMessages > 0 && d.c2sUnacked && d.s2cAcks === 0 && w.c2sRetrans > 0;
+}
 /** The desktop kept sending on this wire: messages (or TLS records) or retransmissions — not just a close frame. */
 function desktopSending(w: WireFacts): boolean {
   return w.c2sMessages > 0 || w.c2sRetrans > 0;
@@ -279,7 +287,8 @@ export const ruleOutboundLoss: Rule = (f) => {
   const sentNotOnWire = f.appDuringWireSilence.c2s;
   const serverAlive = (w: WireFacts) => w.s2cData > 0 || w.s2cMessages > 0;
   const unacked = f.wire.filter(
-    (w) => (w.c2sRetrans > 0 || (w.c2sUnacked && w.s2cAcks === 0 && w.c2sData > 0)) && serverAlive(w),
+    (w) =>
+      ((w.c2sRetrans > 0 || (w.c2sUnacked && w.s2cAcks === 0 && w.c2sData > 0)) && serverAlive(w)) || c2sLossFirst(w),
   );
   const wiresAlive = f.wire.some(serverAlive);
   // The server closed for silence (4000) although the page shows keepalives sent within the silence timeout.
@@ -300,8 +309,8 @@ export const ruleOutboundLoss: Rule = (f) => {
     contradictions.push(
       "the desktop's own log shows no send while the capture shows its messages: the two sources disagree about what the desktop sent",
     );
-  if (closeContradicted && !unacked.length && !sentNotOnWire.length) {
-    base = 0.55;
+  if (closeContradicted) {
+    if (!unacked.length && !sentNotOnWire.length) base = 0.55;
     for (const c of heardNothing)
       evidence.push(
         item(
@@ -507,7 +516,14 @@ export const ruleInboundLoss: Rule = (f) => {
   const caveat = wireWithSilence.length
     ? ''
     : ' Without a capture a stalled server looks the same; a PC capture (step 6) tells them apart.';
-  if (f.bursts.length) {
+  const lossFirst = f.wire.filter(c2sLossFirst);
+  if (lossFirst.length) {
+    contradictions.push(
+      `${lossFirst[0].source}: Notifs kept sending after the desktop's data stopped being acknowledged — the loss began desktop → Notifs`,
+    );
+    base -= 0.2;
+  }
+  if (f.bursts.some((b) => !afterGiveUp(f, b))) {
     contradictions.push('the silence ended with a burst of messages: they were held, not lost');
     base -= 0.2;
   }
@@ -528,6 +544,11 @@ export const ruleInboundLoss: Rule = (f) => {
   };
 };
 
+/** The desktop closed the connection between the last message before the burst and the burst itself. */
+function afterGiveUp(f: IncidentFacts, b: Trigger): boolean {
+  return f.closes.some((c) => c.ts > b.from && c.ts < b.to && closeBy(c) === 'desktop');
+}
+
 /** Messages late or in bursts: arrival gaps then many at once. */
 export const ruleDelayed: Rule = (f) => {
   if (!f.bursts.length) return null;
@@ -543,6 +564,12 @@ export const ruleDelayed: Rule = (f) => {
   if (!wireBursts.length && (f.drift.some((d) => d.lateMs >= 1000) || f.hiddenAtStart)) {
     contradictions.push('the desktop was throttled at the time, which also delays delivery to the page');
     base -= 0.15;
+  }
+  if (f.bursts.every((b) => afterGiveUp(f, b))) {
+    contradictions.push(
+      'the burst came after the desktop had closed that connection for silence: TCP retransmitting lost segments once the path healed, not a held delivery',
+    );
+    base -= 0.25;
   }
   return {
     cause: 'delayed',

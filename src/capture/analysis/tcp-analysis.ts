@@ -98,6 +98,8 @@ const gtSeq = (a: number, b: number): boolean => ((b - a) | 0) < 0;
 const ltSeq = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 const leSeq = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
 const u32 = (x: number): number => x >>> 0;
+/** Wireshark stores -1 in its uint32 dup-ACK counter to mark "ACKed unseen segment already reported". */
+const DUPACK_MARK = 0xffffffff;
 
 /**
  * Window-scale bookkeeping for SYN / SYN-ACK segments (call before `analyzeSegment`).
@@ -183,7 +185,8 @@ export function analyzeSegment(
       f |= A_ZERO_WINDOW_PROBE_ACK;
       skipToFinished = true;
     } else if (sameAsBefore && window !== 0 && window === fwd.window) {
-      fwd.dupacknum++;
+      // After an "ACKed unseen segment" the counter holds the marker 2^32−1 (Wireshark's -1 in a uint32): restart at 1.
+      fwd.dupacknum = fwd.dupacknum === DUPACK_MARK ? 1 : fwd.dupacknum + 1;
       f |= A_DUP_ACK;
       out.dupAckNum = fwd.dupacknum;
       out.dupAckFrame = fwd.lastnondupack;
@@ -196,10 +199,17 @@ export function analyzeSegment(
     fwd.dupacknum = 0;
   }
 
-  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw.
+  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Reported once per hole:
+  // when the hole is behind the highest seq seen, the other side's dup-ACK counter is used as a "reported" marker
+  // until that side's ACK number changes (Wireshark ≥ 4.0 behaviour; the comparison is unsigned as in C).
   if (rev.maxseqtobeacked !== 0 && gtSeq(ack, rev.maxseqtobeacked) && flags & TCP_ACK) {
-    f |= A_ACK_LOST_SEGMENT;
-    rev.maxseqtobeacked = rev.nextseq;
+    if (rev.maxseqtobeacked > rev.nextseq) {
+      rev.maxseqtobeacked = rev.nextseq;
+      f |= A_ACK_LOST_SEGMENT;
+    } else {
+      if (rev.dupacknum === 0) f |= A_ACK_LOST_SEGMENT;
+      rev.dupacknum = DUPACK_MARK;
+    }
   }
 
   // Retransmission family: data (or SYN/FIN) that does not advance the sequence number.

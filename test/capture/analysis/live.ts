@@ -35,16 +35,20 @@ async function waitForEnds(file: string, timeoutMs: number): Promise<void> {
   }
 }
 
-export async function startTcpdump(file: string, filter: string, timeoutMs = 10_000): Promise<Tcpdump> {
+export async function startTcpdump(
+  file: string,
+  filter: string,
+  timeoutMs = 10_000,
+  opts: { snaplen?: number } = {},
+): Promise<Tcpdump> {
   let child: ChildProcess;
+  // -B 65536: a 64 MiB kernel buffer, so bursts of 64 KiB loopback segments are not dropped on a loaded machine.
+  const args = ['-i', 'lo', '--immediate-mode', '-U', '-Z', 'root', '-n', '-B', '65536'];
+  args.push('-s', String(opts.snaplen ?? 0), '-w', file, filter);
   try {
-    child = spawn(
-      'tcpdump',
-      ['-i', 'lo', '--immediate-mode', '-U', '-Z', 'root', '-n', '-s', '0', '-w', file, filter],
-      {
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    child = spawn('tcpdump', args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
   } catch (e) {
     throw new Error(`cannot start tcpdump (apt-get install tcpdump): ${(e as Error).message}`);
   }

@@ -254,6 +254,20 @@ export const ruleDesktopStopped: Rule = (f) => {
     f.wire.some((w) => wireQuiet.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0);
   const bothDead =
     !serverTalked && f.firstSilentDir !== 'c2s' && (f.appSilent.s2c.length > 0 || f.wireSilent.s2c.length > 0);
+  // Intensive throttling lets a hidden tab's timers run once a minute: a send silence of a whole minute.
+  const minuteGaps = [...appQuiet, ...wireQuiet]
+    .filter((s) => !s.tail && s.to - s.from >= 55_000)
+    .filter((s) => {
+      const g = s.to - s.from;
+      return Math.abs(g - Math.round(g / 60_000) * 60_000) <= 1500;
+    })
+    .map((s) =>
+      item(
+        s.source,
+        s.to,
+        `${kindOf(f, s.source)}: the desktop's sends resumed after ${formatDuration(s.to - s.from)} — a whole minute`,
+      ),
+    );
   let cause: Cause;
   let summary: string;
   let base: number;
@@ -267,6 +281,13 @@ export const ruleDesktopStopped: Rule = (f) => {
     summary = 'The desktop stopped sending keepalives while its tab was throttled/frozen by the browser.';
     evidence.push(...throttle);
     base = 0.6;
+  } else if (minuteGaps.length) {
+    // Weaker: only the timing says so (the gap is a whole minute), nothing from the desktop itself.
+    cause = 'desktop-throttled';
+    summary =
+      'The desktop stopped sending keepalives and resumed after a whole minute: the signature of Chrome’s intensive wake-up throttling of hidden tabs.';
+    evidence.push(...minuteGaps);
+    base = 0.55;
   } else {
     cause = 'desktop-stalled';
     summary = 'The desktop stopped sending keepalives; nothing in the evidence shows why.';

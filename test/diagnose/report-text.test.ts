@@ -1,0 +1,26 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { diagnose } from '../../src/diagnose/diagnose.ts';
+import { DEFAULT_OPTIONS } from '../../src/diagnose/model.ts';
+import { printable, renderText } from '../../src/diagnose/report-text.ts';
+import { loadFixture } from './fixtures.ts';
+
+test('printable shows control characters and bidi overrides as escapes', () => {
+  assert.equal(printable('a\u001b[31mb'), 'a\\x1b[31mb');
+  assert.equal(printable('x\u202ey'), 'x\\x2ey'.replace('\\x2e', `\\x${(0x202e).toString(16)}`));
+  assert.equal(printable('tab\tnewline\n'), 'tab\tnewline\n');
+});
+
+test('the text report puts the summary first, then each incident with outcome, evidence, missing steps, next steps', () => {
+  const { diagnosis } = diagnose({ results: loadFixture('inbound-loss.har'), options: DEFAULT_OPTIONS });
+  const lines = renderText(diagnosis).split('\n');
+  assert.equal(lines[0], '1 incident: 1 inbound-loss (network)');
+  const body = lines.join('\n');
+  assert.match(body, /#1 .*inbound-loss — network must act; confidence 0\.\d\d/);
+  assert.match(body, /outcome: recovered after \d/);
+  assert.match(body, /evidence:\n {5}2026-/);
+  assert.match(body, /would settle it:\n\s+- step 1 \(desktop error report\)/);
+  assert.match(body, /step 6 \(Wireshark\/tcpdump capture on the PC\)/);
+  assert.match(body, /next steps:/);
+  assert.match(body, /Evidence read:\n {2}desktop\.har: har\/har-chrome/);
+});

@@ -63,6 +63,8 @@ interface FlowApp {
   gaps: number;
   gapBytes: number;
   httpStatus?: number;
+  /** Packets that produced tcp-data/tcp-ack events so far. */
+  segEvents: number;
 }
 
 export interface FlowSummary {
@@ -111,6 +113,11 @@ const DIRS = ['c2s', 's2c'] as const;
 /** Closed flows are folded into summaries after this much capture time without packets. */
 const EXPIRE_CLOSED_MS = 10_000;
 const MAX_INTERESTING = 500;
+/**
+ * tcp-data/tcp-ack events kept per flow unless it is a WebSocket: a Notifs socket sends ~1 segment per 2 s each way
+ * (hours fit), a bulk download on 443 would otherwise fill the event budget.
+ */
+const MAX_SEGMENT_EVENTS_PER_FLOW = 50_000;
 const MAX_TLS = 1000;
 const TOP_OTHERS = 20;
 
@@ -242,6 +249,7 @@ export class CaptureAnalyzer {
         wsLastMessageTs: [0, 0],
         gaps: 0,
         gapBytes: 0,
+        segEvents: 0,
       };
       flow.app = a;
     }
@@ -303,7 +311,15 @@ export class CaptureAnalyzer {
         });
       }
     }
-    if (emit) {
+    if (emit && (a.segEvents < MAX_SEGMENT_EVENTS_PER_FLOW || a.wsOpen)) {
+      if (pkt.payloadLen > 0 || (r.ackAdvanced && r.relAck > 0)) {
+        if (++a.segEvents === MAX_SEGMENT_EVENTS_PER_FLOW && !a.wsOpen) {
+          this.problem(
+            'CAPTURE_FLOW_EVENTS_CAPPED',
+            `${flow.key}: over ${MAX_SEGMENT_EVENTS_PER_FLOW} segments (bulk transfer, not WebSocket): later tcp-data/tcp-ack events of this flow are not kept`,
+          );
+        }
+      }
       if (pkt.payloadLen > 0) {
         this.push({
           ...this.base(flow, ts, dir),

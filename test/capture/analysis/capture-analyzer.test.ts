@@ -145,3 +145,29 @@ test('mid-stream flow whose high-port side sends the HTTP request: sides are swa
   const first = a.events.find((e) => e.kind === 'tcp-data');
   assert.deepEqual(first && [first.conn, first.dir], [f.key, 's2c']);
 });
+
+test('a bulk transfer keeps at most 50 000 tcp-data/tcp-ack events and says so; anomalies still flow', () => {
+  const s = new TcpScript().handshake();
+  const a = new CaptureAnalyzer({ source: 't.pcap' });
+  for (const d of s.decoded()) a.add(d);
+  // One reused packet object, advanced like a stream of 100-byte server segments.
+  const d = decodedOf(s.raw('s', { payload: new Uint8Array(100) }), 4);
+  let seq = d.tcp.seq;
+  for (let i = 0; i < 60_000; i++) {
+    d.tcp.seq = seq >>> 0;
+    d.record.frame = 4 + i;
+    d.record.ts += 0.01;
+    a.add(d);
+    seq += 100;
+  }
+  d.tcp.seq = (seq - 200) >>> 0; // one retransmission at the end
+  d.record.ts += 500;
+  a.add(d);
+  const data = a.events.filter((e) => e.kind === 'tcp-data').length;
+  assert.equal(data, 50_000);
+  assert.deepEqual(
+    a.problems.map((p) => p.code),
+    ['CAPTURE_FLOW_EVENTS_CAPPED'],
+  );
+  assert.ok(a.events.some((e) => e.kind === 'tcp-anomaly' && e.flag === 'retransmission'));
+});

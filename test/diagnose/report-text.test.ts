@@ -24,3 +24,12 @@ test('the text report puts the summary first, then each incident with outcome, e
   assert.match(body, /next steps:/);
   assert.match(body, /Evidence read:\n {2}desktop\.har: har\/har-chrome/);
 });
+
+test('JSON output escapes C1 controls and bidi overrides and stays valid JSON', async () => {
+  const { renderJson } = await import('../../src/diagnose/report-json.ts');
+  const { diagnosis } = diagnose({ results: loadFixture('inbound-loss.har'), options: DEFAULT_OPTIONS });
+  diagnosis.notes.push('evil \u202e reversed \u009b csi');
+  const json = renderJson(diagnosis);
+  assert.ok(!/[\u202e\u009b]/.test(json));
+  assert.deepEqual(JSON.parse(json).notes.at(-1), 'evil \u202e reversed \u009b csi');
+});

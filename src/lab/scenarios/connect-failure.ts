@@ -11,10 +11,12 @@ export const connectFailure: Scenario = {
   desktop: 'node',
   demo: true,
   async inject(ctx) {
-    // close() of the Notifs server: a 4001 close to every desktop, then nothing listens on the port. The proxy,
-    // transparent here, stops listening too, so the desktop's connects are refused as they would be by Notifs.
+    // Nothing listens any more (the proxy, transparent here, stops listening first so no reconnect slips in);
+    // Notifs closes its sockets gracefully (4001), then shuts down; 2 × silence later it is back.
     ctx.proxy?.addToxic({ name: 'down', type: 'down', stream: 'upstream', attributes: {} });
     await ctx.proxy?.settled();
+    await ctx.notifs.call('close-all', { code: 4001, reason: 'server restart' });
+    await ctx.waitDesktopState(['recovering'], ctx.timers.silenceMs * 4);
     await ctx.notifs.call('refuse');
     await ctx.hold(ctx.timers.silenceMs * 2);
     await ctx.notifs.call('accept');

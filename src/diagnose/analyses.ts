@@ -85,6 +85,8 @@ export interface IncidentFacts {
   quietBeforeClose: Record<Dir, { ms: number; source?: string }>;
   /** Which direction went quiet first (by ≥ 1.5 keepalive periods), if any. */
   firstSilentDir?: Dir;
+  /** Connections a capture saw opened during the incident that never got a Notifs message (nor a WebSocket upgrade). */
+  stuckConnects: AlignedEvent[];
 }
 
 interface TimelineIndex {
@@ -235,9 +237,31 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
   if (c + lead <= s) firstSilentDir = 'c2s';
   else if (s + lead <= c) firstSilentDir = 's2c';
 
+  // Reconnects the capture saw start but never come alive: a failed attempt even without a conn-fail event.
+  const stuckConnects: AlignedEvent[] = [];
+  for (const [src, evs] of idx.bySource) {
+    if (kindOf(src) !== 'capture') continue;
+    for (const e of between(evs, inc.start, inc.end)) {
+      if (e.kind !== 'conn-open' || !e.conn) continue;
+      const conn = e.conn;
+      const aliveBy = e.ts + Math.max(opts.silenceMs, 2 * opts.keepaliveMs);
+      const later = between(evs, e.ts, Math.min(aliveBy, inc.end + opts.silenceMs));
+      const alive = later.some(
+        (x) =>
+          x.conn === conn &&
+          ((x.kind === 'ws-message' && x.dir === 's2c') || (x.kind === 'conn-open' && x.layer === 'ws')),
+      );
+      const seenFirst =
+        stuckConnects.some((x) => x.conn === conn) ||
+        between(evs, inc.start - 60_000, e.ts - 1).some((x) => x.conn === conn);
+      if (!alive && !seenFirst && aliveBy <= inc.end + opts.silenceMs) stuckConnects.push(e);
+    }
+  }
+
   return {
     incident: inc,
     opts,
+    stuckConnects,
     sources,
     kindsPresent,
     silences,

@@ -233,6 +233,15 @@ export const ruleDesktopStopped: Rule = (f) => {
         'the desktop tab was hidden (and not visible again) when the silence began',
       ),
     );
+  // Everything received at once after a gap in which the page also sent nothing: the page was frozen.
+  for (const b of f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind) && pageSilentOver(f, b)))
+    throttle.push(
+      item(
+        b.source,
+        b.to,
+        `${kindOf(f, b.source)}: ${b.fact}, while the page sent nothing — a frozen page catching up`,
+      ),
+    );
   // Received late by the page but on time on the wire: the page's JavaScript was not running.
   for (const b of f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind)))
     if (f.wire.some((w) => w.s2cMessages > 0 && b.from >= w.from - 1000 && b.to <= w.to + 1000))
@@ -250,6 +259,7 @@ export const ruleDesktopStopped: Rule = (f) => {
     );
   const serverTalked =
     unprocessed.length > 0 ||
+    f.bursts.some((b) => APP_KINDS.includes(b.sourceKind) && pageSilentOver(f, b)) ||
     recv.length > 0 ||
     f.wire.some((w) => wireQuiet.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0);
   const bothDead =
@@ -507,7 +517,7 @@ export const ruleInboundLoss: Rule = (f) => {
   if (!appSending.length && !wireSending.length && f.firstSilentDir !== 's2c') return null;
   const alive = wireWithSilence.filter((w) => tcpAlive(w.duringS2cSilence!) || w.duringS2cSilence!.s2cData > 0);
   // New connections failing too means the path is broken, whatever ACKs a TCP-terminating proxy sent.
-  const reconnectsFailed = f.fails.length > 0;
+  const reconnectsFailed = f.fails.length > 0 || f.stuckConnects.length > 0;
   if (wireWithSilence.length && alive.length === wireWithSilence.length && !reconnectsFailed) return null; // server-stalled
   for (const s of s2cSilent) evidence.push(fromTrigger(s, `${kindOf(f, s.source)}: `));
   if (appSending.length)
@@ -528,12 +538,15 @@ export const ruleInboundLoss: Rule = (f) => {
       ),
     );
   let base = wireWithSilence.length ? (alive.length ? 0.55 : 0.65) : 0.55;
-  if (alive.length && reconnectsFailed)
+  if (alive.length && reconnectsFailed) {
     evidence.push(
       ...ends(f.fails, 1).map((e) =>
         item(e.source, e.ts, `${kindOf(f, e.source)}: a new connection failed too (${e.stage}: ${e.error})`),
       ),
     );
+    for (const c of f.stuckConnects.slice(0, 2))
+      evidence.push(item(c.source, c.ts, 'capture: a new connection opened but never got a message from Notifs'));
+  }
   const caveat = wireWithSilence.length
     ? ''
     : ' Without a capture a stalled server looks the same; a PC capture (step 6) tells them apart.';
@@ -565,6 +578,13 @@ export const ruleInboundLoss: Rule = (f) => {
   };
 };
 
+/** The same app source logged no desktop send over (most of) the burst's gap. */
+function pageSilentOver(f: IncidentFacts, b: Trigger): boolean {
+  return f.appSilent.c2s.some(
+    (s) => s.source === b.source && s.from <= b.from + f.opts.keepaliveMs && s.to >= b.to - f.opts.keepaliveMs,
+  );
+}
+
 /** The desktop closed the connection between the last message before the burst and the burst itself. */
 function afterGiveUp(f: IncidentFacts, b: Trigger): boolean {
   return f.closes.some((c) => c.ts > b.from && c.ts < b.to && closeBy(c) === 'desktop');
@@ -585,6 +605,14 @@ export const ruleDelayed: Rule = (f) => {
   if (!wireBursts.length && (f.drift.some((d) => d.lateMs >= 1000) || f.hiddenAtStart)) {
     contradictions.push('the desktop was throttled at the time, which also delays delivery to the page');
     base -= 0.15;
+  }
+  // The page sent nothing over the same gap: it was frozen and caught up at once, not held by the network.
+  const frozen = appBursts.filter((b) => pageSilentOver(f, b));
+  if (frozen.length && frozen.length === f.bursts.length) {
+    contradictions.push(
+      `${frozen[0].source}: the desktop sent nothing during the same gap, then everything arrived at once: a frozen page`,
+    );
+    base -= 0.25;
   }
   if (f.bursts.every((b) => afterGiveUp(f, b))) {
     contradictions.push(
@@ -819,9 +847,9 @@ export const ruleServerStalled: Rule = (f) => {
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   let base = 0.65;
-  if (f.fails.length) {
+  if (f.fails.length || f.stuckConnects.length) {
     contradictions.push(
-      `${f.fails.length} new connection(s) failed too: a path or whole-service failure, not one stalled socket (and a TCP-terminating proxy ACKs on the server's behalf)`,
+      `${f.fails.length + f.stuckConnects.length} new connection(s) failed too: a path or whole-service failure, not one stalled socket (and a TCP-terminating proxy ACKs on the server's behalf)`,
     );
     base = 0.4;
   }

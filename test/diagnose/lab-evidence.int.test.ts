@@ -45,3 +45,31 @@ for (const name of readdirSync(LAB).sort()) {
       assert.ok(Math.abs(s.clock.offsetMs) < 2000, `${s.file} offset ${s.clock.offsetMs}`);
   });
 }
+
+/** One file alone (partial evidence): the domain must still be right; the cause where that file can tell it. */
+const SINGLE_FILE: [string, string, string, string | undefined][] = [
+  ['browser-frozen', 'desktop.har', 'desktop', 'desktop-throttled'],
+  ['browser-frozen', 'capture.pcap', 'desktop', undefined],
+  ['browser-frozen', 'netlog.json', 'desktop', undefined],
+  ['browser-inbound-loss', 'desktop.har', 'network', 'inbound-loss'],
+  ['netns-outbound-loss', 'capture.pcap', 'network', 'outbound-loss'],
+  ['desktop-asleep', 'error-report.json', 'desktop', 'desktop-asleep'],
+  ['reset-by-server', 'capture.pcap', 'backend', 'reset-by-server'],
+  ['connect-failure', 'error-report.json', 'backend', 'connect-failure'],
+  ['delayed', 'capture.pcap', 'network', 'delayed'],
+];
+
+for (const [name, file, domain, cause] of SINGLE_FILE) {
+  test(`lab evidence, one file: ${name}/${file}`, async () => {
+    const dir = fileURLToPath(new URL(`${name}/`, LAB));
+    const truth = JSON.parse(readFileSync(`${dir}truth.json`, 'utf8')) as Truth;
+    const { diagnosis } = diagnose({ results: [await readEvidence(`${dir}${file}`)], options: { ...truth.timers } });
+    const inc = diagnosis.incidents.find(
+      (i) => i.end >= truth.start - truth.timers.silenceMs && i.start <= truth.end + truth.timers.recoveryMs,
+    );
+    assert.ok(inc, diagnosis.summary.text);
+    assert.equal(inc.domain, domain, `${inc.cause}: ${inc.summary}`);
+    if (cause) assert.equal(inc.cause, cause);
+    assert.ok(inc.confidence <= 0.7, 'one file never gives more than 0.7');
+  });
+}

@@ -43,6 +43,9 @@ export interface WireFacts extends WindowCounts {
   from: number;
   to: number;
   conns: string[];
+  /** When this capture's silences began, per direction. */
+  s2cSilenceFrom?: number;
+  c2sSilenceFrom?: number;
   /** What happened while Notifs → desktop / desktop → Notifs was silent in this capture. */
   duringS2cSilence?: WindowCounts;
   duringC2sSilence?: WindowCounts;
@@ -338,10 +341,30 @@ function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>,
     // so messages already on their way when the silence began do not count).
     const s2cSil = sil.filter((t) => t.dir === 's2c');
     const c2sSil = sil.filter((t) => t.dir === 'c2s');
-    if (s2cSil.length)
-      w.duringS2cSilence = count(Math.min(...s2cSil.map((t) => t.from)) + lead, Math.max(...s2cSil.map((t) => t.to)));
-    if (c2sSil.length)
-      w.duringC2sSilence = count(Math.min(...c2sSil.map((t) => t.from)) + lead, Math.max(...c2sSil.map((t) => t.to)));
+    if (s2cSil.length) w.s2cSilenceFrom = Math.min(...s2cSil.map((t) => t.from));
+    if (c2sSil.length) w.c2sSilenceFrom = Math.min(...c2sSil.map((t) => t.from));
+    // "While X was silent, the other side still…" stops where the other side went silent too (what follows is the
+    // recovery, not the other side carrying on).
+    const s2cFrom = w.s2cSilenceFrom;
+    const c2sFrom = w.c2sSilenceFrom;
+    if (s2cFrom !== undefined) {
+      const end = Math.max(...s2cSil.map((t) => t.to));
+      w.duringS2cSilence = count(
+        s2cFrom + lead,
+        c2sFrom !== undefined && c2sFrom > s2cFrom ? Math.min(end, c2sFrom + 1) : end,
+      );
+    }
+    if (c2sFrom !== undefined) {
+      const end = Math.max(...c2sSil.map((t) => t.to));
+      w.duringC2sSilence = count(
+        c2sFrom + lead,
+        s2cFrom !== undefined && s2cFrom > c2sFrom
+          ? Math.min(end, s2cFrom + 1)
+          : s2cFrom !== undefined
+            ? c2sFrom + lead
+            : end,
+      );
+    }
     // Retransmissions anywhere in the incident are the path's trouble, whichever direction's silence they fall in.
     for (const e of own) {
       if (e.ts < inc.start - 1000 || e.ts > inc.end + 1000) continue;

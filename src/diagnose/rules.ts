@@ -54,14 +54,32 @@ function c2sLossFirst(w: WireFacts): boolean {
   const d = w.duringC2sSilence;
   return !!d && d.s2cMessages > 0 && d.c2sUnacked && d.s2cAcks === 0 && w.c2sRetrans > 0;
 }
+/** Captures where, during the Notifs → desktop silence, the desktop kept sending but nothing at all came back. */
+function deadBothWays(f: IncidentFacts): WireFacts[] {
+  return f.wire.filter((w) => {
+    const d = w.duringS2cSilence;
+    return !!d && w.c2sRetrans > 0 && d.c2sUnacked && d.s2cAcks === 0 && d.s2cData === 0 && d.s2cPings === 0;
+  });
+}
 /** The desktop kept sending on this wire: messages (or TLS records) or retransmissions — not just a close frame. */
 function desktopSending(w: WireFacts): boolean {
   return w.c2sMessages > 0 || w.c2sRetrans > 0;
 }
+/** Close codes only Notifs sends: a desktop close frame carrying one is the desktop echoing the server's close. */
+const SERVER_ONLY_CODES = new Set([4001, 4002, 4003, 4008, 4401, 4403, 4409]);
+
 function closeBy(e: AlignedEvent): 'desktop' | 'server' | 'middlebox' | 'unknown' {
-  if (e.kind === 'conn-close') return e.by ?? 'unknown';
-  if (e.kind === 'ws-control') return e.dir === 'c2s' ? 'desktop' : 'server';
-  return 'unknown';
+  const code = e.kind === 'conn-close' ? e.wsCode : e.kind === 'ws-control' ? e.code : undefined;
+  const by =
+    e.kind === 'conn-close'
+      ? (e.by ?? 'unknown')
+      : e.kind === 'ws-control'
+        ? e.dir === 'c2s'
+          ? 'desktop'
+          : 'server'
+        : 'unknown';
+  if (by === 'desktop' && code !== undefined && SERVER_ONLY_CODES.has(code)) return 'server';
+  return by;
 }
 function ttlMismatch(e: AlignedEvent): boolean {
   return (
@@ -316,7 +334,11 @@ export const ruleDesktopStopped: Rule = (f) => {
 /** Desktop sent, but its messages never reached the wire, or were never ACKed while the server kept sending. */
 export const ruleOutboundLoss: Rule = (f) => {
   const sentNotOnWire = f.appDuringWireSilence.c2s;
-  const serverAlive = (w: WireFacts) => w.s2cData > 0 || w.s2cMessages > 0;
+  // Notifs kept talking while the desktop's data went unanswered (after the grace period, when a c2s silence exists).
+  const serverAlive = (w: WireFacts) =>
+    w.duringC2sSilence
+      ? w.duringC2sSilence.s2cMessages > 0 || w.duringC2sSilence.s2cData > 0
+      : w.s2cData > 0 || w.s2cMessages > 0;
   const unacked = f.wire.filter(
     (w) =>
       ((w.c2sRetrans > 0 || (w.c2sUnacked && w.s2cAcks === 0 && w.c2sData > 0)) && serverAlive(w)) || c2sLossFirst(w),
@@ -438,6 +460,26 @@ export const rulePathBlackhole: Rule = (f) => {
       evidence.push(
         fromWire(w, `capture: ${w.c2sRetrans} desktop → Notifs retransmission(s): the desktop kept trying`),
       );
+  } else if (deadBothWays(f).length) {
+    // Nothing came back, not even an ACK for the desktop's own (retransmitted) data: both directions dead at TCP
+    // level. (A return path that drops ACKs too looks the same; a capture near the server tells.)
+    base = 0.6;
+    for (const w of deadBothWays(f))
+      evidence.push(
+        fromWire(
+          w,
+          `capture: the desktop's data went unACKed (${w.c2sRetrans} retransmission(s)) and nothing came back from Notifs`,
+        ),
+      );
+    const sent = f.appOtherDirDuringSilence.s2c;
+    if (sent.length)
+      evidence.push(
+        item(
+          sent[0].source,
+          sent[0].ts,
+          `${kindOf(f, sent[0].source)}: the desktop kept sending (${sent.length} message(s)) and received nothing`,
+        ),
+      );
   } else if (c2sRe.length && s2cRe.length) {
     base = 0.5;
     for (const w of c2sRe) evidence.push(fromWire(w, `capture: ${w.c2sRetrans} desktop → Notifs retransmission(s)`));
@@ -550,6 +592,12 @@ export const ruleInboundLoss: Rule = (f) => {
   const caveat = wireWithSilence.length
     ? ''
     : ' Without a capture a stalled server looks the same; a PC capture (step 6) tells them apart.';
+  if (deadBothWays(f).length) {
+    contradictions.push(
+      "the desktop's own data was not acknowledged either: both directions dead at TCP level (path-blackhole), unless the return path also dropped the ACKs",
+    );
+    base -= 0.15;
+  }
   const lossFirst = f.wire.filter(c2sLossFirst);
   if (lossFirst.length) {
     contradictions.push(
@@ -894,7 +942,11 @@ export const ruleConnectFailure: Rule = (f) => {
   // A silence that began well before the connection dropped explains the drop; one that began with it does not.
   const silenceFirst = f.silences.some((s) => s.from < dropAt - 1.5 * f.opts.keepaliveMs);
   // After a plain close (no silence before it), failing reconnects are what kept the desktop down.
-  const base = silenceFirst ? 0.45 + 0.05 * Math.min(f.fails.length, 4) : closeFirst && f.fails.length < 2 ? 0.5 : 0.7;
+  // The same attempt seen by several files is one attempt: count the file that saw the most.
+  const perSource = new Map<string, number>();
+  for (const e of f.fails) perSource.set(e.source, (perSource.get(e.source) ?? 0) + 1);
+  const attempts = Math.max(...perSource.values());
+  const base = silenceFirst ? 0.45 + 0.05 * Math.min(attempts, 4) : closeFirst && attempts < 2 ? 0.5 : 0.7;
   const stages = [...new Set(f.fails.map((e) => e.stage))].join(', ');
   const backend = http5xx || refused;
   return {

@@ -75,10 +75,10 @@ const outbound: World = {
   end: 100,
 };
 
-/** Notifs → desktop dies on the path: the desktop keeps sending (unacked, retransmitted), gives up at 16 s. */
+/** Notifs → desktop data dies on the path (ACKs pass): the desktop keeps sending, gives up at 16 s. */
 const inboundMsgs: WMsg[] = [
   ...keepalives('c2s', 1, 0, 41),
-  ...keepalives('c2s', 1, 44, 57, 4, { acked: false }),
+  ...keepalives('c2s', 1, 44, 57, 4),
   ...keepalives('s2c', 1, 2, 41),
   ...keepalives('s2c', 1, 42, 57, 4, { appT: null, wireT: null }),
   ...healthy(2, 61, 100),
@@ -95,11 +95,8 @@ const inbound: World = {
   ],
   msgs: inboundMsgs,
   end: 100,
-  retrans: [
-    { t: 45, dir: 'c2s', conn: 1 },
-    { t: 47, dir: 'c2s', conn: 1 },
-    { t: 51, dir: 'c2s', conn: 1 },
-  ],
+  // The reconnect attempt dies the same way: its SYN-ACK never arrives.
+  fails: [{ t: 58, stage: 'tcp', error: 'connect ETIMEDOUT' }],
 };
 
 /** Both directions die on the path; each side retransmits (PC capture and server capture). */
@@ -359,7 +356,7 @@ export const SCENARIOS: Scenario[] = [
   {
     name: 'inbound-loss-truncated',
     world: inbound,
-    variants: { capture: (w) => [truncated(toCapture(w), 56)] },
+    variants: { capture: (w) => [truncated(toCapture(w), 60)] },
   },
   {
     name: 'desktop-throttled-contradicted',

@@ -279,7 +279,14 @@ export class AppStream {
               if (r.body[0] === 1) this.sink.tlsHello(this.sni, ts);
             }
             this.sink.tlsRecord(dir, r.contentType, r.length, ts);
-            if (this.hook === undefined) this.hook = this.hookFactory?.() ?? null;
+            if (this.hook === undefined) {
+              this.hook = this.hookFactory?.() ?? null;
+              // No keys for this connection: application-data bodies have no reader, so stop copying them.
+              if (this.hook === null && this.tls) {
+                this.tls[0].keepAppData = false;
+                this.tls[1].keepAppData = false;
+              }
+            }
             if (this.hook) {
               const plain = this.hook.onTlsRecord(dir === 0 ? 'c2s' : 's2c', r.contentType, r.version, r.body, ts);
               if (plain && plain.length > 0) {

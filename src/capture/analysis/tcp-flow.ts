@@ -4,6 +4,7 @@
 
 import type { DecodedPacket } from '../packet.ts';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet.ts';
+import { Ipv4FlowIndex, ipv4Number, isIpv4Text } from './flow-index.ts';
 import {
   A_FAST_RETRANSMISSION,
   A_RETRANSMISSION,
@@ -164,7 +165,9 @@ const A_RETRANSMISSION_ANY = A_RETRANSMISSION | A_FAST_RETRANSMISSION | A_SPURIO
 
 export class FlowTable {
   /** Directional lookup src → dst → (sport·65536 + dport) → flow; both directions point at the same flow.
-   *  Nested maps on the decoder's interned address strings avoid building a key string per packet. */
+   *  IPv4 (nearly every packet) goes through one numeric open-addressing table; IPv6 through nested maps on the
+   *  decoder's interned address strings. Neither builds a key string per packet. */
+  private readonly v4 = new Ipv4FlowIndex<Flow>();
   private readonly byAddr = new Map<string, Map<string, Map<number, Flow>>>();
 
   // One-entry cache: consecutive packets often belong to the same flow and direction.
@@ -173,9 +176,13 @@ export class FlowTable {
   private lastPorts = -1;
   private lastFlow: Flow | undefined = undefined;
 
-  private lookup(src: string, dst: string, ports: number): Flow | undefined {
+  private lookup(pkt: DecodedPacket, ports: number): Flow | undefined {
+    const src = pkt.srcIp;
+    const dst = pkt.dstIp;
     if (ports === this.lastPorts && src === this.lastSrc && dst === this.lastDst) return this.lastFlow;
-    const f = this.byAddr.get(src)?.get(dst)?.get(ports);
+    const f = isIpv4Text(src)
+      ? this.v4.get(ipv4Number(src), ipv4Number(dst), ports | 0)
+      : this.byAddr.get(src)?.get(dst)?.get(ports);
     this.lastSrc = src;
     this.lastDst = dst;
     this.lastPorts = ports;
@@ -185,6 +192,10 @@ export class FlowTable {
 
   private index(src: string, dst: string, ports: number, flow: Flow): void {
     this.lastPorts = -1;
+    if (isIpv4Text(src)) {
+      this.v4.set(ipv4Number(src), ipv4Number(dst), ports | 0, flow);
+      return;
+    }
     let a = this.byAddr.get(src);
     if (!a) this.byAddr.set(src, (a = new Map()));
     let b = a.get(dst);
@@ -241,6 +252,10 @@ export class FlowTable {
 
   private remove(src: string, dst: string, ports: number, f: Flow): void {
     this.lastPorts = -1;
+    if (isIpv4Text(src)) {
+      this.v4.deleteIf(ipv4Number(src), ipv4Number(dst), ports | 0, f);
+      return;
+    }
     const a = this.byAddr.get(src);
     const b = a?.get(dst);
     if (!a || !b || b.get(ports) !== f) return;
@@ -257,7 +272,7 @@ export class FlowTable {
     const rec = pkt.record;
     const flags = t.flags;
     const ports = pkt.srcPort * 65536 + pkt.dstPort;
-    let flow = this.lookup(pkt.srcIp, pkt.dstIp, ports);
+    let flow = this.lookup(pkt, ports);
     let isNew = false;
     if (flow !== undefined && (flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
       // A SYN with a different ISN than this side used so far: the ports were reused, a new connection starts

@@ -45,7 +45,8 @@ export class TlsRecordParser {
    */
   constructor(
     private readonly sink: TlsRecordSink,
-    private readonly keepAppData = true,
+    /** Mutable: the owner turns it off once it knows no key will ever read the bodies (takes effect next record). */
+    public keepAppData = true,
   ) {}
 
   get stopped(): boolean {

@@ -221,7 +221,8 @@ function l4(d: Uint8Array, at: number, end: number, proto: number, out: DecodedP
     t.tsecr = 0;
     t.hasTs = false;
     if (hl > 20) tcpOptions(d, at + 20, at + hl, out);
-    out.payload = d.subarray(at + hl, capEnd);
+    // Pure ACKs (half the packets of a bulk transfer) get the shared empty view: no allocation.
+    out.payload = at + hl < capEnd ? d.subarray(at + hl, capEnd) : EMPTY;
     out.payloadLen = end - at - hl;
     if (out.payload.length < out.payloadLen) out.truncated = true;
     return out;
@@ -235,7 +236,7 @@ function l4(d: Uint8Array, at: number, end: number, proto: number, out: DecodedP
     out.l4 = 17;
     out.srcPort = (d[at] << 8) | d[at + 1];
     out.dstPort = (d[at + 2] << 8) | d[at + 3];
-    out.payload = d.subarray(at + 8, capEnd);
+    out.payload = at + 8 < capEnd ? d.subarray(at + 8, capEnd) : EMPTY;
     out.payloadLen = end - at - 8;
     if (out.payload.length < out.payloadLen) out.truncated = true;
     return out;

@@ -47,6 +47,14 @@ export interface DecodedPacket {
   /** Addresses in text form (IPv4 dotted, IPv6 RFC 5952). Decoders intern them, so comparing strings is cheap. */
   srcIp: string;
   dstIp: string;
+  /**
+   * IPv4 addresses as int32 bits, valid while `srcIp === srcIp4Of` (resp. dst): the decoder sets both, so a packet
+   * edited by hand (tests) or an IPv6 one never pairs stale numbers with its address. Optional; for fast flow lookup.
+   */
+  srcIp4?: number;
+  dstIp4?: number;
+  srcIp4Of?: string;
+  dstIp4Of?: string;
   /** IPv4 TTL or IPv6 hop limit. */
   ttl: number;
   /** IPv4 identification (0 for IPv6). */
@@ -101,6 +109,11 @@ export function newDecodedPacket(): DecodedPacket {
     l3: 0,
     srcIp: '',
     dstIp: '',
+    srcIp4: 0,
+    dstIp4: 0,
+    // Never equal to an address text, even an empty one in a hand-built packet.
+    srcIp4Of: '\u0000',
+    dstIp4Of: '\u0000',
     ttl: 0,
     ipId: 0,
     fragment: false,

@@ -180,9 +180,12 @@ export class FlowTable {
     const src = pkt.srcIp;
     const dst = pkt.dstIp;
     if (ports === this.lastPorts && src === this.lastSrc && dst === this.lastDst) return this.lastFlow;
-    const f = isIpv4Text(src)
-      ? this.v4.get(ipv4Number(src), ipv4Number(dst), ports | 0)
-      : this.byAddr.get(src)?.get(dst)?.get(ports);
+    let f: Flow | undefined;
+    if (pkt.srcIp4Of === src && pkt.dstIp4Of === dst) {
+      // Decoded IPv4: the decoder's numbers (same bits as ipv4Number of the text).
+      f = this.v4.get(pkt.srcIp4 as number, pkt.dstIp4 as number, ports | 0);
+    } else if (isIpv4Text(src)) f = this.v4.get(ipv4Number(src), ipv4Number(dst), ports | 0);
+    else f = this.byAddr.get(src)?.get(dst)?.get(ports);
     this.lastSrc = src;
     this.lastDst = dst;
     this.lastPorts = ports;

@@ -121,8 +121,10 @@ function ipv4(d: Uint8Array, off: number, out: DecodedPacket): DecodedPacket {
   const frag = (d[off + 6] << 8) | d[off + 7];
   out.ttl = d[off + 8];
   const proto = d[off + 9];
-  out.srcIp = ipv4Text(d, off + 12);
-  out.dstIp = ipv4Text(d, off + 16);
+  out.srcIp = out.srcIp4Of = ipv4Text(d, off + 12);
+  out.dstIp = out.dstIp4Of = ipv4Text(d, off + 16);
+  out.srcIp4 = (d[off + 12] << 24) | (d[off + 13] << 16) | (d[off + 14] << 8) | d[off + 15];
+  out.dstIp4 = (d[off + 16] << 24) | (d[off + 17] << 16) | (d[off + 18] << 8) | d[off + 19];
   const fragOffset = frag & 0x1fff;
   out.fragment = (frag & 0x2000) !== 0 || fragOffset !== 0;
   if (fragOffset !== 0) {

@@ -2,10 +2,10 @@
 // /desktop/ page that Notifs serves. It records what a support engineer would get from that PC: a HAR with the
 // WebSocket messages (built here from CDP Network.webSocket* events, like DevTools' own export), a NetLog
 // (--log-net-log, complete once the browser closes cleanly), the TLS key log (SSLKEYLOGFILE) and the page's error
-// report (window.lifeline.errorReport()). Browser-side faults: Debugger.pause/resume (a frozen page: the brief's
-// lab notes say Page.setWebLifecycleState 'frozen' does not stop timers in headless Chromium), a hidden page
-// (focus emulation + lifecycle 'hidden'), and SIGSTOP/SIGCONT of the browser's processes (a sleeping PC).
-import { execFileSync } from 'node:child_process';
+// report (window.lifeline.errorReport()). Browser-side fault: Debugger.pause/resume (a frozen page: the brief's
+// lab notes say Page.setWebLifecycleState 'frozen' does not stop timers in headless Chromium). Hiding the page
+// does not work headless (another tab in front, or a minimized window, still leaves it 'visible' with 250 ms
+// timers on time — tried here), so hidden-tab throttling is not reproduced; see docs/lab.md.
 import { readFile, writeFile } from 'node:fs/promises';
 import type { AgentEvent } from './agent-protocol.ts';
 import { HarBuilder } from './har-builder.ts';
@@ -41,7 +41,6 @@ export class BrowserDesktop {
   private readonly waiters = new Set<() => void>();
   readonly har = new HarBuilder();
   private paused = false;
-  private cover: PwPage | undefined;
 
   private constructor(
     private readonly browser: PwBrowser,
@@ -154,47 +153,6 @@ export class BrowserDesktop {
     this.paused = false;
     await this.cdp.send('Debugger.resume');
     await this.cdp.send('Debugger.disable');
-  }
-
-  /**
-   * The page goes to the background: another tab is brought to the front (CDP's setWebLifecycleState only knows
-   * 'frozen' and 'active'), so the page is hidden and Chrome throttles its main-thread timers.
-   */
-  async hide(): Promise<void> {
-    await this.cdp.send('Emulation.setFocusEmulationEnabled', { enabled: false });
-    this.cover ??= await this.page.context().newPage();
-    await this.cover.bringToFront();
-  }
-
-  async show(): Promise<void> {
-    await this.page.bringToFront();
-  }
-
-  /** Pids of the browser and its children (renderer, network service…), for SIGSTOP/SIGCONT. */
-  processIds(): number[] {
-    const root = (this.browser as unknown as { process?: () => { pid?: number } }).process?.()?.pid;
-    if (!root) return [];
-    const pids = [root];
-    // Breadth-first over /proc children (bounded).
-    for (let i = 0; i < pids.length && pids.length < 64; i++) {
-      try {
-        const out = execFileSync('pgrep', ['-P', String(pids[i])], { encoding: 'utf8' });
-        for (const p of out.split(/\s+/).filter(Boolean)) pids.push(Number(p));
-      } catch {
-        // no children
-      }
-    }
-    return pids;
-  }
-
-  signalAll(sig: NodeJS.Signals): void {
-    for (const pid of this.processIds()) {
-      try {
-        process.kill(pid, sig);
-      } catch {
-        // exited
-      }
-    }
   }
 
   async writeErrorReport(file: string): Promise<void> {

@@ -39,6 +39,17 @@ function progress() {
   };
 }
 
+/**
+ * Ends the process once stdout and stderr are flushed. After a long demo (17 scenarios: child processes, a
+ * browser, tsx's esbuild service) Node's own teardown was seen spinning in FreeEnvironment → CleanupHandles on a
+ * request that never completed, long after every result was written; the lab's work is done at this point, so it
+ * exits explicitly rather than leave a user's terminal hanging.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 /** Parses `host:port` (host defaults to 127.0.0.1). */
 export function parseEndpoint(value: string, what: string): { host: string; port: number } {
   const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(value.trim());
@@ -182,7 +193,7 @@ Examples:
       }
       if (o.json) process.stdout.write(`${JSON.stringify(r.check, null, 2)}\n`);
       else process.stdout.write(`${resultLine(r, 0, 1)}\n  evidence and report: ${r.outDir}\n`);
-      process.exitCode = r.check.ok ? EXIT.OK : EXIT.FOUND;
+      finish(r.check.ok ? EXIT.OK : EXIT.FOUND);
     });
 
   program
@@ -218,6 +229,6 @@ Examples:
         `${ok}/${ran.length} verdicts correct in ${(summary.durationMs / 1000).toFixed(0)} s; open ${path.join(o.out, 'index.html')}`,
       );
       if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      process.exitCode = ok === ran.length && ran.length > 0 ? EXIT.OK : EXIT.FOUND;
+      finish(ok === ran.length && ran.length > 0 ? EXIT.OK : EXIT.FOUND);
     });
 }

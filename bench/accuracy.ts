@@ -47,6 +47,8 @@ async function main(): Promise<void> {
     `Run: ${new Date().toISOString()}, ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
     'Timers: keepalive 250 ms, silence 1 s, recovery 4 s (server, client and `diagnose` alike).',
     '✓ = domain and cause right, ½ = domain right, ✗ = domain wrong; the number is the verdict’s confidence.',
+    'Single-source cells that cannot be right in principle (a PC capture alone cannot tell inbound loss from a',
+    'stalled Notifs; on loopback a proxy reset has the same TTL as Notifs’ own) should at least stay ≤ 0.8.',
     '',
     matrixMarkdown(cells),
     ...(skipped.length ? ['Skipped here:', '', ...skipped.map((s) => `- ${s}`), ''] : []),

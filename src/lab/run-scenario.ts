@@ -189,11 +189,16 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     const end = Date.now();
     note('fault over; waiting for the outcome');
     // Let the outcome show: connected again and steady for a few keepalive periods (or the recovery timeout).
-    if (s.expected.cause !== 'none' && s.expectReconnect !== false) {
+    const lastState = () => stateEvents().findLast((e) => e.ev === 'state');
+    const connectedNow = () => {
+      const l = lastState();
+      return l?.ev === 'state' && l.state === 'connected';
+    };
+    if (s.expected.cause !== 'none' && s.expectReconnect !== false && !connectedNow()) {
       await waitDesktopState(['connected'], timers.recoveryMs + 4000).catch(() => note('desktop did not reconnect'));
     }
     const after = stateEvents().length;
-    const last = stateEvents().findLast((e) => e.ev === 'state');
+    const last = lastState();
     // A desktop that closed for good receives nothing more: nothing to wait for.
     if (!(last?.ev === 'state' && last.state === 'closed'))
       await waitForMessages(desktop, browser, 3, timers.keepaliveMs * 20, after).catch(() => note('no messages after'));

@@ -1,5 +1,5 @@
 // A packet capture during a lab run, the way a support engineer would take one (seed step 6):
-// `tcpdump -i IF -U -w FILE FILTER`, started before the fault and stopped (SIGINT, wait for exit) after it.
+// `tcpdump -i IF --immediate-mode -U -w FILE FILTER`, started before the fault and stopped (SIGINT, wait for exit) after it.
 // Optionally inside a network namespace (`ip netns exec NS tcpdump …`).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
@@ -20,7 +20,9 @@ export interface RunningCapture {
 }
 
 export async function startCapture(opts: CaptureOptions): Promise<RunningCapture> {
-  const args = ['-i', opts.iface, '-U', '-n', '-s', '0', '-w', opts.file, opts.filter];
+  // --immediate-mode: packets reach tcpdump as they arrive. Without it the kernel hands them over in blocks (or
+  // after a timeout), and the last block can be lost at SIGINT — a capture ending a second early.
+  const args = ['-i', opts.iface, '--immediate-mode', '-U', '-n', '-s', '0', '-w', opts.file, opts.filter];
   const [cmd, argv] = opts.netns ? ['ip', ['netns', 'exec', opts.netns, 'tcpdump', ...args]] : ['tcpdump', args];
   let child: ChildProcess;
   try {

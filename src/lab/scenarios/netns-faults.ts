@@ -92,4 +92,32 @@ export const netnsResetByMiddlebox: Scenario = {
   },
 };
 
-export const NETNS_SCENARIOS = [netnsInboundLoss, netnsOutboundLoss, netnsPathBlackhole, netnsResetByMiddlebox];
+export const netnsAsleepIdleTimeout: Scenario = {
+  name: 'netns-asleep-idle-timeout',
+  title: 'PC asleep longer than the firewall idle timeout',
+  fault:
+    'router conntrack idle timeout 1 s; desktop SIGSTOP 3 s (monotonic clock skips it): the firewall forgets the flow and drops its packets after the wake',
+  direction: 'desktop',
+  // The firewall's timeout is a consequence: it only expired because the sleeping PC stopped the keepalives.
+  expected: { domain: 'desktop', cause: 'desktop-asleep' },
+  network: 'netns',
+  desktop: 'node',
+  async inject(ctx) {
+    if (!(await ctx.topo!.setConntrackTimeout(1))) ctx.log('could not shorten the conntrack timeout');
+    const d = ctx.desktop!;
+    await d.call('prepare-sleep');
+    d.signal('SIGSTOP');
+    await ctx.hold(3000);
+    d.signal('SIGCONT');
+    await ctx.waitDesktopState(['connected'], ctx.timers.recoveryMs + 4000);
+    await ctx.topo!.setConntrackTimeout(432_000);
+  },
+};
+
+export const NETNS_SCENARIOS = [
+  netnsInboundLoss,
+  netnsOutboundLoss,
+  netnsPathBlackhole,
+  netnsResetByMiddlebox,
+  netnsAsleepIdleTimeout,
+];

@@ -14,12 +14,14 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const srcDir = join(root, 'src');
 const distDir = join(root, 'dist');
 /** Bumped when the build options below change, so old bundles are not reused. */
-const BUILD_VERSION = '1';
+const BUILD_VERSION = '2';
 
-/** Hash of the relative path and content of every file under src/ (sorted), plus the build version. */
+/** Hash of the relative path and content of every file under src/ (sorted), plus the build version and location. */
 function sourceHash() {
   const h = createHash('sha1');
   h.update(BUILD_VERSION);
+  // The bundle embeds absolute source URLs (import.meta.url): a moved or copied checkout needs its own build.
+  h.update(srcDir);
   const files = readdirSync(srcDir, { recursive: true })
     .map(String)
     .sort();

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { FaultProxy } from '../../src/lab/fault-proxy.ts';
 import { type ProxyApi, startProxyApi } from '../../src/lab/proxy-http-api.ts';
@@ -12,6 +15,7 @@ const received: string[] = [];
 let proxy: FaultProxy;
 let api: ProxyApi;
 let base: string;
+let logDir: string;
 
 before(async () => {
   upstream = net.createServer({ allowHalfOpen: true }, (s) => {
@@ -25,6 +29,8 @@ before(async () => {
     upstream: { host: '127.0.0.1', port: (upstream.address() as net.AddressInfo).port },
   });
   await proxy.start();
+  logDir = await mkdtemp(path.join(tmpdir(), 'lifeline-proxy-'));
+  await proxy.startDeviceLog(path.join(logDir, 'device.log'));
   api = await startProxyApi(proxy, { host: '127.0.0.1', port: 0 });
   base = `http://127.0.0.1:${api.port}`;
 });
@@ -34,6 +40,7 @@ after(async () => {
   await proxy.close();
   for (const s of serverSockets) s.destroy();
   await new Promise<void>((r) => upstream.close(() => r()));
+  await rm(logDir, { recursive: true, force: true });
 });
 
 /** Waits for a condition, polling on the event loop; fails after `ms`. */
@@ -180,4 +187,27 @@ test('a FIN from the desktop passes through; a black-holed FIN does not', async 
   await until('server half still works', () => d.got() === 'still-open');
   assert.equal(ended, false);
   d.sock.destroy();
+});
+
+test('device log: ASA Built/Teardown lines naming the proxy address, with the reason of each end', async () => {
+  // A graceful close both ways, so this connection ends with FINs.
+  const c = await connect();
+  const id = Math.max(...proxy.connections().map((x) => x.id));
+  const serverEnd = once(c.server, 'end');
+  c.sock.end();
+  await serverEnd;
+  c.server.end();
+  await until('connection gone from the proxy', () => !proxy.connections().some((x) => x.id === id));
+  await proxy.stopDeviceLog();
+  const lines = (await readFile(path.join(logDir, 'device.log'), 'utf8')).trim().split('\n');
+  const built = lines.filter((l) => l.includes('%ASA-6-302013: Built outbound TCP connection'));
+  const teardown = lines.filter((l) => l.includes('%ASA-6-302014: Teardown TCP connection'));
+  assert.ok(built.length >= 5);
+  assert.ok(built.every((l) => l.includes(`outside:127.0.0.1/${proxy.listenPort}`)));
+  assert.ok(
+    teardown.some((l) => l.endsWith('Flow closed by inspection')),
+    'the reset toxic is the device own doing',
+  );
+  assert.ok(teardown.some((l) => l.includes(`Teardown TCP connection ${id} `) && l.endsWith('TCP FINs')));
+  assert.ok(lines.every((l) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lab-proxy : %ASA-6-30201[34]: /.test(l)));
 });

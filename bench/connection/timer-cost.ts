@@ -57,7 +57,9 @@ async function simulate(mode: Mode, n: number, seconds: number): Promise<RunRepo
         return;
       }
       if (t >= this.nextKeepaliveAt) {
-        this.nextKeepaliveAt = t + KEEPALIVE_MS;
+        // As Lifeline's machine: due 4 s after the previous due time, so the cadence does not drift.
+        this.nextKeepaliveAt += KEEPALIVE_MS;
+        if (this.nextKeepaliveAt <= t) this.nextKeepaliveAt = t + KEEPALIVE_MS;
         heartbeats++;
       }
     }

@@ -27,14 +27,18 @@ export interface WxccConnectOptions {
 const agent = new Agent({ keepAlive: true, maxSockets: 32 });
 
 class RetryLater extends Error {
-  constructor(readonly afterMs: number) {
-    super('subscribe: HTTP 429');
+  constructor(
+    readonly afterMs: number,
+    why = 'subscribe: HTTP 429',
+  ) {
+    super(why);
   }
 }
 
 /**
  * POST /v1/notification/subscribe; resolves to the webSocketUrl. A 429 is retried after its Retry-After (with
- * jitter, at most 30 times) like a real desktop backing off; each retry is counted, not failed.
+ * jitter, at most 30 times) like a real desktop backing off, and a reset of a reused kept-alive socket at once; each
+ * retry is counted, not failed.
  */
 async function subscribe(o: WxccConnectOptions): Promise<string> {
   for (let attempt = 0; ; attempt++) {
@@ -92,7 +96,12 @@ function subscribeOnce(o: WxccConnectOptions): Promise<string> {
       },
     );
     req.on('timeout', () => req.destroy(new Error('subscribe: timeout')));
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // The keep-alive race: the server closed an idle pooled socket just as this request reused it. Retry at once on
+      // a fresh socket (Node's documented remedy); at worst an unused subscription is left to expire on the server.
+      if (req.reusedSocket && err.code === 'ECONNRESET') reject(new RetryLater(0, 'subscribe: reused socket reset'));
+      else reject(err);
+    });
     req.end(payload);
   });
 }

@@ -5,7 +5,7 @@
 #
 # Usage: bench/connection.sh [--n 1000,10000,19500] [--targets lifeline,socketio,ws-baseline] [--window-s 30]
 #                            [--settle-s 8] [--rate 1000] [--silent 200] [--workers 2] [--source-ips 0] [--nice=0]
-# Then the timer micro-benchmark (bench/connection/timer-cost.ts). Takes about 15 minutes with the defaults. See docs/bench-connection.md.
+# Then the timer micro-benchmark (bench/connection/timer-cost.ts). About 20 minutes with the defaults here. See docs/bench-connection.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every socket is a file descriptor: raise the soft limit as far as the hard limit allows (as root, try 100000

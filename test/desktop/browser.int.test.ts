@@ -1,32 +1,19 @@
 // The browser Agent Desktop in headless Chromium: /desktop/ connects, receives a published notification, and
 // window.lifeline.errorReport() is a schema-valid report whose keepalives came from the Web Worker timer.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../src/browser/chromium.ts';
 import type { ErrorReportV1 } from '../../src/protocol/error-report-schema.ts';
 import { type NotifsServer, startNotifsServer } from '../../src/server/notifs-server.ts';
 import { assertValidReport } from './report-schema.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser;
 let s: NotifsServer;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package "chromium"`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   s = await startNotifsServer({ keepaliveMs: 200, silenceMs: 1000, sweepMs: 25 });
 });
 

@@ -1,36 +1,23 @@
 // The HTML report in real Chromium: it renders, shades one band per incident, logs no console error (a CSP
 // violation would be one), and nothing from captured data runs.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../../src/browser/chromium.ts';
 import { diagnose } from '../../src/diagnose/diagnose.ts';
 import { DEFAULT_OPTIONS } from '../../src/diagnose/model.ts';
 import { renderHtml } from '../../src/diagnose/report-html.ts';
 import type { EvidenceResult } from '../../src/events/types.ts';
 import { loadFixture } from './fixtures.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
 let browser: Browser;
 let dir: string;
 
 before(async () => {
-  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install the Debian package "chromium"`);
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
   dir = mkdtempSync(join(tmpdir(), 'lifeline-html-'));
 });
 

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
+import { launchChromium, launchChromiumServer } from '../../src/browser/chromium.ts';
 import type { EvidenceResult, WsMessageEvent } from '../../src/events/types.ts';
 import { HarRecorder } from '../../src/evidence/har-from-cdp.ts';
 import { readEvidence } from '../../src/evidence/read-evidence.ts';
@@ -87,22 +88,11 @@ before(
     );
     await waitForStderr(tcpdump, /listening on/, 10_000);
 
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-        '--ignore-certificate-errors',
-        `--log-net-log=${netlogFile}`,
-        '--net-log-capture-mode=Everything',
-      ],
-    });
+    const browser = await launchChromium([
+      '--ignore-certificate-errors',
+      `--log-net-log=${netlogFile}`,
+      '--net-log-capture-mode=Everything',
+    ]);
     try {
       const context = await browser.newContext({ ignoreHTTPSErrors: true });
       for (const srv of [plain, secure]) {
@@ -241,21 +231,7 @@ test('truncating the browser-made NetLog keeps the events before the cut', async
 
 test('a NetLog of a Chromium killed mid-session (SIGKILL) is read up to the cut', { timeout: 60_000 }, async () => {
   const file = join(dir, 'killed-netlog.json');
-  const server = await chromium.launchServer({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      `--log-net-log=${file}`,
-      '--net-log-capture-mode=Everything',
-    ],
-  });
+  const server = await launchChromiumServer([`--log-net-log=${file}`, '--net-log-capture-mode=Everything']);
   const exited = new Promise<void>((resolve) => server.process().on('exit', () => resolve()));
   try {
     const browser = await chromium.connect(server.wsEndpoint());
@@ -293,22 +269,11 @@ test('through an HTTP CONNECT proxy the NetLog still pairs frames with payloads;
   const proxy = await startConnectProxy({ host: '127.0.0.1', port: srv.port });
   const file = join(dir, 'proxy-netlog.json');
   const wsUrl = `ws://notifs.lab.test:${srv.port}/v1/notification/subscription/lab`;
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-component-update',
-      '--disable-sync',
-      `--proxy-server=http://127.0.0.1:${proxy.port}`,
-      `--log-net-log=${file}`,
-      '--net-log-capture-mode=Everything',
-    ],
-  });
+  const browser = await launchChromium([
+    `--proxy-server=http://127.0.0.1:${proxy.port}`,
+    `--log-net-log=${file}`,
+    '--net-log-capture-mode=Everything',
+  ]);
   try {
     const page = await browser.newPage();
     // The page itself is on loopback (not proxied); its socket goes to a name only the proxy can reach.

@@ -1,0 +1,42 @@
+// Debian's Chromium through playwright-core, launched one way everywhere: the system binary (never a downloaded
+// browser) with flags that keep a headless run quiet and deterministic (no background traffic, no QUIC, so the
+// WebSocket stays on TCP where captures can see it).
+import { existsSync } from 'node:fs';
+import { type Browser, type BrowserServer, chromium, type LaunchOptions } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+export const CHROMIUM_FLAGS: readonly string[] = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Throws, naming the Debian package, when the system Chromium is not installed. */
+export function requireChromium(): string {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`${CHROMIUM_PATH} is missing: install the Debian package "chromium" (apt-get install chromium)`);
+  }
+  return CHROMIUM_PATH;
+}
+
+/** Launch options for the system Chromium: the standard flags, then `extraArgs`; `opts` may add anything else. */
+export function chromiumLaunchOptions(extraArgs: readonly string[] = [], opts: LaunchOptions = {}): LaunchOptions {
+  return { ...opts, executablePath: requireChromium(), args: [...CHROMIUM_FLAGS, ...extraArgs] };
+}
+
+export function launchChromium(extraArgs: readonly string[] = [], opts: LaunchOptions = {}): Promise<Browser> {
+  return chromium.launch(chromiumLaunchOptions(extraArgs, opts));
+}
+
+/** A Chromium whose process the caller can kill (e.g. SIGKILL to cut a NetLog mid-session). */
+export function launchChromiumServer(
+  extraArgs: readonly string[] = [],
+  opts: LaunchOptions = {},
+): Promise<BrowserServer> {
+  return chromium.launchServer(chromiumLaunchOptions(extraArgs, opts));
+}

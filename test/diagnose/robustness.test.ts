@@ -8,18 +8,8 @@ import { renderHtml } from '../../src/diagnose/report-html.ts';
 import { renderMarkdown } from '../../src/diagnose/report-md.ts';
 import { renderText } from '../../src/diagnose/report-text.ts';
 import type { EvidenceResult, TimelineEvent } from '../../src/events/types.ts';
+import { seededRandom as prng } from '../helpers/fuzz.ts';
 import { loadFixture } from './fixtures.ts';
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const BASES = ['desktop-throttled.all', 'path-blackhole.all', 'reset-by-middlebox-skewed.all', 'delayed.capture'];
 

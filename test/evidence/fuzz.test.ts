@@ -9,20 +9,10 @@ import { HarStream } from '../../src/evidence/har-reader.ts';
 import { NetlogStream } from '../../src/evidence/netlog-reader.ts';
 import { ReportStream } from '../../src/evidence/report-reader.ts';
 import { WsFrameDecoder } from '../../src/evidence/ws-frame-decoder.ts';
+import { seededRandom as rng } from '../helpers/fuzz.ts';
 
 const fx = (name: string) => readFileSync(new URL(`../fixtures/evidence/${name}`, import.meta.url));
 type Reader = new (file: string) => { push(c: Uint8Array): void; end(): EvidenceResult };
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function read(R: Reader, bytes: Uint8Array, chunks?: number[]): EvidenceResult {
   const s = new R('fuzz');

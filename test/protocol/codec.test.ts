@@ -10,6 +10,7 @@ import {
   encodeNotification,
   encodeWelcome,
 } from '../../src/protocol/codec.ts';
+import { seededRandom as rng } from '../helpers/fuzz.ts';
 
 test('WxCC wire shapes', () => {
   assert.equal(encodeKeepalive(), '{"keepalive":"true"}');
@@ -55,18 +56,6 @@ test('clear errors', () => {
   assert.equal(e(decodeServerMessage('{"type":""}')), 'unknown-type');
   assert.equal(e(decodeServerMessage('x'.repeat(10), 5)), 'too-big');
 });
-
-// Deterministic PRNG so a failure is reproducible.
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const samples = [
   encodeKeepalive(),

@@ -6,18 +6,8 @@ import { TcpReassembler } from '../../../src/capture/analysis/tcp-reassembly.ts'
 import { clientHelloSni, TlsRecordParser } from '../../../src/capture/analysis/tls-records.ts';
 import { WsFrameParser } from '../../../src/capture/analysis/ws-frames.ts';
 import { WsMessageAssembler } from '../../../src/capture/analysis/ws-stream.ts';
+import { seededRandom as rng } from '../../helpers/fuzz.ts';
 import { cat, wsFrame } from './ws-build.ts';
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(src: Uint8Array, r: () => number): Uint8Array {
   const b = src.slice();

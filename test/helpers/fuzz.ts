@@ -1,0 +1,12 @@
+// Seeded PRNG for fuzz tests: the same seed gives the same inputs, so a failure is reproducible. Mulberry32
+// (32-bit state, uniform in [0, 1)); fast and good enough to pick mutations, not for anything cryptographic.
+export function seededRandom(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

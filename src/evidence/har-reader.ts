@@ -4,7 +4,7 @@
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
 import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
 import { streamFile } from './file-source.ts';
-import { JsonStreamParser } from './json-stream.ts';
+import { JsonEntryStream } from './json-entry-stream.ts';
 import { redactUrl } from './redact.ts';
 
 /** What HAR can never show (control frames are not exported; no TCP, no close frames). */
@@ -243,32 +243,14 @@ export class HarMapper {
 }
 
 /** Sans-IO HAR reader: bytes in (any chunking), EvidenceResult out. */
-export class HarStream {
-  private readonly mapper: HarMapper;
-  private readonly problems: Problem[] = [];
-  private readonly parser = new JsonStreamParser({
-    emit: (p) => p.length === 3 && p[0] === 'log' && p[1] === 'entries' && typeof p[2] === 'number',
-  });
-
-  constructor(private readonly file: string) {
-    this.mapper = new HarMapper(file);
-  }
-
-  push(chunk: Uint8Array): void {
-    this.handle(this.parser.push(chunk));
-  }
-
-  end(extra: Problem[] = []): EvidenceResult {
-    const end = this.parser.end();
-    this.handle(end.events);
-    return this.mapper.finish(end.root, [...extra, ...this.problems]);
-  }
-
-  private handle(evs: ReturnType<JsonStreamParser['push']>): void {
-    for (const ev of evs) {
-      if (ev.type === 'value') this.mapper.entry(ev.value, ev.offset);
-      else this.problems.push(jsonProblem(this.file, 'HAR', ev));
-    }
+export class HarStream extends JsonEntryStream {
+  constructor(file: string) {
+    super(
+      file,
+      'HAR',
+      (p) => p.length === 3 && p[0] === 'log' && p[1] === 'entries' && typeof p[2] === 'number',
+      new HarMapper(file),
+    );
   }
 }
 
@@ -282,20 +264,6 @@ export async function readHar(
   const result = s.end(r.problem ? [r.problem] : []);
   if (r.gzip) result.meta.gzip = true;
   return result;
-}
-
-export function jsonProblem(
-  file: string,
-  prefix: string,
-  ev: { code: string; message: string; offset: number; type: string },
-): Problem {
-  return {
-    code: `${prefix}_${ev.code}`,
-    message: ev.message,
-    file,
-    offset: ev.offset,
-    severity: ev.type === 'warning' ? 'warning' : 'error',
-  };
 }
 
 // ---- small helpers ----

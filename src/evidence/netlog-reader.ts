@@ -13,7 +13,8 @@
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
 import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
 import { streamFile } from './file-source.ts';
-import { hostOf, jsonProblem, stageOfNetError } from './har-reader.ts';
+import { hostOf, stageOfNetError } from './har-reader.ts';
+import { jsonProblem } from './json-entry-stream.ts';
 import { JsonStreamParser } from './json-stream.ts';
 import { redactUrl } from './redact.ts';
 import { type DecodedFrame, WsFrameDecoder } from './ws-frame-decoder.ts';

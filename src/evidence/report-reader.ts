@@ -5,8 +5,7 @@
 import type { DesktopStateEvent, EvidenceResult, MessageClass, Problem, TimelineEvent } from '../events/types.ts';
 import { ERROR_REPORT_SCHEMA, ERROR_REPORT_VERSION } from '../protocol/error-report-schema.ts';
 import { streamFile } from './file-source.ts';
-import { jsonProblem } from './har-reader.ts';
-import { JsonStreamParser } from './json-stream.ts';
+import { JsonEntryStream } from './json-entry-stream.ts';
 import { redactUrl } from './redact.ts';
 
 const CLASSES = new Set<MessageClass>(['keepalive', 'welcome', 'notification', 'resume', 'multilogin', 'other']);
@@ -299,32 +298,14 @@ function safeHost(url: string): string | undefined {
 }
 
 /** Sans-IO report reader: bytes in (any chunking), EvidenceResult out. */
-export class ReportStream {
-  private readonly mapper: ReportMapper;
-  private readonly problems: Problem[] = [];
-  private readonly parser = new JsonStreamParser({
-    emit: (p) => p.length === 2 && p[0] === 'entries' && typeof p[1] === 'number',
-  });
-
-  constructor(private readonly file: string) {
-    this.mapper = new ReportMapper(file);
-  }
-
-  push(chunk: Uint8Array): void {
-    this.handle(this.parser.push(chunk));
-  }
-
-  end(extra: Problem[] = []): EvidenceResult {
-    const end = this.parser.end();
-    this.handle(end.events);
-    return this.mapper.finish(end.root, [...extra, ...this.problems]);
-  }
-
-  private handle(evs: ReturnType<JsonStreamParser['push']>): void {
-    for (const ev of evs) {
-      if (ev.type === 'value') this.mapper.entry(ev.value, ev.offset);
-      else this.problems.push(jsonProblem(this.file, 'REPORT', ev));
-    }
+export class ReportStream extends JsonEntryStream {
+  constructor(file: string) {
+    super(
+      file,
+      'REPORT',
+      (p) => p.length === 2 && p[0] === 'entries' && typeof p[1] === 'number',
+      new ReportMapper(file),
+    );
   }
 }
 

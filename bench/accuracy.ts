@@ -41,10 +41,15 @@ async function main(): Promise<void> {
   const md = [
     HEADING,
     '',
-    `Command: \`node --import tsx bench/accuracy.ts --write\` (runs every lab scenario once, then the troubleshooter on`,
-    'each evidence subset of each run: error report only, HAR only (browser runs), capture only, all evidence).',
+    fromIdx >= 0
+      ? 'Command: `LIFELINE_KEEP_LAB=1 node --import tsx --test test/lab/scenarios.int.test.ts`, then'
+      : 'Command: `node --import tsx bench/accuracy.ts --write` (runs every lab scenario once), then the troubleshooter',
+    fromIdx >= 0
+      ? '`node --import tsx bench/accuracy.ts --from <kept runs> --write`: the troubleshooter on each evidence subset'
+      : 'on each evidence subset',
+    'of each run: error report only, HAR only (browser runs), capture only, all evidence.',
     `Machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.versions.node}.`,
-    `Run: ${new Date().toISOString()}, ${((performance.now() - t0) / 1000).toFixed(0)} s.`,
+    `Run: ${new Date().toISOString()}${fromIdx >= 0 ? '' : `, ${((performance.now() - t0) / 1000).toFixed(0)} s`}.`,
     'Timers: keepalive 250 ms, silence 1 s, recovery 4 s (server, client and `diagnose` alike).',
     '✓ = domain and cause right, ½ = domain right, ✗ = domain wrong; the number is the verdict’s confidence.',
     'Single-source cells that cannot be right in principle (a PC capture alone cannot tell inbound loss from a',

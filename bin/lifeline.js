@@ -14,7 +14,7 @@ const root = dirname(dirname(fileURLToPath(import.meta.url)));
 const srcDir = join(root, 'src');
 const distDir = join(root, 'dist');
 /** Bumped when the build options below change, so old bundles are not reused. */
-const BUILD_VERSION = '2';
+const BUILD_VERSION = '3';
 
 /** Hash of the relative path and content of every file under src/ (sorted), plus the build version and location. */
 function sourceHash() {
@@ -34,7 +34,12 @@ function sourceHash() {
   return h.digest('hex').slice(0, 16);
 }
 
-/** Builds the bundle into `target` (atomically: temp file + rename, so concurrent starts never see half a file). */
+/**
+ * Builds the bundle into the directory `target` (atomically: temp directory + rename, so concurrent starts never see
+ * half a bundle). Split into chunks because esbuild hoists a bundled module's package imports to the top of the file
+ * it lands in: in one file, a module the CLI imports lazily (`await import('./redis-store.ts')`) would still load
+ * its packages (ioredis, ws) at every start. With splitting, lazily imported modules stay in chunks of their own.
+ */
 async function build(target) {
   const esbuild = await import('esbuild');
   // Bundled modules would see the bundle's URL in import.meta.url; give each module its own source URL back.
@@ -53,8 +58,10 @@ async function build(target) {
   const tmp = `${target}.${process.pid}.tmp`;
   try {
     await esbuild.build({
-      entryPoints: [join(srcDir, 'cli', 'main.ts')],
-      outfile: tmp,
+      entryPoints: { main: join(srcDir, 'cli', 'main.ts') },
+      outdir: tmp,
+      outExtension: { '.js': '.mjs' },
+      splitting: true,
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -63,15 +70,28 @@ async function build(target) {
       plugins: [ownUrl],
       logLevel: 'silent',
     });
-    renameSync(tmp, target);
+    try {
+      renameSync(tmp, target);
+    } catch (err) {
+      // A concurrent start renamed its identical build into place first (a directory is not replaced): use that.
+      if (!statSync(join(target, 'main.mjs'), { throwIfNoEntry: false })?.isFile()) throw err;
+      rmSync(tmp, { recursive: true, force: true });
+    }
   } catch (err) {
-    rmSync(tmp, { force: true });
+    rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
-  // Best effort: remove bundles of older sources.
+  // Best effort: remove bundles of older sources. Not recent ones: a process started from one may still import
+  // its lazily loaded chunks.
+  const stale = Date.now() - 10 * 60_000;
   for (const f of readdirSync(distDir)) {
-    if (f.startsWith('cli-') && join(distDir, f) !== target && !f.endsWith('.tmp')) {
-      rmSync(join(distDir, f), { force: true });
+    const p = join(distDir, f);
+    if (f.startsWith('cli-') && p !== target && !f.endsWith('.tmp')) {
+      try {
+        if (statSync(p).mtimeMs < stale) rmSync(p, { recursive: true, force: true });
+      } catch {
+        // Removed by a concurrent start.
+      }
     }
   }
 }
@@ -79,15 +99,16 @@ async function build(target) {
 async function loadMain() {
   if (process.env.LIFELINE_NO_BUNDLE !== '1') {
     try {
-      const target = join(distDir, `cli-${sourceHash()}.mjs`);
+      const target = join(distDir, `cli-${sourceHash()}`);
+      const entry = join(target, 'main.mjs');
       let fresh = false;
       try {
-        fresh = statSync(target).isFile();
+        fresh = statSync(entry).isFile();
       } catch {
         await build(target);
         fresh = true;
       }
-      if (fresh) return (await import(pathToFileURL(target).href)).main;
+      if (fresh) return (await import(pathToFileURL(entry).href)).main;
     } catch {
       // Read-only checkout, esbuild missing, a build error: tsx below reports real errors with source positions.
     }

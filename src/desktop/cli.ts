@@ -4,7 +4,6 @@ import { writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { formatPosition } from '../protocol/stream-position.ts';
-import { DesktopClient } from './desktop-client.ts';
 
 interface DesktopOpts {
   server: string;
@@ -61,6 +60,8 @@ Examples:
       } catch {
         throw new LifelineError('bad-url', `--server is not a URL: ${o.server}`, EXIT.USAGE);
       }
+      // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
+      const { DesktopClient } = await import('./desktop-client.ts');
       const client = new DesktopClient({
         serverUrl: o.server,
         agentId: o.agent,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
-import { type LogRecord, startNotifsServer } from './notifs-server.ts';
+import type { LogRecord, NotifsServer } from './notifs-server.ts';
 import type { RedisStore } from './redis-store.ts';
 
 /** A Redis URL for messages: the password removed. */
@@ -132,7 +132,9 @@ Examples:
           );
         }
       }
-      let server: Awaited<ReturnType<typeof startNotifsServer>>;
+      // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
+      const { startNotifsServer } = await import('./notifs-server.ts');
+      let server: NotifsServer;
       try {
         server = await startNotifsServer({
           port: o.port,

@@ -312,8 +312,8 @@ export function bestOffset(mine: Keyed[], theirs: Keyed[], tol: number, maxAbs: 
   }
   const candidates = evenSample([...cand], 1000);
   const scored = evenSample(usable, 300);
-  let best: Match | undefined;
-  for (const d of candidates) {
+  // How well shifting every scored event by `d` lands it on an event of the same key (weighted, and the count).
+  const pairAt = (d: number): { score: number; matches: number } => {
     let score = 0;
     let matches = 0;
     for (const m of scored) {
@@ -323,6 +323,11 @@ export function bestOffset(mine: Keyed[], theirs: Keyed[], tol: number, maxAbs: 
         matches++;
       }
     }
+    return { score, matches };
+  };
+  let best: Match | undefined;
+  for (const d of candidates) {
+    const { score, matches } = pairAt(d);
     if (!best || score > best.score || (score === best.score && Math.abs(d) < Math.abs(best.offset)))
       best = { offset: d, matches, score, spread: 0 };
   }
@@ -332,15 +337,7 @@ export function bestOffset(mine: Keyed[], theirs: Keyed[], tol: number, maxAbs: 
   let nearZero: Match | undefined;
   for (const d of candidates) {
     if (Math.abs(d) > 2 * tol) continue;
-    let score = 0;
-    let matches = 0;
-    for (const m of scored) {
-      const near = nearest(byKey.get(m.key)!, m.ts + d);
-      if (Math.abs(near - (m.ts + d)) <= tol) {
-        score += m.weight;
-        matches++;
-      }
-    }
+    const { score, matches } = pairAt(d);
     if (!nearZero || score > nearZero.score) nearZero = { offset: d, matches, score, spread: 0 };
   }
   if (nearZero && nearZero !== best && nearZero.score >= 0.75 * best.score) best = nearZero;

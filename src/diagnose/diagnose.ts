@@ -2,6 +2,7 @@
 // (the versioned JSON document every report renders). Pure: no files, no clock.
 import type { EvidenceResult, Problem } from '../events/types.ts';
 import { analyseIncident } from './analyses.ts';
+import type { Alignment } from './clock-alignment.ts';
 import { formatDuration, iso } from './duration.ts';
 import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
@@ -44,16 +45,8 @@ export interface DiagnosisSource {
   eventsRead: number;
   firstTs?: number;
   lastTs?: number;
-  clock: {
-    offsetMs: number;
-    method: string;
-    matches: number;
-    spreadMs: number;
-    confidence: number;
-    clockUncertain: boolean;
-    question?: string;
-    against?: string;
-  };
+  /** How this source's clock was put on the reference time line (the alignment itself, copied). */
+  clock: Alignment;
   blindTo: string[];
   problems: Problem[];
   notifsConnections: { conn: string; why: string }[];
@@ -212,4 +205,10 @@ export function outcomeWords(o: Outcome): string {
       ? `lost (messages resumed only after ${formatDuration(o.resumedAfterMs)}, past the recovery timeout)`
       : 'lost (not recovered within the recovery timeout)';
   return 'ongoing when the evidence ends';
+}
+
+/** A source's clock for the Markdown and HTML reports' evidence table (the text report says more). */
+export function clockWords(c: Alignment): string {
+  if (c.method === 'reference') return 'reference';
+  return `${c.offsetMs >= 0 ? '+' : ''}${formatDuration(c.offsetMs)} (${c.method}, ${c.matches} matches${c.clockUncertain ? ', uncertain' : ''})`;
 }

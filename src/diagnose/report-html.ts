@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { ChartSeries, Diagnosis } from './diagnose.ts';
-import { outcomeWords } from './diagnose.ts';
+import { clockWords, outcomeWords } from './diagnose.ts';
 import { formatDuration, iso } from './duration.ts';
 
 const require = createRequire(import.meta.url);
@@ -167,11 +167,7 @@ export function renderHtml(d: Diagnosis, series: ChartSeries[]): string {
     '<h2>Evidence read</h2><table><thead><tr><th>file</th><th>kind</th><th>Notifs events</th><th>clock</th><th>problems</th></tr></thead><tbody>',
   );
   for (const s of d.sources) {
-    const c = s.clock;
-    const clock =
-      c.method === 'reference'
-        ? 'reference'
-        : `${c.offsetMs >= 0 ? '+' : ''}${formatDuration(c.offsetMs)} (${c.method}, ${c.matches} matches${c.clockUncertain ? ', uncertain' : ''})`;
+    const clock = clockWords(s.clock);
     H.push(
       `<tr><td>${e(s.file)}</td><td>${e(`${s.kind}/${s.format}`)}</td><td>${s.events}</td><td>${e(clock)}</td><td>${s.problems.length}</td></tr>`,
     );

@@ -1,7 +1,7 @@
 // Markdown report for a ticket: summary, one section per incident, the evidence table, what to collect next.
 // Captured strings are escaped so they cannot break out of table cells or inject markup/links.
 import type { Diagnosis } from './diagnose.ts';
-import { outcomeWords } from './diagnose.ts';
+import { clockWords, outcomeWords } from './diagnose.ts';
 import { formatDuration, iso } from './duration.ts';
 
 /** Escape Markdown and HTML-significant characters; newlines become spaces (one table row per fact). */
@@ -49,11 +49,7 @@ export function renderMarkdown(d: Diagnosis): string {
   }
   L.push('## Evidence read', '', '| file | kind | Notifs events | clock |', '|---|---|---|---|');
   for (const s of d.sources) {
-    const c = s.clock;
-    const clock =
-      c.method === 'reference'
-        ? 'reference'
-        : `${c.offsetMs >= 0 ? '+' : ''}${formatDuration(c.offsetMs)} (${c.method}, ${c.matches} matches${c.clockUncertain ? ', uncertain' : ''})`;
+    const clock = clockWords(s.clock);
     L.push(`| ${mdEscape(s.file)} | ${s.kind}/${mdEscape(s.format)} | ${s.events} | ${mdEscape(clock)} |`);
   }
   for (const u of d.unreadable)

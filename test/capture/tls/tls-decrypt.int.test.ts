@@ -9,7 +9,16 @@ import { after, before, test } from 'node:test';
 import tls from 'node:tls';
 import { parseKeyLog } from '../../../src/capture/tls/keylog.ts';
 import { type TlsOutput, TlsSession, type TlsSessionOptions } from '../../../src/capture/tls/tls-session.ts';
-import { type Cert, makeCert, type Record, requireTool, splitRecords, startRelay, within } from './tls-lab.ts';
+import {
+  type Cert,
+  clientExchange,
+  makeCert,
+  type Record,
+  requireTool,
+  splitRecords,
+  startRelay,
+  within,
+} from './tls-lab.ts';
 
 let cert: Cert;
 before(() => {
@@ -54,18 +63,7 @@ async function runNodePair(server: tls.TlsOptions, client: tls.ConnectionOptions
     ALPNProtocols: ['lifeline'],
     ...client,
   });
-  c.on('keylog', (line) => keylog.push(line.toString('latin1')));
-  const received = new Promise<void>((resolve, reject) => {
-    let got = 0;
-    c.on('data', (d) => {
-      got += d.length;
-      if (got === totalS) resolve();
-    });
-    c.on('error', reject);
-  });
-  await within(once(c, 'secureConnect'), 5000, 'TLS handshake');
-  for (const m of CLIENT_MSGS) c.write(m);
-  await within(received, 10000, 'all server messages at the client');
+  await clientExchange(c, CLIENT_MSGS, totalS, keylog);
   const cipher = c.getCipher().standardName;
   const protocol = c.getProtocol();
   c.end();

@@ -3,10 +3,12 @@
 // TLS stacks (Node/OpenSSL); nothing here decrypts.
 
 import { spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type tls from 'node:tls';
 import type { Direction } from '../../../src/capture/tls/tls-session.ts';
 
 /** Fail (never skip) when a system tool is missing, naming the Debian package. */
@@ -157,4 +159,29 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
     t = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(t));
+}
+
+/**
+ * Drives a TLS client just made by tls.connect(): records its key-log lines into `keylog`, waits for the handshake,
+ * sends `msgs`, and waits until `serverBytes` bytes have come back (each wait bounded). Call it in the tick that
+ * made the socket, so no key-log line or data is missed.
+ */
+export async function clientExchange(
+  c: tls.TLSSocket,
+  msgs: readonly Uint8Array[],
+  serverBytes: number,
+  keylog: string[],
+): Promise<void> {
+  c.on('keylog', (line) => keylog.push(line.toString('latin1')));
+  const received = new Promise<void>((resolve, reject) => {
+    let got = 0;
+    c.on('data', (d) => {
+      got += d.length;
+      if (got === serverBytes) resolve();
+    });
+    c.on('error', reject);
+  });
+  await within(once(c, 'secureConnect'), 5000, 'TLS handshake');
+  for (const m of msgs) c.write(m);
+  await within(received, 10000, 'all server messages at the client');
 }

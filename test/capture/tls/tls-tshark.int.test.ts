@@ -13,7 +13,7 @@ import tls from 'node:tls';
 import { parseKeyLog } from '../../../src/capture/tls/keylog.ts';
 import { TlsSession } from '../../../src/capture/tls/tls-session.ts';
 import { bothFinned, readTcpSegments, tcpChunks } from './pcap-lite.ts';
-import { type Cert, makeCert, requireTool, splitRecords, within } from './tls-lab.ts';
+import { type Cert, clientExchange, makeCert, requireTool, splitRecords, within } from './tls-lab.ts';
 
 let cert: Cert;
 before(() => {
@@ -71,18 +71,7 @@ async function capturedConnection(opts: tls.ConnectionOptions) {
   const keylog: string[] = [];
   try {
     const c = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ...opts });
-    c.on('keylog', (l) => keylog.push(l.toString('latin1')));
-    const received = new Promise<void>((resolve, reject) => {
-      let got = 0;
-      c.on('data', (d) => {
-        got += d.length;
-        if (got === totalS) resolve();
-      });
-      c.on('error', reject);
-    });
-    await within(once(c, 'secureConnect'), 5000, 'TLS handshake');
-    for (const m of CLIENT_MSGS) c.write(m);
-    await within(received, 10000, 'server messages at the client');
+    await clientExchange(c, CLIENT_MSGS, totalS, keylog);
     c.end();
     await within(once(c, 'close'), 5000, 'client socket close');
     // Wait until the capture file holds both FINs (bounded), then stop tcpdump.

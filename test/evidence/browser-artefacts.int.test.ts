@@ -2,7 +2,7 @@
 // keepalive servers while we record, at the same time, a HAR from its DevTools protocol (HarRecorder), a NetLog
 // (--log-net-log, Everything mode) and a tcpdump capture. The readers must agree on the same messages.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { launchChromium, launchChromiumServer } from '../../src/browser/chromium
 import type { EvidenceResult, WsMessageEvent } from '../../src/events/types.ts';
 import { HarRecorder } from '../../src/evidence/har-from-cdp.ts';
 import { readEvidence } from '../../src/evidence/read-evidence.ts';
+import { makeCert } from '../capture/tls/tls-lab.ts';
 import { type KeepaliveServer, requireTool, startConnectProxy, startKeepaliveServer } from './helpers/keepalive-lab.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeline-browser-ev-'));
@@ -49,34 +50,13 @@ before(
     requireTool('openssl', 'openssl');
     requireTool('tcpdump', 'tcpdump');
     requireTool('chromium', 'chromium');
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    const gen = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(gen.status, 0, gen.stderr);
+    const cert = makeCert({ cn: '127.0.0.1', ipAltName: '127.0.0.1', days: 1 });
+    const tlsFiles = { key: cert.key.toString('utf8'), cert: cert.cert.toString('utf8') };
+    cert.cleanup();
     plain = await startKeepaliveServer({ closeAfter: 8 });
     secure = await startKeepaliveServer({
       closeAfter: 8,
-      tls: { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8') },
+      tls: tlsFiles,
     });
 
     tcpdump = spawn(

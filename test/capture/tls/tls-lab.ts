@@ -27,8 +27,17 @@ export interface Cert {
   cleanup(): void;
 }
 
+export interface CertOptions {
+  /** Subject common name (default localhost). */
+  cn?: string;
+  /** An IP subjectAltName, e.g. 127.0.0.1 (default none). */
+  ipAltName?: string;
+  /** Validity (default 2). */
+  days?: number;
+}
+
 /** RSA self-signed certificate (RSA so both ECDHE-RSA TLS 1.2 suites and TLS 1.3 work). */
-export function makeCert(): Cert {
+export function makeCert(opts: CertOptions = {}): Cert {
   requireTool('openssl', ['version'], 'openssl');
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-tls-'));
   const r = spawnSync(
@@ -44,9 +53,10 @@ export function makeCert(): Cert {
       '-out',
       join(dir, 'cert.pem'),
       '-days',
-      '2',
+      String(opts.days ?? 2),
       '-subj',
-      '/CN=localhost',
+      `/CN=${opts.cn ?? 'localhost'}`,
+      ...(opts.ipAltName ? ['-addext', `subjectAltName=IP:${opts.ipAltName}`] : []),
     ],
     { encoding: 'utf8' },
   );

@@ -2,14 +2,12 @@
 // exception, match the block counts and block order its .txt describes, and agree with tshark on every frame
 // (number, timestamp, lengths, interface). Skipped with a printed reason when the shared corpus is absent.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { openCapture } from '../../src/capture/open-capture.ts';
+import { tsharkFields } from './analysis/tshark.ts';
 
-const run = promisify(execFile);
 const CORPUS = new URL('../../../shared/corpora/pcapng-test-generator/', import.meta.url).pathname;
 const present = existsSync(CORPUS);
 if (!present) console.log(`# corpus tests skipped: ${CORPUS} not found (clone outside the shared workspace)`);
@@ -46,38 +44,18 @@ interface TsharkFrame {
 }
 
 async function tsharkFrames(file: string): Promise<TsharkFrame[]> {
-  try {
-    const { stdout } = await run(
-      'tshark',
-      [
-        '-r',
-        file,
-        '-T',
-        'fields',
-        '-e',
-        'frame.number',
-        '-e',
-        'frame.time_epoch',
-        '-e',
-        'frame.cap_len',
-        '-e',
-        'frame.len',
-        '-e',
-        'frame.interface_id',
-      ],
-      { maxBuffer: 1 << 24 },
-    );
-    return stdout
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => {
-        const [frame, time, caplen, len, iface] = l.split('\t');
-        return { frame: Number(frame), time, caplen: Number(caplen), len: Number(len), iface };
-      });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('tshark is missing: apt-get install tshark');
-    throw err;
-  }
+  const stdout = await tsharkFields(
+    file,
+    ['frame.number', 'frame.time_epoch', 'frame.cap_len', 'frame.len', 'frame.interface_id'],
+    { maxBuffer: 1 << 24 },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [frame, time, caplen, len, iface] = l.split('\t');
+      return { frame: Number(frame), time, caplen: Number(caplen), len: Number(len), iface };
+    });
 }
 
 describe('pcapng-test-generator corpus', { skip: present ? false : 'corpus not present' }, () => {

@@ -1,36 +1,23 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { openCapture } from '../../src/capture/open-capture.ts';
 import type { CaptureRecord } from '../../src/capture/packet.ts';
 import { createPcapngFile, PcapngWriter } from '../../src/capture/pcapng-writer.ts';
+import { tsharkFields } from './analysis/tshark.ts';
 
-const run = promisify(execFile);
 const FIX = new URL('../fixtures/capture/', import.meta.url).pathname;
 
 async function tshark(file: string): Promise<string[]> {
-  const { stdout } = await run('tshark', [
-    '-r',
-    file,
-    '-T',
-    'fields',
-    '-e',
+  const stdout = await tsharkFields(file, [
     'frame.interface_id',
-    '-e',
     'frame.time_epoch',
-    '-e',
     'frame.cap_len',
-    '-e',
     'frame.len',
-    '-e',
     'frame.protocols',
-  ]).catch((e: NodeJS.ErrnoException) => {
-    throw e.code === 'ENOENT' ? new Error('tshark is missing: apt-get install tshark') : e;
-  });
+  ]);
   return stdout.trim().split('\n');
 }
 

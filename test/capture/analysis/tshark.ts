@@ -1,6 +1,7 @@
 // Test helper: run tshark and read its per-packet TCP analysis flags, conversations and WebSocket frames.
 
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 
 export const TSHARK_FLAGS: ReadonlyArray<readonly [string, string]> = [
   ['tcp.analysis.retransmission', 'retransmission'],
@@ -23,6 +24,26 @@ export const TSHARK_FLAGS: ReadonlyArray<readonly [string, string]> = [
 export function requireTool(cmd: string, pkg: string): void {
   const r = spawnSync(cmd, ['--version'], { stdio: 'ignore' });
   if (r.error) throw new Error(`${cmd} is required for this test: apt-get install ${pkg}`);
+}
+
+const execFileAsync = promisify(execFile);
+
+/**
+ * tshark's raw `-T fields` output (tab-separated, one line per frame) for `fields` of `file`; a missing tshark fails
+ * naming the Debian package. Callers parse the lines themselves.
+ */
+export async function tsharkFields(
+  file: string,
+  fields: readonly string[],
+  opts: { maxBuffer?: number } = {},
+): Promise<string> {
+  const args = ['-r', file, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
+  try {
+    return (await execFileAsync('tshark', args, opts)).stdout;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('tshark is missing: apt-get install tshark');
+    throw err;
+  }
 }
 
 /** frame number → sorted flag names (only frames with at least one flag), plus dup-ack numbers. */

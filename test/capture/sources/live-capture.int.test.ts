@@ -15,6 +15,7 @@ import { decodePacket } from '../../../src/capture/decode/decode-packet.ts';
 import { openCapture } from '../../../src/capture/open-capture.ts';
 import { newDecodedPacket, TCP_ACK, TCP_SYN } from '../../../src/capture/packet.ts';
 import type { CaptureSource } from '../../../src/capture/sources/capture-source.ts';
+import { tsharkFields } from '../analysis/tshark.ts';
 
 const run = promisify(execFile);
 const PACKAGE: Record<string, string> = { tcpdump: 'tcpdump', dumpcap: 'wireshark-common', tshark: 'tshark' };
@@ -129,22 +130,7 @@ async function waitForEnd(file: string, port: number): Promise<void> {
 }
 
 async function tsharkRecords(file: string): Promise<string[]> {
-  const { stdout } = await run('tshark', [
-    '-r',
-    file,
-    '-T',
-    'fields',
-    '-e',
-    'frame.number',
-    '-e',
-    'frame.time_epoch',
-    '-e',
-    'frame.cap_len',
-    '-e',
-    'frame.len',
-  ]).catch((e: NodeJS.ErrnoException) => {
-    throw e.code === 'ENOENT' ? new Error('tshark is missing: apt-get install tshark') : e;
-  });
+  const stdout = await tsharkFields(file, ['frame.number', 'frame.time_epoch', 'frame.cap_len', 'frame.len']);
   return stdout
     .trim()
     .split('\n')

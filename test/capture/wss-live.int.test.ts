@@ -11,7 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { captureToEvents } from '../../src/capture/capture-events.ts';
 import type { TlsRecordEvent, WsMessageEvent } from '../../src/events/types.ts';
 import { startTcpdump, waitFor } from './analysis/live.ts';
-import { requireTool } from './analysis/tshark.ts';
+import { requireTool, tsharkOccurrences } from './analysis/tshark.ts';
 
 let dir = '';
 let file = '';
@@ -91,31 +91,10 @@ test('wss:// without keys: TLS records per direction equal tshark, SNI, keepaliv
   const recs = r.events.filter((e): e is TlsRecordEvent => e.kind === 'tls-record');
   // TLS 1.3 protected records carry `tls.record.opaque_type` instead of `content_type`: compare the length
   // sequence per direction exactly and the content types as a multiset.
-  const out = execFileSync(
-    'tshark',
-    [
-      '-r',
-      file,
-      '-d',
-      `tcp.port==${port},tls`,
-      '-Y',
-      'tls',
-      '-T',
-      'fields',
-      '-E',
-      'occurrence=a',
-      '-E',
-      'aggregator=,',
-      '-e',
-      'tcp.srcport',
-      '-e',
-      'tls.record.length',
-      '-e',
-      'tls.record.content_type',
-      '-e',
-      'tls.record.opaque_type',
-    ],
-    { encoding: 'utf8' },
+  const out = tsharkOccurrences(
+    file,
+    ['tcp.srcport', 'tls.record.length', 'tls.record.content_type', 'tls.record.opaque_type'],
+    { decodeAs: `tcp.port==${port},tls`, filter: 'tls' },
   );
   const theirs = {
     c2s: { lens: [] as number[], types: [] as number[] },
@@ -166,30 +145,11 @@ test('wss:// with the key log: decrypted WebSocket messages, same frames as tsha
   assert.equal(msgs.filter((m) => m.cls === 'welcome').length, 1);
   const open = r.events.find((e) => e.kind === 'conn-open' && e.layer === 'ws');
   assert.equal(open?.kind === 'conn-open' && open.url, 'wss://127.0.0.1:' + port + '/v1/notification/subscription/xyz');
-  const out = execFileSync(
-    'tshark',
-    [
-      '-r',
-      file,
-      '-o',
-      `tls.keylog_file:${keylog}`,
-      '-d',
-      `tcp.port==${port},tls`,
-      '-Y',
-      'websocket',
-      '-T',
-      'fields',
-      '-E',
-      'occurrence=a',
-      '-E',
-      'aggregator=,',
-      '-e',
-      'tcp.srcport',
-      '-e',
-      'websocket.opcode',
-    ],
-    { encoding: 'utf8' },
-  );
+  const out = tsharkOccurrences(file, ['tcp.srcport', 'websocket.opcode'], {
+    keylog,
+    decodeAs: `tcp.port==${port},tls`,
+    filter: 'websocket',
+  });
   const theirs = { c2s: 0, s2c: 0 };
   for (const line of out.split('\n').filter(Boolean)) {
     const [sp, ops] = line.split('\t');

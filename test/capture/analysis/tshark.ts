@@ -46,6 +46,23 @@ export async function tsharkFields(
   }
 }
 
+/**
+ * tshark's raw `-T fields` output with every occurrence of a field joined by ',' (several TLS records or WebSocket
+ * frames in one packet), after the optional key log (-o), decode-as (-d) and display filter (-Y).
+ */
+export function tsharkOccurrences(
+  file: string,
+  fields: readonly string[],
+  opts: { keylog?: string; decodeAs?: string; filter?: string; maxBuffer?: number } = {},
+): string {
+  const args = ['-r', file];
+  if (opts.keylog) args.push('-o', `tls.keylog_file:${opts.keylog}`);
+  if (opts.decodeAs) args.push('-d', opts.decodeAs);
+  if (opts.filter) args.push('-Y', opts.filter);
+  args.push('-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,', ...fields.flatMap((f) => ['-e', f]));
+  return execFileSync('tshark', args, { encoding: 'utf8', ...(opts.maxBuffer ? { maxBuffer: opts.maxBuffer } : {}) });
+}
+
 /** frame number → sorted flag names (only frames with at least one flag), plus dup-ack numbers. */
 export function tsharkFlags(file: string): Map<number, string> {
   requireTool('tshark', 'tshark');
@@ -105,32 +122,11 @@ export function tsharkWebSocket(
   file: string,
   port: number,
 ): { frame: number; srcPort: number; opcode: number; len: number }[] {
-  const out = execFileSync(
-    'tshark',
-    [
-      '-r',
-      file,
-      '-d',
-      `tcp.port==${port},http`,
-      '-Y',
-      'websocket',
-      '-T',
-      'fields',
-      '-E',
-      'occurrence=a',
-      '-E',
-      'aggregator=,',
-      '-e',
-      'frame.number',
-      '-e',
-      'tcp.srcport',
-      '-e',
-      'websocket.opcode',
-      '-e',
-      'websocket.payload_length',
-    ],
-    { encoding: 'utf8', maxBuffer: 1 << 28 },
-  );
+  const out = tsharkOccurrences(file, ['frame.number', 'tcp.srcport', 'websocket.opcode', 'websocket.payload_length'], {
+    decodeAs: `tcp.port==${port},http`,
+    filter: 'websocket',
+    maxBuffer: 1 << 28,
+  });
   const res: { frame: number; srcPort: number; opcode: number; len: number }[] = [];
   for (const line of out.split('\n')) {
     if (!line) continue;

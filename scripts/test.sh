@@ -12,5 +12,5 @@ if [ $# -eq 0 ]; then
 fi
 mapfile -t files < <(find "${@:-test}" -name '*.test.ts' | sort)
 echo "== ${#files[@]} test files" >&2
-exec node --import tsx --test --test-concurrency="${LIFELINE_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
+exec node --import tsx --test --test-concurrency="${LIFELINE_TEST_CONCURRENCY:-2}" --test-timeout=1200000 --test-force-exit \
   --test-reporter=spec "${files[@]}"

@@ -124,6 +124,32 @@ function closeCode(c: AlignedEvent): number | undefined {
   return c.kind === 'conn-close' ? c.wsCode : c.kind === 'ws-control' ? c.code : undefined;
 }
 
+/**
+ * Notifs closed for silence (4000: it heard nothing from the desktop) although, within the silence timeout before
+ * that close, the desktop sent (page log or capture) and Notifs itself was still sending to the desktop. Notifs
+ * was alive and talking; the desktop's messages were lost on the way to it. Any Notifs → desktop silence that
+ * follows is the close, not a loss.
+ */
+interface SilenceClose {
+  close: AlignedEvent;
+  desktopSent: AlignedEvent[];
+  serverSent: AlignedEvent[];
+}
+function silenceClosesWhileTalking(f: IncidentFacts): SilenceClose[] {
+  const margin = Math.min(500, f.opts.keepaliveMs / 4);
+  const inWindow = (m: AlignedEvent, c: AlignedEvent, dir: 'c2s' | 's2c') =>
+    'dir' in m && m.dir === dir && m.ts < c.ts - margin && m.ts > c.ts - f.opts.silenceMs + margin;
+  const out: SilenceClose[] = [];
+  for (const close of starterCloses(f)) {
+    if (closeBy(close) !== 'server' || closeCode(close) !== CODE_SILENCE) continue;
+    const all = [...f.appMessages, ...f.wireMessages];
+    const desktopSent = all.filter((m) => inWindow(m, close, 'c2s'));
+    const serverSent = all.filter((m) => inWindow(m, close, 's2c'));
+    if (desktopSent.length && serverSent.length) out.push({ close, desktopSent, serverSent });
+  }
+  return out;
+}
+
 function closeFact(c: AlignedEvent): string {
   if (c.kind === 'conn-close')
     return (
@@ -358,12 +384,27 @@ export const ruleOutboundLoss: Rule = (f) => {
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   let base = 0.6;
-  if (f.wireDuringAppSilence.c2s.length && f.appSilent.c2s.length)
+  // Notifs was still talking when it closed for silence: the strongest one-way sign short of a server-side capture.
+  const talking = silenceClosesWhileTalking(f);
+  const sourcesDisagree = f.wireDuringAppSilence.c2s.length > 0 && f.appSilent.c2s.length > 0;
+  if (sourcesDisagree)
     contradictions.push(
       "the desktop's own log shows no send while the capture shows its messages: the two sources disagree about what the desktop sent",
     );
   if (closeContradicted) {
     if (!unacked.length && !sentNotOnWire.length) base = 0.55;
+    // Not when the page's own log denies the sends the capture shows (a frozen page, not a lost keepalive).
+    if (talking.length && !sourcesDisagree) base = 0.7;
+    for (const t of talking) {
+      const last = t.serverSent[t.serverSent.length - 1];
+      evidence.push(
+        item(
+          last.source,
+          last.ts,
+          `${kindOf(f, last.source)}: Notifs kept sending to the desktop until it closed (${t.serverSent.length} message(s) in the silence timeout before its close)`,
+        ),
+      );
+    }
     for (const c of heardNothing)
       evidence.push(
         item(
@@ -602,6 +643,13 @@ export const ruleInboundLoss: Rule = (f) => {
   if (lossFirst.length) {
     contradictions.push(
       `${lossFirst[0].source}: Notifs kept sending after the desktop's data stopped being acknowledged — the loss began desktop → Notifs`,
+    );
+    base -= 0.2;
+  }
+  const talking = silenceClosesWhileTalking(f);
+  if (talking.length) {
+    contradictions.push(
+      `${talking[0].close.source}: Notifs was still sending when it closed for silence (code ${CODE_SILENCE}) although the desktop had sent: the loss was desktop → Notifs, and the silence towards the desktop is the close`,
     );
     base -= 0.2;
   }

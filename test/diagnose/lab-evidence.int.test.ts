@@ -53,6 +53,8 @@ const SINGLE_FILE: [string, string, string, string | undefined][] = [
   ['browser-frozen', 'netlog.json', 'desktop', undefined],
   ['browser-inbound-loss', 'desktop.har', 'network', 'inbound-loss'],
   ['netns-outbound-loss', 'capture.pcap', 'network', 'outbound-loss'],
+  // Notifs' own close 4000 "silence timeout", while it still sent and the desktop's keepalives left the PC.
+  ['outbound-loss-silence-close', 'capture.pcap', 'network', 'outbound-loss'],
   ['desktop-asleep', 'error-report.json', 'desktop', 'desktop-asleep'],
   ['reset-by-server', 'capture.pcap', 'backend', 'reset-by-server'],
   ['connect-failure', 'error-report.json', 'backend', 'connect-failure'],

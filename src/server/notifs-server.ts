@@ -50,6 +50,11 @@ export interface NotifsServerOptions {
   maxBodyBytes?: number;
   /** An unused subscription expires after this long. */
   subscriptionTtlMs?: number;
+  /**
+   * close(): how long to wait for desktops to answer the 4001 close frame (close handshake, socket end) before
+   * destroying what remains. Default 1500 ms.
+   */
+  closeGraceMs?: number;
   /** Subscribe rate limit (token bucket over the whole server); thundering herds get 429 + Retry-After. */
   subscribeRate?: { perSecond: number; burst: number };
   /** Base URL put in webSocketUrl (default: from the request's Host header). */
@@ -126,6 +131,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   const maxBody = opts.maxBodyBytes ?? 64 * 1024;
   const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
   const ttl = opts.subscriptionTtlMs ?? 60000;
+  const closeGraceMs = opts.closeGraceMs ?? 1500;
   const authCfg = opts.auth ?? { mode: 'dev' as const };
   if (authCfg.mode === 'dev' && !isLoopback(host)) {
     throw new Error(`dev auth (token names the agent) is refused on non-loopback host ${host}: use tokens or secret`);
@@ -633,19 +639,46 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
         sweep.stop();
         clearInterval(subTimer);
         unwatch?.();
+        // Stop accepting first, so no desktop arrives during the grace period below.
+        const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
+        http.closeIdleConnections?.();
         for (const set of byAgent.values())
           for (const c of set) closeConn(c, CLOSE.SERVER_SHUTDOWN, 'server shutting down');
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections?.();
-          for (const ws of wss.clients) ws.terminate();
-        });
+        // Sockets upgraded but not (yet) registered to an agent get the same frame.
+        for (const ws of wss.clients)
+          if (ws.readyState === WebSocket.OPEN) ws.close(CLOSE.SERVER_SHUTDOWN, 'server shutting down');
+        // Destroying a socket right after the frame makes the desktop see an RST instead of the 4001 (the lab saw
+        // it): wait, bounded, for the close handshake and the socket's end.
+        await closedWithin([...wss.clients], closeGraceMs);
+        http.closeAllConnections?.();
+        const left = [...wss.clients];
+        for (const ws of left) ws.terminate();
+        // Their 'close' events (connection bookkeeping) come a tick later; resolve after them.
+        await closedWithin(left, closeGraceMs);
+        await httpClosed;
         wss.close();
         if (!opts.store) await store.close();
       })();
       return closing;
     },
   };
+}
+
+/** Resolves when every socket has emitted 'close', or after `ms`, whichever comes first. */
+function closedWithin(sockets: WebSocket[], ms: number): Promise<void> {
+  const open = sockets.filter((ws) => ws.readyState !== WebSocket.CLOSED);
+  if (!open.length || ms <= 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let left = open.length;
+    const timer = setTimeout(resolve, ms);
+    for (const ws of open)
+      ws.once('close', () => {
+        if (--left === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+  });
 }
 
 function isLoopback(host: string): boolean {

@@ -2,11 +2,17 @@
 // /desktop/ page that Notifs serves. It records what a support engineer would get from that PC: a HAR with the
 // WebSocket messages (built here from CDP Network.webSocket* events, like DevTools' own export), a NetLog
 // (--log-net-log, complete once the browser closes cleanly), the TLS key log (SSLKEYLOGFILE) and the page's error
-// report (window.lifeline.errorReport()). Browser-side fault: Debugger.pause/resume (a frozen page: the brief's
-// lab notes say Page.setWebLifecycleState 'frozen' does not stop timers in headless Chromium). Hiding the page
-// does not work headless (another tab in front, or a minimized window, still leaves it 'visible' with 250 ms
-// timers on time — tried here), so hidden-tab throttling is not reproduced; see docs/lab.md.
-import { readFile, writeFile } from 'node:fs/promises';
+// report (window.lifeline.errorReport()). Browser-side faults: Debugger.pause/resume (a frozen page: the brief's
+// lab notes say Page.setWebLifecycleState 'frozen' does not stop timers in headless Chromium), and a really
+// hidden page (hide()/show(): another tab in front). Hiding only works on a page Playwright did not set up:
+// Playwright's default Emulation.setFocusEmulationEnabled keeps every page it creates 'visible' (measured: with
+// it, a background tab stayed visible with 250 ms timers on time; without it, the page turned 'hidden' and its
+// main-thread timers fired at 1 s spacing while a Worker's kept 250 ms, in plain --headless). So a `hideable`
+// desktop is started by us and attached with connectOverCDP({noDefaults: true}); see docs/lab.md.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AgentEvent } from './agent-protocol.ts';
 import { HarBuilder } from './har-builder.ts';
 
@@ -29,6 +35,8 @@ export interface BrowserDesktopOptions {
   log?: (line: string) => void;
   /** Bounded wait for the page to load (ms). */
   loadTimeoutMs?: number;
+  /** Open the page without Playwright's focus emulation, so that hide() really hides it. */
+  hideable?: boolean;
 }
 
 type PwBrowser = import('playwright-core').Browser;
@@ -41,6 +49,9 @@ export class BrowserDesktop {
   private readonly waiters = new Set<() => void>();
   readonly har = new HarBuilder();
   private paused = false;
+  private cover: PwPage | undefined;
+  /** The browser process when we started it ourselves (hideable). */
+  private proc: { child: ChildProcess; userDataDir: string } | undefined;
 
   private constructor(
     private readonly browser: PwBrowser,
@@ -60,10 +71,35 @@ export class BrowserDesktop {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     if (opts.keylogFile) env.SSLKEYLOGFILE = opts.keylogFile;
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args, env, headless: true });
-    const page = await browser.newPage();
+    let browser: PwBrowser;
+    let page: PwPage;
+    let proc: BrowserDesktop['proc'];
+    if (opts.hideable) {
+      const userDataDir = await mkdtemp(path.join(tmpdir(), 'lifeline-chromium-'));
+      const child = spawn(CHROMIUM, [...args, '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`], {
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      proc = { child, userDataDir };
+      try {
+        const wsUrl = await devtoolsUrl(child, opts.loadTimeoutMs ?? 15_000);
+        // noDefaults: no focus emulation on the default context, so the page can become hidden.
+        browser = await chromium.connectOverCDP(wsUrl, { noDefaults: true, isLocal: true });
+        const context = browser.contexts()[0];
+        if (!context) throw new Error('chromium has no default browser context');
+        page = context.pages()[0] ?? (await context.newPage());
+      } catch (e) {
+        child.kill('SIGKILL');
+        await rm(userDataDir, { recursive: true, force: true });
+        throw e;
+      }
+    } else {
+      browser = await chromium.launch({ executablePath: CHROMIUM, args, env, headless: true });
+      page = await browser.newPage();
+    }
     const cdp = await page.context().newCDPSession(page);
     const bd = new BrowserDesktop(browser, page, cdp);
+    bd.proc = proc;
     await bd.wire(opts.log);
     await page.goto(opts.pageUrl, { timeout: opts.loadTimeoutMs ?? 15_000 });
     return bd;
@@ -169,11 +205,99 @@ export class BrowserDesktop {
     await writeFile(file, JSON.stringify(this.har.toHar(), null, 1));
   }
 
+  /**
+   * Hides the page the way a user does: another tab comes to the front. Chrome then throttles the page's
+   * main-thread timers (1 s alignment); dedicated-Worker timers are not throttled. Fails unless the page really
+   * reports `document.visibilityState === 'hidden'`.
+   */
+  async hide(ms = 5000): Promise<void> {
+    if (!this.proc) throw new Error('browser: hide() needs a desktop launched with hideable: true');
+    this.cover ??= await this.page.context().newPage();
+    await this.cover.bringToFront();
+    // Polling, not requestAnimationFrame: a hidden page draws no frames.
+    await this.page.waitForFunction(() => document.visibilityState === 'hidden', undefined, {
+      polling: 100,
+      timeout: ms,
+    });
+  }
+
+  /** Brings the desktop's tab back to the front and waits until the page is visible again. */
+  async show(ms = 5000): Promise<void> {
+    await this.page.bringToFront();
+    await this.page.waitForFunction(() => document.visibilityState === 'visible', undefined, {
+      polling: 100,
+      timeout: ms,
+    });
+    await this.cover?.close();
+    this.cover = undefined;
+  }
+
+  /**
+   * Turns the desktop's onmessage keepalive replies on or off, leaving its timer path alone. With replies off the
+   * desktop is "timer only" (like Cisco's SDK), so whether it stays alive depends on its timer alone.
+   */
+  async setReplies(on: boolean): Promise<void> {
+    const ok = await this.page.evaluate((replies) => {
+      const w = window as unknown as {
+        lifeline?: { client?: { pauseKeepalive(paused: boolean, alsoReplies: boolean): void } };
+      };
+      if (!w.lifeline?.client) return false;
+      w.lifeline.client.pauseKeepalive(false, !replies);
+      return true;
+    }, on);
+    if (!ok) throw new Error('the page has no window.lifeline.client');
+  }
+
   /** Closes the browser cleanly (the NetLog is only complete after a clean close). */
   async close(): Promise<void> {
     await this.resumeJs().catch(() => {});
-    await this.browser.close();
+    const proc = this.proc;
+    if (!proc) {
+      await this.browser.close();
+      return;
+    }
+    // Attached over CDP: ask the browser itself to quit (a clean exit writes the NetLog's end), then wait for it.
+    const exited = new Promise<void>((resolve) => {
+      if (proc.child.exitCode !== null || proc.child.signalCode !== null) resolve();
+      else proc.child.once('exit', () => resolve());
+    });
+    try {
+      const session = await this.browser.newBrowserCDPSession();
+      await session.send('Browser.close').catch(() => {});
+    } catch {
+      // already gone
+    }
+    const killer = setTimeout(() => proc.child.kill('SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(killer);
+    await this.browser.close().catch(() => {});
+    await rm(proc.userDataDir, { recursive: true, force: true });
   }
+}
+
+/** Reads Chromium's "DevTools listening on ws://…" line from its stderr (bounded). */
+function devtoolsUrl(child: ChildProcess, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const done = (err?: Error, url?: string) => {
+      clearTimeout(timer);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+      // Keep draining stderr so that Chromium never blocks on a full pipe.
+      child.stderr?.resume();
+      if (err) reject(err);
+      else resolve(url ?? '');
+    };
+    const onData = (d: Buffer) => {
+      buf = (buf + d.toString()).slice(-8192);
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(buf);
+      if (m?.[1]) done(undefined, m[1]);
+    };
+    const onExit = (code: number | null) => done(new Error(`chromium exited (${code}) before DevTools was up: ${buf}`));
+    const timer = setTimeout(() => done(new Error(`chromium: no DevTools endpoint after ${ms} ms: ${buf}`)), ms);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
 }
 
 function classify(text: string): string {

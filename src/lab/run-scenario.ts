@@ -59,7 +59,7 @@ async function exists(file: string): Promise<boolean> {
 
 export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunResult> {
   const t0 = performance.now();
-  const timers = opts.timers ?? LAB_TIMERS;
+  const timers: LabTimers = { ...(opts.timers ?? LAB_TIMERS), ...s.timers };
   const out = path.resolve(opts.outDir);
   const log = (msg: string) => opts.log?.(`[${s.name}] ${msg}`);
   const skipped = scenarioUnavailable(s);
@@ -140,10 +140,12 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       desktop = d;
       cleanups.push(() => d.stop());
     } else {
+      const pt: LabTimers = { ...timers, ...s.pageTimers };
       const b = await BrowserDesktop.launch({
-        pageUrl: `${baseUrl}/desktop/?agentId=${agentId}&token=${encodeURIComponent(token)}${s.pageQuery ? `&${s.pageQuery}` : ''}&keepaliveMs=${timers.keepaliveMs}&silenceMs=${timers.silenceMs}&recoveryMs=${timers.recoveryMs}&connectTimeoutMs=${Math.max(500, Math.floor(timers.recoveryMs / 4))}`,
+        pageUrl: `${baseUrl}/desktop/?agentId=${agentId}&token=${encodeURIComponent(token)}${s.pageQuery ? `&${s.pageQuery}` : ''}&keepaliveMs=${pt.keepaliveMs}&silenceMs=${pt.silenceMs}&recoveryMs=${pt.recoveryMs}&connectTimeoutMs=${Math.max(500, Math.floor(pt.recoveryMs / 4))}`,
         netlogFile: f('netlog'),
         keylogFile: f('keylog'),
+        hideable: s.hideablePage,
         log: note,
       });
       browser = b;

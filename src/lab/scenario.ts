@@ -30,6 +30,16 @@ export interface Scenario {
   desktop: 'node' | 'browser';
   /** Page options for browser scenarios, e.g. `timer=main` (keepalive timer on the main thread). */
   pageQuery?: string;
+  /**
+   * Browser scenarios only: open the page so that it can really be hidden (another tab brought to the front makes
+   * it `hidden`, with Chrome's background-timer throttling). Playwright's own page setup keeps every page it
+   * creates visible (focus emulation), so such a page is opened without it (see browser-desktop.ts).
+   */
+  hideablePage?: boolean;
+  /** Timers for this scenario, over the lab's (server, client and troubleshooter alike). */
+  timers?: Partial<LabTimers>;
+  /** Browser scenarios: the page's own timers where they differ from Notifs' (over `timers`). */
+  pageTimers?: Partial<LabTimers>;
   /** The runner waits for the desktop to be connected again after the fault (default true). */
   expectReconnect?: boolean;
   /** Part of `lifeline demo`'s representative set. */

@@ -52,12 +52,46 @@ for (const s of SCENARIOS) {
       assert.ok(t.evidence.har, 'HAR collected');
       assert.ok(t.evidence.netlog, 'NetLog collected');
     }
+    if (s.hideablePage) assertReallyHidden(s.pageQuery?.includes('timer=main') ?? false, report.entries, t.timers);
     assert.ok(r.check, 'troubleshooter ran and its verdict was checked');
     for (const f of ['truth.json', 'report.json', 'report.html', 'check.json']) {
       assert.ok((await size(path.join(r.outDir, f))) > 0, f);
     }
     cells.push(...(await matrixForRun(r.outDir)));
   });
+}
+
+interface Entry {
+  m: number;
+  kind: string;
+  what?: string;
+  timer?: string;
+  lateMs?: number;
+  via?: string;
+  to?: string;
+}
+
+/**
+ * Hidden-tab scenarios only prove something if the page was really hidden and Chrome really throttled it: the
+ * report must show the tab hidden then visible, and while hidden either a late main-thread timer (throttled) or
+ * Worker-timer keepalives with the desktop never leaving 'connected'.
+ */
+function assertReallyHidden(mainTimer: boolean, entries: Entry[], timers: { keepaliveMs: number }): void {
+  const hidden = entries.find((e) => e.kind === 'lifecycle' && e.what === 'hidden');
+  assert.ok(hidden, 'the page reported visibilitychange → hidden');
+  const visible = entries.find((e) => e.kind === 'lifecycle' && e.what === 'visible' && e.m > hidden.m);
+  assert.ok(visible, 'the page became visible again');
+  const during = entries.filter((e) => e.m > hidden.m && e.m < visible.m);
+  if (mainTimer) {
+    const late = during.filter((e) => e.kind === 'drift' && e.timer === 'main' && (e.lateMs ?? 0) > timers.keepaliveMs);
+    assert.ok(late.length > 0, 'the main-thread timer fired late while hidden (throttled)');
+  } else {
+    assert.ok(
+      during.some((e) => e.kind === 'sent' && e.via === 'worker'),
+      'the Worker timer sent keepalives while hidden',
+    );
+    assert.ok(!during.some((e) => e.kind === 'state'), 'the desktop stayed connected while hidden');
+  }
 }
 
 test('accuracy matrix: with all evidence, the domain is right for every scenario', (t) => {

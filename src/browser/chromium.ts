@@ -2,7 +2,7 @@
 // browser) with flags that keep a headless run quiet and deterministic (no background traffic, no QUIC, so the
 // WebSocket stays on TCP where captures can see it).
 import { existsSync } from 'node:fs';
-import { type Browser, type BrowserServer, chromium, type LaunchOptions } from 'playwright-core';
+import type { Browser, BrowserServer, LaunchOptions } from 'playwright-core';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_FLAGS: readonly string[] = [
@@ -29,14 +29,18 @@ export function chromiumLaunchOptions(extraArgs: readonly string[] = [], opts: L
   return { ...opts, executablePath: requireChromium(), args: [...CHROMIUM_FLAGS, ...extraArgs] };
 }
 
-export function launchChromium(extraArgs: readonly string[] = [], opts: LaunchOptions = {}): Promise<Browser> {
+// playwright-core is imported on first launch only: the lab imports the flags above, and every CLI command would
+// otherwise pay ~0.35 s of start-up for it.
+export async function launchChromium(extraArgs: readonly string[] = [], opts: LaunchOptions = {}): Promise<Browser> {
+  const { chromium } = await import('playwright-core');
   return chromium.launch(chromiumLaunchOptions(extraArgs, opts));
 }
 
 /** A Chromium whose process the caller can kill (e.g. SIGKILL to cut a NetLog mid-session). */
-export function launchChromiumServer(
+export async function launchChromiumServer(
   extraArgs: readonly string[] = [],
   opts: LaunchOptions = {},
 ): Promise<BrowserServer> {
+  const { chromium } = await import('playwright-core');
   return chromium.launchServer(chromiumLaunchOptions(extraArgs, opts));
 }

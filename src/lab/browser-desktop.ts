@@ -13,20 +13,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { CHROMIUM_FLAGS, requireChromium } from '../browser/chromium.ts';
 import type { AgentEvent } from './agent-protocol.ts';
 import { HarBuilder } from './har-builder.ts';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export interface BrowserDesktopOptions {
   pageUrl: string;
@@ -66,7 +55,8 @@ export class BrowserDesktop {
     } catch {
       throw new Error('playwright-core is missing: run npm ci');
     }
-    const args = [...CHROMIUM_ARGS];
+    const executable = requireChromium();
+    const args = [...CHROMIUM_FLAGS];
     if (opts.netlogFile) args.push(`--log-net-log=${opts.netlogFile}`, '--net-log-capture-mode=Everything');
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
@@ -76,7 +66,7 @@ export class BrowserDesktop {
     let proc: BrowserDesktop['proc'];
     if (opts.hideable) {
       const userDataDir = await mkdtemp(path.join(tmpdir(), 'lifeline-chromium-'));
-      const child = spawn(CHROMIUM, [...args, '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`], {
+      const child = spawn(executable, [...args, '--remote-debugging-port=0', `--user-data-dir=${userDataDir}`], {
         env,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -94,7 +84,7 @@ export class BrowserDesktop {
         throw e;
       }
     } else {
-      browser = await chromium.launch({ executablePath: CHROMIUM, args, env, headless: true });
+      browser = await chromium.launch({ executablePath: executable, args, env, headless: true });
       page = await browser.newPage();
     }
     const cdp = await page.context().newCDPSession(page);

@@ -14,8 +14,8 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CHROMIUM_FLAGS, requireChromium } from '../browser/chromium.ts';
+import { type CdpSessionLike, HarRecorder } from '../evidence/har-from-cdp.ts';
 import type { AgentEvent } from './agent-protocol.ts';
-import { HarBuilder } from './har-builder.ts';
 
 export interface BrowserDesktopOptions {
   pageUrl: string;
@@ -36,7 +36,7 @@ export class BrowserDesktop {
   /** Desktop states and messages seen on the wire (CDP), in the same shape as the Node agent's events. */
   readonly events: AgentEvent[] = [];
   private readonly waiters = new Set<() => void>();
-  readonly har = new HarBuilder();
+  readonly har = new HarRecorder();
   private paused = false;
   private cover: PwPage | undefined;
   /** The browser process when we started it ourselves (hideable). */
@@ -106,28 +106,21 @@ export class BrowserDesktop {
     this.page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') log?.(`page ${m.type()}: ${m.text()}`);
     });
-    cdp.on('Network.webSocketCreated', (e) => {
-      this.har.created(e.requestId, e.url);
+    // The HAR comes from the evidence readers' own recorder; the listeners below only drive the lab's state.
+    this.har.listen(cdp as unknown as CdpSessionLike);
+    cdp.on('Network.webSocketCreated', () => {
       this.push({ ev: 'state', state: 'connecting', t: Date.now() });
     });
-    cdp.on('Network.webSocketWillSendHandshakeRequest', (e) => this.har.handshakeRequest(e));
-    cdp.on('Network.webSocketHandshakeResponseReceived', (e) => this.har.handshakeResponse(e));
     cdp.on('Network.webSocketFrameSent', (e) => {
-      this.har.frame(e.requestId, 'send', e.timestamp, e.response.opcode, e.response.payloadData);
       this.push({ ev: 'message', dir: 'sent', cls: classify(e.response.payloadData), t: Date.now() });
     });
     cdp.on('Network.webSocketFrameReceived', (e) => {
-      this.har.frame(e.requestId, 'receive', e.timestamp, e.response.opcode, e.response.payloadData);
       const cls = classify(e.response.payloadData);
       // The desktop counts as connected once Notifs' Welcome arrives.
       if (cls === 'welcome') this.push({ ev: 'state', state: 'connected', t: Date.now() });
       this.push({ ev: 'message', dir: 'received', cls, t: Date.now() });
     });
-    cdp.on('Network.webSocketFrameError', (e) => {
-      this.har.frame(e.requestId, 'error', e.timestamp, 1, e.errorMessage);
-    });
-    cdp.on('Network.webSocketClosed', (e) => {
-      this.har.closed(e.requestId, e.timestamp);
+    cdp.on('Network.webSocketClosed', () => {
       this.push({ ev: 'state', state: 'recovering', t: Date.now() });
     });
   }

@@ -1,0 +1,127 @@
+// Every process the storm benchmark starts (Redis, Notifs nodes, load generators) is registered here, so that
+// all of them are killed when the run ends, fails, times out or is interrupted.
+import { type ChildProcess, fork } from 'node:child_process';
+import { resolve } from 'node:path';
+import { type RunningServer, startServer, stopServer } from '../connection/server-process.ts';
+import type { FromLoadgen, ToLoadgen } from './ipc.ts';
+
+export const repoRoot = resolve(import.meta.dirname, '../..');
+const children = new Set<ChildProcess>();
+
+export function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** SIGKILL whatever is still running (synchronous: usable from an 'exit' handler). */
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+
+let installed = false;
+export function installCleanup(): void {
+  if (installed) return;
+  installed = true;
+  process.on('exit', killAll);
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      killAll();
+      process.exit(130);
+    });
+  }
+}
+
+export interface NotifsNode {
+  id: string;
+  server: RunningServer;
+}
+
+/** `lifeline serve` nodes on free ports. The first one alone: a cold start builds the CLI bundle once. */
+export async function startNodes(count: number, store: string, prefix = 'n'): Promise<NotifsNode[]> {
+  const argv = (id: string) => [
+    process.execPath,
+    resolve(repoRoot, 'bin/lifeline.js'),
+    'serve',
+    '--port',
+    '0',
+    '--dev',
+    '--store',
+    store,
+    '--node-id',
+    id,
+    '--log-level',
+    'warn',
+  ];
+  const start = async (id: string): Promise<NotifsNode> => {
+    const server = await startServer(argv(id), { cwd: repoRoot, timeoutMs: 120_000 });
+    track(server.child);
+    return { id, server };
+  };
+  const nodes = [await start(`${prefix}1`)];
+  nodes.push(...(await Promise.all(Array.from({ length: count - 1 }, (_, i) => start(`${prefix}${i + 2}`)))));
+  return nodes;
+}
+
+export async function stopNodes(nodes: NotifsNode[]): Promise<void> {
+  await Promise.all(nodes.map((n) => stopServer(n.server)));
+}
+
+export class Loadgen {
+  readonly child: ChildProcess;
+  private waiting: ((m: FromLoadgen) => void) | undefined;
+
+  constructor() {
+    this.child = track(
+      fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        cwd: repoRoot,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
+    this.child.on('message', (m) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.(m as FromLoadgen);
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
+  request<T extends FromLoadgen['type']>(
+    msg: ToLoadgen,
+    expect: T,
+    timeoutMs: number,
+  ): Promise<Extract<FromLoadgen, { type: T }>> {
+    return new Promise((resolvePromise, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting = undefined;
+        reject(new Error(`load generator did not answer '${msg.type}' within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const onExit = () => {
+        clearTimeout(timer);
+        reject(new Error(`load generator exited during '${msg.type}'`));
+      };
+      this.child.once('exit', onExit);
+      this.waiting = (m) => {
+        clearTimeout(timer);
+        this.child.off('exit', onExit);
+        if (m.type === 'error') reject(new Error(`load generator: ${m.message}`));
+        else if (m.type !== expect) reject(new Error(`load generator answered ${m.type} to ${msg.type}`));
+        else resolvePromise(m as Extract<FromLoadgen, { type: T }>);
+      };
+      this.child.send(msg);
+    });
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.request({ type: 'close' }, 'closed', 10_000);
+    } catch {
+      // killed below
+    }
+    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+  }
+}

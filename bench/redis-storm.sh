@@ -5,7 +5,7 @@
 # tables on stdout (progress on stderr) and writes every number to bench/results/redis-storm-<time>.json.
 #
 # Usage: bench/redis-storm.sh [--desktops 10000] [--loadgens 2] [--before 1] [--during 5]
-#                             [--policy desktop|retry-after] [--pool 64] [--publish-concurrency 64]
+#                             [--policy desktop|retry-after] [--pool 0] [--publish-concurrency 64] [--nice=0]
 #                             [--latency-desktops 1000] [--latency-rate 500] [--latency-s 10]
 #                             [--phases storm,latency] [--json FILE] [--max-run-s 900]
 # About 3–5 minutes with the defaults. Needs the Debian package redis-server. See docs/bench-redis.md.

@@ -1,15 +1,24 @@
 // Every process the storm benchmark starts (Redis, Notifs nodes, load generators) is registered here, so that
 // all of them are killed when the run ends, fails, times out or is interrupted.
 import { type ChildProcess, fork } from 'node:child_process';
+import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { type RunningServer, startServer, stopServer } from '../connection/server-process.ts';
 import type { FromLoadgen, ToLoadgen } from './ipc.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
 const children = new Set<ChildProcess>();
+let niceness = 0;
+
+/** Scheduling priority for every process started from now on (and this one); negative needs root. */
+export function setNiceness(n: number): void {
+  niceness = n;
+  if (n !== 0) setPriority(0, n);
+}
 
 export function track(child: ChildProcess): ChildProcess {
   children.add(child);
+  if (niceness !== 0 && child.pid !== undefined) setPriority(child.pid, niceness);
   child.once('exit', () => children.delete(child));
   return child;
 }

@@ -2,7 +2,7 @@
 // per-notification latency through Redis vs the memory store. Design and definitions: docs/bench-redis.md.
 //
 // Usage: node --import tsx bench/redis-storm/run.ts [--desktops 10000] [--loadgens 2] [--before 1] [--during 5]
-//          [--policy desktop|retry-after] [--pool 64] [--publish-concurrency 64] [--latency-desktops 1000]
+//          [--policy desktop|retry-after] [--pool 0] [--nice=0] [--publish-concurrency 64] [--latency-desktops 1000]
 //          [--latency-rate 500] [--latency-s 10] [--phases storm,latency] [--json FILE] [--max-run-s 900]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import {
   Loadgen,
   type NotifsNode,
   repoRoot,
+  setNiceness,
   startNodes,
   stopNodes,
   track,
@@ -507,7 +508,8 @@ async function main(): Promise<void> {
       before: { type: 'string', default: '1' },
       during: { type: 'string', default: '5' },
       policy: { type: 'string', default: 'desktop' },
-      pool: { type: 'string', default: '64' },
+      pool: { type: 'string', default: '0' },
+      nice: { type: 'string', default: '0' },
       'publish-concurrency': { type: 'string', default: '64' },
       'latency-desktops': { type: 'string', default: '1000' },
       'latency-rate': { type: 'string', default: '500' },
@@ -537,6 +539,9 @@ async function main(): Promise<void> {
     if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0)) throw new Error(`bad --${k}`);
   }
   installCleanup();
+  const nice = Number(values.nice);
+  if (!Number.isInteger(nice) || nice < -20 || nice > 19) throw new Error('--nice must be an integer in -20..19');
+  setNiceness(nice);
   // Everything is bounded: past this the run is abandoned and every process killed.
   const guard = setTimeout(() => {
     log(`run exceeded --max-run-s ${values['max-run-s']}: killing everything`);
@@ -560,6 +565,7 @@ async function main(): Promise<void> {
     memGiB: Math.round(os.totalmem() / 2 ** 30),
     node: process.version,
     loadAvgAtStart: loadAverage(),
+    nice,
     // The nodes run whatever src/ holds now (bin/lifeline.js bundles the working tree): record how clean it was.
     commit: git(['rev-parse', '--short', 'HEAD']),
     srcChanges: git(['status', '--short', '--', 'src']).split('\n').filter(Boolean),

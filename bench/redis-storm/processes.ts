@@ -1,6 +1,7 @@
 // Every process the storm benchmark starts (Redis, Notifs nodes, load generators) is registered here, so that
 // all of them are killed when the run ends, fails, times out or is interrupted.
 import { type ChildProcess, fork } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { type RunningServer, startServer, stopServer } from '../connection/server-process.ts';
@@ -10,10 +11,36 @@ export const repoRoot = resolve(import.meta.dirname, '../..');
 const children = new Set<ChildProcess>();
 let niceness = 0;
 
-/** Scheduling priority for every process started from now on (and this one); negative needs root. */
+let autogroupBefore: string | undefined;
+
+/**
+ * Scheduling priority for every process started from now on (and this one); negative needs root. With the kernel's
+ * autogroup scheduling (sched_autogroup_enabled = 1) a nice value only ranks processes inside their session's
+ * group, and groups share the CPUs fairly: the benchmark's processes would still get one group's share on a machine
+ * shared with other sessions. So the session's autogroup gets the same nice value, restored at exit.
+ */
 export function setNiceness(n: number): void {
   niceness = n;
-  if (n !== 0) setPriority(0, n);
+  if (n === 0) return;
+  setPriority(0, n);
+  try {
+    const now = readFileSync('/proc/self/autogroup', 'utf8');
+    const m = /nice (-?\d+)/.exec(now);
+    writeFileSync('/proc/self/autogroup', String(n));
+    autogroupBefore = m ? m[1] : '0';
+  } catch {
+    // no autogroup scheduling (or not allowed): the per-process nice is all there is
+  }
+}
+
+function restoreAutogroup(): void {
+  if (autogroupBefore === undefined) return;
+  try {
+    writeFileSync('/proc/self/autogroup', autogroupBefore);
+  } catch {
+    // best effort
+  }
+  autogroupBefore = undefined;
 }
 
 export function track(child: ChildProcess): ChildProcess {
@@ -26,6 +53,7 @@ export function track(child: ChildProcess): ChildProcess {
 /** SIGKILL whatever is still running (synchronous: usable from an 'exit' handler). */
 export function killAll(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  restoreAutogroup();
 }
 
 let installed = false;

@@ -44,9 +44,19 @@ export function stormTable(r: StormResult, o: StormOptions): string {
       `${k(res.refusedDesktops)} / ${k(res.refusals)}; backoff per refused desktop p50 / p90 / p99 / max ${q(res.backoffMs)} ms`,
     ],
     ['… desktops never refused: all replays in p50 / p90 / p99 / max', q(res.unrefusedSettledMs)],
+    ['storm time the 429s account for (all resumed − last never-refused desktop)', s(res.rateLimitShareMs)],
     ['token-bucket floor (1000/s, burst 2000 per node, subscribes arriving at once)', s(res.rateLimitFloorMs)],
-    ['replayed notifications / replay throughput', `${k(res.replayed)} / ${k(res.replayPerSec)} per s`],
+    [
+      'replayed notifications (desktops / nodes’ /metrics) / replay throughput',
+      `${k(res.replayed)} / ${k(res.serverReplayed)} / ${k(res.replayPerSec)} per s`,
+    ],
+    ['per desktop, Welcome → last replay p50 / p90 / p99 / max (ms)', q(res.replayAfterWelcomeMs, 1)],
+    ['complete recoveries counted by the nodes', k(res.serverRecoveriesComplete)],
     ['duplicates dropped by desktops', String(res.duplicates)],
+    [
+      'TCP during the resume: listen-queue overflows / SYN retransmits',
+      `${f(res.tcp.ListenOverflows ?? Number.NaN)} / ${f(res.tcp.TCPSynRetrans ?? Number.NaN)}`,
+    ],
     [
       'Redis ops/s during the resume: mean / peak (250 ms samples)',
       `${k(res.opsMean)} / ${k(res.opsPeak)} (${k(res.redisCommands)} commands)`,

@@ -95,6 +95,13 @@ export interface StormResult {
     backoffMs: Summary;
     /** settled time of desktops never refused: the storm without the limiter's waits */
     unrefusedSettledMs: Summary;
+    /** storm time the 429s account for: all resumed − the last never-refused desktop */
+    rateLimitShareMs: number;
+    /** per desktop, Welcome → last replay */
+    replayAfterWelcomeMs: Summary;
+    /** the nodes' own counters (GET /metrics, summed over nodes, resume phase) */
+    serverRecoveriesComplete: number;
+    serverReplayed: number;
     rateLimitFloorMs: number;
     replayed: number;
     duplicates: number;
@@ -103,6 +110,8 @@ export interface StormResult {
     opsMean: number;
     redisCommands: number;
     loadgenCpuPct: number;
+    /** TCP counters during the resume (whole network namespace): listen-queue overflows, SYN retransmits */
+    tcp: Record<string, number>;
     /** cumulative desktops resumed at each 250 ms step */
     timeline: number[];
   };
@@ -173,6 +182,54 @@ function machineBusyPct(a: { busy: number; total: number }, b: { busy: number; t
   return b.total > a.total ? ((b.busy - a.busy) / (b.total - a.total)) * 100 : Number.NaN;
 }
 
+/** TCP counters of this network namespace (/proc/net/netstat and /proc/net/snmp): listen-queue overflows, SYN retransmits. */
+function tcpCounters(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const file of ['/proc/net/netstat', '/proc/net/snmp']) {
+    try {
+      const lines = readFileSync(file, 'utf8').trim().split('\n');
+      for (let i = 0; i + 1 < lines.length; i += 2) {
+        const names = lines[i].split(/\s+/);
+        const vals = lines[i + 1].split(/\s+/);
+        const prefix = names[0];
+        for (let j = 1; j < names.length; j++) out.set(`${prefix}${names[j]}`, Number(vals[j]));
+      }
+    } catch {
+      // not Linux: no counters
+    }
+  }
+  return out;
+}
+
+const TCP_WATCH = ['TcpExt:ListenOverflows', 'TcpExt:ListenDrops', 'TcpExt:TCPSynRetrans', 'Tcp:RetransSegs'];
+
+function tcpDiff(a: Map<string, number>, b: Map<string, number>): Record<string, number> {
+  return Object.fromEntries(
+    TCP_WATCH.map((k) => [k.split(':')[1], (b.get(k) ?? Number.NaN) - (a.get(k) ?? Number.NaN)]),
+  );
+}
+
+/** Sum of every node's Prometheus counters (GET /metrics), by series name with labels. */
+async function nodeMetrics(nodes: NotifsNode[]): Promise<Map<string, number>> {
+  const sum = new Map<string, number>();
+  await Promise.all(
+    nodes.map(async (n) => {
+      try {
+        const res = await fetch(new URL('/metrics', n.server.url), { signal: AbortSignal.timeout(10_000) });
+        for (const line of (await res.text()).split('\n')) {
+          if (!line || line.startsWith('#')) continue;
+          const i = line.lastIndexOf(' ');
+          const v = Number(line.slice(i + 1));
+          if (Number.isFinite(v)) sum.set(line.slice(0, i), (sum.get(line.slice(0, i)) ?? 0) + v);
+        }
+      } catch {
+        // a node that does not answer leaves its counters out (NaN below)
+      }
+    }),
+  );
+  return sum;
+}
+
 function finite(xs: number[]): number[] {
   return xs.filter((x) => Number.isFinite(x));
 }
@@ -240,6 +297,10 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
       refusals: 0,
       backoffMs: summarize([]),
       unrefusedSettledMs: summarize([]),
+      rateLimitShareMs: Number.NaN,
+      replayAfterWelcomeMs: summarize([]),
+      serverRecoveriesComplete: Number.NaN,
+      serverReplayed: Number.NaN,
       rateLimitFloorMs: Number.NaN,
       replayed: 0,
       duplicates: 0,
@@ -248,6 +309,7 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
       opsMean: Number.NaN,
       redisCommands: Number.NaN,
       loadgenCpuPct: Number.NaN,
+      tcp: {},
       timeline: [],
     },
     outageCommands: [],
@@ -330,6 +392,7 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     const tPublished = performance.now();
     const cpu1 = sampleAll(pids);
     const m1 = machineCpu();
+    const tcp1 = tcpCounters();
     result.outage.published = outage.reduce((s, r) => s + r.published, 0);
     result.outage.errors = outage.reduce((s, r) => s + r.errors, 0);
     result.outage.ms = tPublished - tDrop;
@@ -340,6 +403,7 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
       `storm: ${result.outage.published} published in ${(result.outage.ms / 1000).toFixed(1)} s (${result.outage.errors} errors); every desktop resumes on the next node now`,
     );
 
+    const metrics1 = await nodeMetrics(nodes);
     const tResume = performance.now();
     const cmd1 = await sampler.commandStats();
     const replies: ResumeReply[] = await Promise.all(
@@ -350,16 +414,24 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     const tResumed = performance.now();
     const cpu2 = sampleAll(pids);
     const m2 = machineCpu();
+    result.resume.tcp = tcpDiff(tcp1, tcpCounters());
     result.machineBusyPct = { publish: machineBusyPct(m0, m1), resume: machineBusyPct(m1, m2) };
     await sleep(300); // one more ops sample after the end
     sampler.stop();
     const cmd2 = await sampler.commandStats();
+    const metrics2 = await nodeMetrics(nodes);
+    result.resume.serverRecoveriesComplete =
+      (metrics2.get('lifeline_recoveries_total{result="complete"}') ?? Number.NaN) -
+      (metrics1.get('lifeline_recoveries_total{result="complete"}') ?? 0);
+    result.resume.serverReplayed =
+      (metrics2.get('lifeline_replayed_total') ?? Number.NaN) - (metrics1.get('lifeline_replayed_total') ?? 0);
 
     const r = result.resume;
     const settled: number[] = [];
     const unrefused: number[] = [];
     const backoff: number[] = [];
     const welcome: number[] = [];
+    const afterWelcome: number[] = [];
     const subscribed: number[] = [];
     r.recovered = 0;
     for (const rep of replies) {
@@ -380,15 +452,21 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
         }
       }
       welcome.push(...finite(rep.welcomeMs));
+      for (let i = 0; i < rep.settledMs.length; i++) {
+        const d = rep.settledMs[i] - rep.welcomeMs[i];
+        if (Number.isFinite(d)) afterWelcome.push(d);
+      }
       subscribed.push(...finite(rep.subscribedMs));
       result.firstError ??= rep.firstError;
     }
     r.notRecovered = result.connected - r.recovered;
     r.settledMs = summarize(settled);
     r.welcomeMs = summarize(welcome);
+    r.replayAfterWelcomeMs = summarize(afterWelcome);
     r.subscribedMs = summarize(subscribed);
     r.backoffMs = summarize(backoff);
     r.unrefusedSettledMs = summarize(unrefused);
+    r.rateLimitShareMs = Math.max(0, r.settledMs.max - r.unrefusedSettledMs.max);
     r.allResumedMs = r.notRecovered === 0 ? r.settledMs.max : Number.NaN;
     r.fromDropMs = tResume - tDrop + r.allResumedMs;
     r.loadgenCpuPct = replies.reduce((s, x) => s + x.cpuPercent, 0);
@@ -566,6 +644,13 @@ async function main(): Promise<void> {
     node: process.version,
     loadAvgAtStart: loadAverage(),
     nice,
+    schedAutogroup: (() => {
+      try {
+        return readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1';
+      } catch {
+        return false;
+      }
+    })(),
     // The nodes run whatever src/ holds now (bin/lifeline.js bundles the working tree): record how clean it was.
     commit: git(['rev-parse', '--short', 'HEAD']),
     srcChanges: git(['status', '--short', '--', 'src']).split('\n').filter(Boolean),

@@ -1,9 +1,11 @@
 // `lifeline serve`: the Notifs server. One JSON line on stdout when ready, structured JSON logs on stderr.
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
 import type { LogRecord, NotifsServer } from './notifs-server.ts';
+import type { RedisSessions } from './redis-sessions.ts';
 import type { RedisStore } from './redis-store.ts';
 
 /** A Redis URL for messages: the password removed. */
@@ -34,7 +36,9 @@ interface ServeOpts {
   dev?: boolean;
   adminToken?: string;
   backlog: number;
+  store: string;
   redis?: string;
+  nodeId?: string;
   maxMessage: number;
   publicUrl?: string;
   printToken?: string;
@@ -63,10 +67,15 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--admin-token <t>', 'token for POST /v1/notification/publish').env('LIFELINE_ADMIN_TOKEN'))
     .option('--backlog <n>', 'notifications kept per agent for replay', intArg('--backlog', 1), 10000)
     .addOption(
-      new Option('--redis <url>', 'keep backlogs in Redis streams (survives a Notifs restart)').env(
-        'LIFELINE_REDIS_URL',
-      ),
+      new Option(
+        '--store <memory|redis://host:port>',
+        'where backlogs, subscriptions and sessions live: this process, or Redis shared by every Notifs node',
+      )
+        .env('LIFELINE_STORE')
+        .default('memory'),
     )
+    .addOption(new Option('--redis <url>', 'same as --store <url> (older spelling)').env('LIFELINE_REDIS_URL'))
+    .option('--node-id <id>', 'name of this node in logs and in Redis session records (default: random)')
     .option('--max-message <bytes>', 'largest desktop message', intArg('--max-message', 64), 64 * 1024)
     .option('--public-url <url>', 'base URL put in webSocketUrl (behind a proxy)')
     .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
@@ -86,7 +95,13 @@ Examples:
   lifeline serve --port 0 --dev
   LIFELINE_SECRET=s3cret lifeline serve --print-token agent-7
   LIFELINE_SECRET=s3cret LIFELINE_ADMIN_TOKEN=adm lifeline serve --port 8080
-  lifeline serve --dev --redis redis://127.0.0.1:6379   # backlogs survive a restart
+  lifeline serve --dev --store redis://127.0.0.1:6379   # backlogs survive a restart
+
+Several nodes (behind any TCP/HTTP load balancer; no sticky sessions needed): run each with the same --store
+and its own --node-id. Backlogs, subscriptions and multi-login are shared through Redis, and a desktop resumes
+on whichever node its reconnect lands:
+  lifeline serve --secret S --store redis://10.0.0.5:6379 --node-id n1 --host 10.0.0.11 --port 8080
+  lifeline serve --secret S --store redis://10.0.0.5:6379 --node-id n2 --host 10.0.0.12 --port 8080
   curl -H 'authorization: Bearer admin' -d '{"agentId":"agent-7","type":"AgentStateChange","data":{}}' \\
        http://127.0.0.1:8080/v1/notification/publish
   open http://127.0.0.1:8080/desktop/?agentId=agent-7&token=agent:agent-7`,
@@ -109,14 +124,23 @@ Examples:
       const log = (r: LogRecord) => {
         if (LEVELS[r.level] >= min) process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), ...r })}\n`);
       };
+      const redisUrl = o.store !== 'memory' ? o.store : o.redis;
+      const nodeId = o.nodeId ?? `n-${randomBytes(4).toString('hex')}`;
+      if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId))
+        throw new LifelineError('bad-node-id', '--node-id must be 1–64 of A-Z a-z 0-9 . _ : -', EXIT.USAGE);
       let store: RedisStore | undefined;
-      if (o.redis) {
-        if (!/^rediss?:\/\//.test(o.redis))
-          throw new LifelineError('bad-redis-url', '--redis must be redis://…', EXIT.USAGE);
+      let sessions: RedisSessions | undefined;
+      if (redisUrl) {
+        if (!/^rediss?:\/\//.test(redisUrl))
+          throw new LifelineError(
+            'bad-store',
+            `--store must be "memory" or redis://host:port, not ${JSON.stringify(redactRedis(redisUrl))}`,
+            EXIT.USAGE,
+          );
         // Fail fast at startup rather than on the first subscribe.
         const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
         store = new RedisStore({
-          url: o.redis,
+          url: redisUrl,
           maxPerAgent: o.backlog,
           redis: { maxRetriesPerRequest: 2, lazyConnect: false },
           onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
@@ -127,10 +151,16 @@ Examples:
           await store.close();
           throw new LifelineError(
             'redis-unavailable',
-            `cannot use Redis at ${redactRedis(o.redis)}: ${(err as Error).message}`,
+            `cannot use Redis at ${redactRedis(redisUrl)}: ${(err as Error).message}`,
             EXIT.INPUT,
           );
         }
+        const { RedisSessions } = await import('./redis-sessions.ts');
+        sessions = new RedisSessions({
+          client: store.client,
+          nodeId,
+          onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
+        });
       }
       // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
       const { startNotifsServer } = await import('./notifs-server.ts');
@@ -147,6 +177,7 @@ Examples:
           ...(o.adminToken ? { adminToken: o.adminToken } : {}),
           backlogPerAgent: o.backlog,
           ...(store ? { store } : {}),
+          ...(sessions ? { sessions } : {}),
           maxMessageBytes: o.maxMessage,
           ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
           desktopPage: o.desktopPage,
@@ -162,12 +193,13 @@ Examples:
       if (auth.mode === 'dev') {
         log({ level: 'warn', event: 'dev-auth', message: 'dev auth: any token names its agent; for local use only' });
       }
-      process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url })}\n`);
+      process.stdout.write(`${JSON.stringify({ event: 'listening', url: server.url, nodeId })}\n`);
       await new Promise<void>((resolve) => {
         const stop = (sig: string) => {
           log({ level: 'info', event: 'shutdown', signal: sig });
           server
             .close()
+            .then(() => sessions?.close())
             .then(() => store?.close())
             .then(resolve, resolve);
         };

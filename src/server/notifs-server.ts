@@ -16,6 +16,7 @@ import { DeadlineSweep, type Sweepable } from './deadline-sweep.ts';
 import { handleDesktopPage } from './desktop-page.ts';
 import { MemoryStore } from './memory-store.ts';
 import { type MetricsSnapshot, newCounters, toPrometheus } from './metrics.ts';
+import { type Kick, MemorySessions, type SessionRegistry, type SubscriptionRecord } from './session-registry.ts';
 import type { NotifStore } from './store.ts';
 
 export interface LogRecord {
@@ -40,6 +41,11 @@ export interface NotifsServerOptions {
   /** Admin token for POST /v1/notification/publish, overriding the mode's own. */
   adminToken?: string;
   store?: NotifStore;
+  /**
+   * Pending subscriptions and live sessions. Default: this process only. With RedisSessions every node of a
+   * deployment shares them: subscribe on one node, open the socket on another; a second login is seen everywhere.
+   */
+  sessions?: SessionRegistry;
   /** Per-agent backlog bound of the default memory store. */
   backlogPerAgent?: number;
   /** Largest desktop message (bytes); larger frames close the socket (1009). */
@@ -84,15 +90,7 @@ export interface NotifsServer {
   connections(agentId?: string): number;
 }
 
-interface Subscription {
-  id: string;
-  agentId: string;
-  clientId: string;
-  clientType: string;
-  allowMultiLogin: boolean;
-  resumeFrom?: StreamPosition;
-  expiresAt: number;
-}
+type Subscription = SubscriptionRecord;
 
 class Conn implements Sweepable {
   wheelSlot?: number;
@@ -141,7 +139,9 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   const log = opts.log ?? (() => {});
   const now = () => performance.now();
   const counters = newCounters();
-  const subs = new Map<string, Subscription>();
+  const sessions: SessionRegistry = opts.sessions ?? new MemorySessions(now);
+  /** This node's sockets by connection id (= subscription id), for kicks. */
+  const byId = new Map<string, Conn>();
   const byAgent = new Map<string, Set<Conn>>();
   const stalled = new Set<string>();
   const rate = opts.subscribeRate ?? { perSecond: 1000, burst: 2000 };
@@ -234,6 +234,18 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   };
 
   const onTick = (c: Conn, t: number) => run(c, c.machine.tick(t));
+
+  const kick = (k: Kick) => {
+    const c = byId.get(k.connId);
+    if (!c || c.closed) return;
+    if (k.reason === 'replaced') {
+      closeConn(c, CLOSE.REPLACED, 'replaced by a newer socket of this desktop');
+      return;
+    }
+    send(c, encodeMultiLogin(c.sub.agentId));
+    closeConn(c, CLOSE.MULTI_LOGIN, 'multi-login');
+    log({ level: 'info', event: 'multi-login', agentId: c.sub.agentId, kicked: c.sub.clientId });
+  };
 
   // Concurrent resumes of one agent (a reconnect storm, several desktops) share one backlog read per range.
   const reads = new Map<string, ReturnType<NotifStore['read']>>();
@@ -330,17 +342,8 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     connCount++;
     let set = byAgent.get(sub.agentId);
     if (!set) byAgent.set(sub.agentId, (set = new Set()));
-    // Multi-login: the same desktop reconnecting replaces its old socket; another desktop kicks it unless allowed.
-    for (const other of set) {
-      if (other.sub.clientId === sub.clientId) {
-        closeConn(other, CLOSE.REPLACED, 'replaced by a newer socket of this desktop');
-      } else if (!sub.allowMultiLogin) {
-        send(other, encodeMultiLogin(sub.agentId));
-        closeConn(other, CLOSE.MULTI_LOGIN, 'multi-login');
-        log({ level: 'info', event: 'multi-login', agentId: sub.agentId, kicked: other.sub.clientId });
-      }
-    }
     set.add(c);
+    byId.set(sub.id, c);
     ws.on('message', (raw, isBinary) => {
       if (c.closed || !c.machine) return;
       if (isBinary) {
@@ -358,11 +361,20 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       const s = byAgent.get(sub.agentId);
       s?.delete(c);
       if (s && s.size === 0) byAgent.delete(sub.agentId);
+      byId.delete(sub.id);
+      sessions.release(sub.agentId, sub.id).catch(() => {}); // a dead store forgets it anyway (node heartbeat)
       log({ level: 'info', event: 'disconnect', agentId: sub.agentId, code, reason: reason.toString().slice(0, 120) });
     });
     ws.on('error', (err) => log({ level: 'warn', event: 'socket-error', agentId: sub.agentId, message: err.message }));
     try {
-      const lastCseq = await store.getCseq(sub.agentId, sub.clientId);
+      // Multi-login, on whichever node the other sockets are: the same desktop reconnecting replaces its old
+      // socket; another desktop displaces it unless allowed.
+      const [lastCseq, kicks] = await Promise.all([
+        store.getCseq(sub.agentId, sub.clientId),
+        sessions.claim(sub.agentId, sub.id, sub.clientId, sub.allowMultiLogin),
+      ]);
+      for (const k of kicks) if (k.nodeId === sessions.nodeId) kick(k);
+      if (c.closed) return;
       c.machine = new NotifsConnectionMachine(now(), { keepaliveMs, silenceMs, maxMessage: maxMessageBytes }, lastCseq);
       log({
         level: 'info',
@@ -459,16 +471,15 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       resumeFrom = { epoch: body.resumeFrom.epoch, seq: body.resumeFrom.seq };
     }
     if (!force && !allowMultiLogin) {
-      for (const c of byAgent.get(agentId) ?? []) {
-        if (!c.closed && c.sub.clientId !== clientId) {
-          counters.subscribeRejected++;
-          return problem(
-            res,
-            409,
-            'already-connected',
-            'another desktop is connected as this agent; use force to take over',
-          );
-        }
+      const live = await sessions.liveClients(agentId);
+      if (live.some((other) => other !== clientId)) {
+        counters.subscribeRejected++;
+        return problem(
+          res,
+          409,
+          'already-connected',
+          'another desktop is connected as this agent; use force to take over',
+        );
       }
     }
     const id = randomBytes(16).toString('hex');
@@ -478,10 +489,9 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       clientId,
       clientType: typeof body.clientType === 'string' ? body.clientType.slice(0, 64) : 'unknown',
       allowMultiLogin,
-      expiresAt: now() + ttl,
     };
     if (resumeFrom) sub.resumeFrom = resumeFrom;
-    subs.set(id, sub);
+    await sessions.putSubscription(sub, ttl);
     counters.subscribeOk++;
     const wsBase = baseUrl(req).replace(/^http/, 'ws');
     json(res, 200, { webSocketUrl: `${wsBase}${SUB_PATH}${id}`, subscriptionId: id });
@@ -561,31 +571,42 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       return;
     }
     const id = url.pathname.slice(SUB_PATH.length);
-    const sub = subs.get(id);
-    if (sub) subs.delete(id); // single use
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      if (!sub || sub.expiresAt < now()) {
-        ws.close(CLOSE.SUBSCRIPTION_EXPIRED, 'subscription unknown or expired');
-        return;
-      }
-      void onSocket(ws, sub);
-    });
+    // The subscription may have been made on another node: the registry is asked (single use everywhere).
+    socket.on('error', () => {}); // a peer reset while we look it up must not crash the process
+    sessions.takeSubscription(id).then(
+      (sub) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          if (!sub) ws.close(CLOSE.SUBSCRIPTION_EXPIRED, 'subscription unknown or expired');
+          else void onSocket(ws, sub);
+        }),
+      (err) =>
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          storeError(err);
+          ws.close(CLOSE.INTERNAL, 'store error');
+        }),
+    );
   });
-
-  // Expire unused subscriptions with the same sweep cadence (cheap: a map walk every few seconds).
-  const subTimer = setInterval(() => {
-    const t = now();
-    for (const [id, s] of subs) if (s.expiresAt < t) subs.delete(id);
-  }, 5000);
-  subTimer.unref();
 
   // Shared stores: appends made by other Notifs processes reach this process's sockets too.
-  const unwatch = store.watch?.((agentId, seq) => {
-    if (stalled.has(agentId)) return;
-    for (const c of byAgent.get(agentId) ?? []) {
-      if (c.welcomed && !c.closed && c.sentSeq < seq) void pump(c);
-    }
-  });
+  const unwatch = store.watch?.(
+    (agentId, seq) => {
+      if (stalled.has(agentId)) return;
+      for (const c of byAgent.get(agentId) ?? []) {
+        if (c.welcomed && !c.closed && c.sentSeq < seq) void pump(c);
+      }
+    },
+    () => {
+      // Notices may have been missed (the store's notice channel reconnected): catch every socket up.
+      for (const set of byAgent.values()) for (const c of set) if (c.welcomed && !c.closed) void pump(c);
+    },
+  );
+  // Sockets of this node displaced by a login on another node.
+  const unkick = sessions.onKick(kick);
+  // Deaf to other nodes until subscribed: wait before taking desktops (bounded; a store that is down reports it).
+  await Promise.race([
+    Promise.all([store.ready?.(), sessions.ready?.()]),
+    new Promise((r) => setTimeout(r, 5000).unref()),
+  ]);
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
@@ -637,8 +658,8 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     close() {
       closing ??= (async () => {
         sweep.stop();
-        clearInterval(subTimer);
         unwatch?.();
+        unkick();
         // Stop accepting first, so no desktop arrives during the grace period below.
         const httpClosed = new Promise<void>((resolve) => http.close(() => resolve()));
         http.closeIdleConnections?.();
@@ -658,6 +679,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
         await httpClosed;
         wss.close();
         if (!opts.store) await store.close();
+        if (!opts.sessions) await sessions.close();
       })();
       return closing;
     },

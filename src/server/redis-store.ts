@@ -74,6 +74,8 @@ export class RedisStore implements NotifStore {
   private backlog = 0;
   private sub: Redis | undefined;
   private readonly watchers = new Set<(agentId: string, seq: number) => void>();
+  private readonly resyncs = new Set<() => void>();
+  private listening: Promise<unknown> = Promise.resolve();
   private readonly refresh: ReturnType<typeof setInterval>;
 
   constructor(opts: RedisStoreOptions = {}) {
@@ -178,11 +180,24 @@ export class RedisStore implements NotifStore {
   }
 
   /** Appends by any process on this Redis (PUBLISHed by the append script on `<prefix>appended`). */
-  watch(onAppend: (agentId: string, seq: number) => void): () => void {
+  watch(onAppend: (agentId: string, seq: number) => void, onResync?: () => void): () => void {
     this.watchers.add(onAppend);
+    if (onResync) this.resyncs.add(onResync);
     if (!this.sub) {
       const sub = this.r.duplicate();
       sub.on('error', () => {}); // the main client reports connection errors
+      // Appends published while the subscriber was reconnecting were never heard: once subscribed again, tell the
+      // watchers to look at every stream they serve (a rare, bounded catch-up instead of a poll).
+      let readies = 0;
+      sub.on('ready', () => {
+        if (readies++ === 0) return;
+        sub.subscribe(`${this.p}appended`).then(
+          () => {
+            for (const f of this.resyncs) f();
+          },
+          () => {},
+        );
+      });
       sub.on('message', (_ch: string, msg: string) => {
         const i = msg.indexOf(' ');
         const seq = Number(msg.slice(0, i));
@@ -190,21 +205,32 @@ export class RedisStore implements NotifStore {
         if (i < 1 || !Number.isSafeInteger(seq)) return;
         for (const w of this.watchers) w(agentId, seq);
       });
-      void sub.subscribe(`${this.p}appended`).catch(() => {});
+      this.listening = sub.subscribe(`${this.p}appended`).catch(() => {});
       this.sub = sub;
     }
     return () => {
       this.watchers.delete(onAppend);
+      if (onResync) this.resyncs.delete(onResync);
     };
+  }
+
+  async ready(): Promise<void> {
+    await this.listening;
   }
 
   backlogSize(): number {
     return this.backlog;
   }
 
+  /** The client, for the session registry of the same deployment (RedisSessions). */
+  get client(): Redis {
+    return this.r;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.refresh);
     this.watchers.clear();
+    this.resyncs.clear();
     this.sub?.disconnect();
     this.sub = undefined;
     if (!this.owned) return;

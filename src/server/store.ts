@@ -1,5 +1,5 @@
 // Where Notifs keeps each agent's notification backlog and each desktop's acknowledged message counter.
-// Shaped for two implementations: memory (memory-store.ts) and Redis streams (planned): one stream key per agent
+// Two implementations: memory (memory-store.ts) and Redis streams (redis-store.ts): one stream key per agent
 // (XADD with explicit id `<seq>-0` and MAXLEN, XRANGE for replay), an epoch key per agent set once (SET NX), and a
 // hash of clientId → cseq. Every method is async so the Redis one fits without changing callers.
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
@@ -24,9 +24,12 @@ export interface NotifStore {
   setCseq(agentId: string, clientId: string, cseq: number): Promise<void>;
   /**
    * Optional: be told when any process appends (shared stores). Notifs then pushes to its local sockets of that
-   * agent, so several Notifs processes on one store all deliver live. Returns an unsubscribe function.
+   * agent, so several Notifs processes on one store all deliver live. `onResync`: notices may have been missed
+   * (the store's notice channel reconnected); look at every stream again. Returns an unsubscribe function.
    */
-  watch?(onAppend: (agentId: string, seq: number) => void): () => void;
+  watch?(onAppend: (agentId: string, seq: number) => void, onResync?: () => void): () => void;
+  /** Resolves once appends by other processes can be heard (after watch). */
+  ready?(): Promise<void>;
   /** Total retained notifications over all agents (for /metrics). */
   backlogSize(): number;
   close(): Promise<void>;

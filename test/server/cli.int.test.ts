@@ -51,7 +51,8 @@ test('serve --port 0 prints the listening line; desktop connects, prints states,
   const ready = JSON.parse(await firstLine(serve));
   assert.equal(ready.event, 'listening');
   assert.match(ready.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.deepEqual(Object.keys(ready), ['event', 'url']);
+  assert.deepEqual(Object.keys(ready), ['event', 'url', 'nodeId']);
+  assert.match(ready.nodeId, /^n-[0-9a-f]{8}$/, 'a random node id when --node-id is not given');
 
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
   const report = join(dir, 'report.json');

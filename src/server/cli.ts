@@ -65,7 +65,12 @@ export function registerServeCommand(program: Command): void {
     .addOption(new Option('--secret <s>', 'accept HMAC-signed tokens (see --print-token)').env('LIFELINE_SECRET'))
     .option('--dev', 'dev auth: the token names the agent ("agent:<id>" or "<id>"), "admin" publishes; loopback only')
     .addOption(new Option('--admin-token <t>', 'token for POST /v1/notification/publish').env('LIFELINE_ADMIN_TOKEN'))
-    .option('--backlog <n>', 'notifications kept per agent for replay', intArg('--backlog', 1), 10000)
+    .option(
+      '--backlog <n>',
+      'notifications kept per agent for replay (Redis: at least this many, trimmed with MAXLEN ~)',
+      intArg('--backlog', 1),
+      10000,
+    )
     .addOption(
       new Option(
         '--store <memory|redis://host:port>',

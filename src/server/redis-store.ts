@@ -2,7 +2,9 @@
 // replay instead of "epoch-changed". Keys (prefix default "lifeline:"), per agent:
 //   <p>epoch:<agent>  random epoch, SET NX on first use (a flushed Redis gets a new one: loss is then reported)
 //   <p>head:<agent>   INCR counter: the last seq appended
-//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; exact MAXLEN
+//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; MAXLEN ~ (approximate:
+//                     Redis frees whole stream nodes, so a few dozen more than the bound may stay; info() counts
+//                     what is really there, so a resume's "trimmed" range is still exact) or exact with exactTrim
 //   <p>cseq:<agent>   hash clientId → highest desktop cseq received (expires after a week of silence)
 //   <p>backlog        total retained entries (for /metrics)
 // Append and info are Lua scripts, so seq assignment and XADD are atomic across several Notifs processes; the
@@ -20,7 +22,7 @@ if not e then redis.call('SET', KEYS[1], ARGV[1]); e = ARGV[1] end
 const APPEND = `${ENSURE_EPOCH}
 local seq = redis.call('INCR', KEYS[2])
 local before = redis.call('XLEN', KEYS[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[2], seq .. '-0', 't', ARGV[3], 'd', ARGV[4], 'ts', ARGV[5])
+redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[8], ARGV[2], seq .. '-0', 't', ARGV[3], 'd', ARGV[4], 'ts', ARGV[5])
 local after = redis.call('XLEN', KEYS[3])
 local total = redis.call('INCRBY', KEYS[4], after - before)
 redis.call('PUBLISH', ARGV[6], seq .. ' ' .. ARGV[7])
@@ -48,6 +50,8 @@ export interface RedisStoreOptions {
   prefix?: string;
   /** Notifications kept per agent. */
   maxPerAgent?: number;
+  /** Trim to exactly maxPerAgent (default: approximately, `MAXLEN ~`, which is cheaper and keeps at least that many). */
+  exactTrim?: boolean;
   /** How often the /metrics backlog figure is refreshed. */
   backlogRefreshMs?: number;
   /** Connection errors (ioredis reconnects by itself; calls fail meanwhile). Called once per distinct message. */
@@ -71,6 +75,7 @@ export class RedisStore implements NotifStore {
   private readonly owned: boolean;
   private readonly p: string;
   private readonly max: number;
+  private readonly trim: '=' | '~';
   private backlog = 0;
   private sub: Redis | undefined;
   private readonly watchers = new Set<(agentId: string, seq: number) => void>();
@@ -96,6 +101,7 @@ export class RedisStore implements NotifStore {
     this.r = client as Scripted;
     this.p = opts.prefix ?? 'lifeline:';
     this.max = Math.max(1, opts.maxPerAgent ?? 10000);
+    this.trim = opts.exactTrim ? '=' : '~';
     this.refresh = setInterval(() => void this.refreshBacklog(), opts.backlogRefreshMs ?? 5000);
     this.refresh.unref();
   }
@@ -136,6 +142,7 @@ export class RedisStore implements NotifStore {
       ts,
       `${this.p}appended`,
       agentId,
+      this.trim,
     );
     this.backlog = Number(total);
     return { epoch: String(epoch), seq: Number(seq) };

@@ -21,13 +21,19 @@ after(async () => {
   await redis?.stop();
 });
 
-const fresh = (max = 5) => {
-  const s = new RedisStore({ url: redis.url, prefix: `t${randomBytes(4).toString('hex')}:`, maxPerAgent: max });
+const fresh = (max = 5, exactTrim = false) => {
+  const s = new RedisStore({
+    url: redis.url,
+    prefix: `t${randomBytes(4).toString('hex')}:`,
+    maxPerAgent: max,
+    exactTrim,
+  });
   stores.push(s);
   return s;
 };
 
-storeContract('redis', () => fresh(5), { maxPerAgent: 5 });
+storeContract('redis, MAXLEN ~', () => fresh(5), { maxPerAgent: 5, approximateTrim: true });
+storeContract('redis, exact MAXLEN', () => fresh(5, true), { maxPerAgent: 5 });
 
 describe('Notifs on Redis', () => {
   test('two Notifs processes on one Redis: a publish on either reaches a desktop on the other, live', async () => {

@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NotifStore } from '../../src/server/store.ts';
 
-export function storeContract(name: string, make: () => Promise<NotifStore> | NotifStore, o: { maxPerAgent: number }) {
+export function storeContract(
+  name: string,
+  make: () => Promise<NotifStore> | NotifStore,
+  o: { maxPerAgent: number; approximateTrim?: boolean },
+) {
   describe(`NotifStore contract: ${name}`, () => {
     test('an unknown agent has an empty stream in some epoch', async () => {
       const s = await make();
@@ -44,17 +48,23 @@ export function storeContract(name: string, make: () => Promise<NotifStore> | No
       await s.close();
     });
 
-    test(`bounded at ${o.maxPerAgent} per agent: oldest trimmed, info says so`, async () => {
+    test(`bounded at ${o.maxPerAgent} per agent${o.approximateTrim ? ' (approximately)' : ''}: oldest trimmed, info says so`, async () => {
       const s = await make();
-      const n = o.maxPerAgent + 3;
+      // Approximate trimming frees whole Redis stream nodes (100 entries by default): append enough to see it.
+      const n = o.approximateTrim ? o.maxPerAgent + 250 : o.maxPerAgent + 3;
       for (let i = 1; i <= n; i++) await s.append('a', 'T', i, i);
       const i = await s.info('a');
       assert.equal(i.headSeq, n);
-      assert.equal(i.oldestSeq, 4);
+      if (o.approximateTrim) {
+        assert.ok(i.oldestSeq > 1, `something was trimmed (oldest ${i.oldestSeq})`);
+        assert.ok(n - i.oldestSeq + 1 >= o.maxPerAgent, 'at least the bound is kept');
+        assert.ok(n - i.oldestSeq + 1 <= o.maxPerAgent + 200, 'and not much more');
+      } else assert.equal(i.oldestSeq, 4);
       const r = await s.read('a', 1, 1000);
       assert.deepEqual(
         r.entries.map((e) => e.seq),
-        Array.from({ length: o.maxPerAgent }, (_, k) => k + 4),
+        Array.from({ length: n - i.oldestSeq + 1 }, (_, k) => k + i.oldestSeq),
+        'read returns exactly what info says is retained',
       );
       assert.ok(s.backlogSize() >= o.maxPerAgent);
       await s.close();

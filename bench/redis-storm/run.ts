@@ -667,6 +667,13 @@ async function main(): Promise<void> {
       const configs: LatencyConfig[] = [
         { label: 'memory store, 1 node', redis: false, nodes: 1, shift: 0 },
         { label: 'Redis store, 1 node', redis: true, nodes: 1, shift: 0 },
+        // Same 3 processes, publish on the desktop's own node: separates the pub/sub hop from the extra processes.
+        {
+          label: `Redis store, ${o.nodes} nodes, publish on the desktop's node`,
+          redis: true,
+          nodes: o.nodes,
+          shift: 0,
+        },
         { label: `Redis store, ${o.nodes} nodes, publish on another node`, redis: true, nodes: o.nodes, shift: 1 },
       ];
       for (const cfg of configs) latency.push(await runLatency(redis, sampler, cfg, o));

@@ -1,0 +1,439 @@
+// Fault tests for Notifs scale-out (issue 7): three `lifeline serve` processes on one real Redis behind a TCP
+// balancer, desktops in this process, a publisher writing continuously to random nodes. Faults: desktops moved
+// between nodes, a node SIGKILLed and restarted, Redis SIGKILLed and restarted with and without persistence.
+// Claim checked after each: every acknowledged notification reached each desktop's application exactly once and in
+// order, or (only when the store really lost data) the desktop was told recovered:false with the missing range.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  type Ack,
+  type CheckedDesktop,
+  Cluster,
+  checkAll,
+  checkDesktop,
+  type DesktopRecord,
+  Publisher,
+  recordedDesktop,
+  toChecked,
+} from './cluster-harness.ts';
+import { type RedisPersistence, startRedis, type TestRedis } from './redis-helper.ts';
+
+// ---------------------------------------------------------------------------------------------------------------
+// The checker itself (pure): each rule can fail.
+
+describe('checker', () => {
+  const E = 'e1';
+  const ack = (n: number, seq: number, epoch = E, sentAt = 100): Ack => ({
+    agentId: 'a',
+    n,
+    epoch,
+    seq,
+    node: 'n1',
+    sentAt,
+    ackedAt: sentAt + 1,
+  });
+  const attempts = new Map([
+    [1, 'a'],
+    [2, 'a'],
+    [3, 'a'],
+    [4, 'a'],
+    [9, 'b'],
+  ]);
+  const desk = (deliveries: [number, number, string?][], extra: Partial<CheckedDesktop> = {}): CheckedDesktop => ({
+    name: 'd',
+    agentId: 'a',
+    firstWelcome: { epoch: E, seq: 0 },
+    firstWelcomeAt: 50,
+    deliveries: deliveries.map(([n, seq, epoch = E]) => ({ n, type: 'N', position: { epoch, seq } })),
+    reported: [],
+    ...extra,
+  });
+  const acked3 = [ack(1, 1), ack(2, 2), ack(3, 3)];
+
+  test('all delivered once, in order: no violation; an unacknowledged one may be delivered or not', () => {
+    assert.deepEqual(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [2, 2],
+          [3, 3],
+        ]),
+        attempts,
+        acked3,
+      ),
+      [],
+    );
+    assert.deepEqual(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [4, 4],
+        ]),
+        attempts,
+        acked3,
+      ),
+      [],
+    );
+  });
+
+  test('a duplicate, a reordering, a foreign or unknown n, a wrong position are each reported', () => {
+    assert.match(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [3, 4],
+        ]),
+        attempts,
+        acked3,
+      ).join(),
+      /delivered twice/,
+    );
+    assert.match(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [3, 3],
+          [2, 2],
+        ]),
+        attempts,
+        acked3,
+      ).join(),
+      /out of order/,
+    );
+    assert.match(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [2, 2],
+          [3, 3],
+          [9, 4],
+        ]),
+        attempts,
+        acked3,
+      ).join(),
+      /not a notification/,
+    );
+    assert.match(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [2, 2],
+          [3, 5],
+        ]),
+        attempts,
+        acked3,
+      ).join(),
+      /another position/,
+    );
+    const noPos = desk([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ]);
+    delete noPos.deliveries[2].position;
+    assert.match(checkDesktop(noPos, attempts, acked3).join(), /no stream position/);
+  });
+
+  test('an acknowledged publish neither delivered nor reported is a silent loss', () => {
+    const v = checkDesktop(
+      desk([
+        [1, 1],
+        [3, 3],
+      ]),
+      attempts,
+      acked3,
+    );
+    assert.equal(v.length, 1);
+    assert.match(v[0], /n=2 at e1:2 .*never delivered and never reported missing/);
+  });
+
+  test('a loss inside a reported range is not a violation; outside it, it is', () => {
+    const epochChanged = { reason: 'epoch-changed' as const, epoch: E, fromSeq: 2 };
+    assert.deepEqual(checkDesktop(desk([[1, 1]], { reported: [epochChanged] }), attempts, acked3), []);
+    const trimmed = { reason: 'trimmed' as const, epoch: E, fromSeq: 2, toSeq: 2 };
+    assert.match(checkDesktop(desk([[1, 1]], { reported: [trimmed] }), attempts, acked3).join(), /n=3 at e1:3/);
+    const otherEpoch = { reason: 'epoch-changed' as const, epoch: 'e0', fromSeq: 1 };
+    assert.equal(checkDesktop(desk([[1, 1]], { reported: [otherEpoch] }), attempts, acked3).length, 2);
+  });
+
+  test('publishes before the first Welcome are not owed; going back to a left epoch is reported', () => {
+    const early = [ack(1, 1, E, 10), ack(2, 2, E, 20), ack(3, 3, E, 60)];
+    const late = desk([[3, 3]], { firstWelcome: { epoch: E, seq: 2 }, firstWelcomeAt: 50 });
+    assert.deepEqual(checkDesktop(late, attempts, early), []);
+    const acks = [ack(1, 1), ack(2, 1, 'e2'), ack(3, 2)];
+    assert.match(
+      checkDesktop(
+        desk([
+          [1, 1],
+          [2, 1, 'e2'],
+          [3, 2],
+        ]),
+        attempts,
+        acks,
+      ).join(),
+      /back to epoch e1/,
+    );
+    assert.match(checkDesktop(desk([], { firstWelcome: undefined }), attempts, []).join(), /never received a Welcome/);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Scenarios
+
+interface Rig {
+  redis: TestRedis;
+  cluster: Cluster;
+  desktops: DesktopRecord[];
+  publisher: Publisher;
+}
+
+const DESKTOPS = 6;
+
+/** Poll a condition (bounded); the failure message is computed at the time of failure. */
+async function waitFor(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
+  const t0 = performance.now();
+  while (!cond()) {
+    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function setUp(persistence: RedisPersistence, tag: string): Promise<Rig> {
+  const redis = await startRedis({ persistence });
+  let cluster: Cluster;
+  try {
+    cluster = await Cluster.start(redis.url, 3, `${tag}n`);
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
+  const desktops = Array.from({ length: DESKTOPS }, (_, i) => recordedDesktop(cluster.url, `${tag}-agent-${i + 1}`));
+  const publisher = new Publisher({
+    agents: desktops.map((d) => d.agentId),
+    targets: () => cluster.nodes.map((n) => ({ id: n.id, url: n.url })),
+    intervalMs: 10,
+    workers: 2,
+    max: 4000,
+  });
+  const rig = { redis, cluster, desktops, publisher };
+  try {
+    for (const d of desktops) d.client.start();
+    await waitFor(
+      () => desktops.every((d) => d.welcomes > 0),
+      20000,
+      () => `every desktop connected: ${states(rig)}\n${cluster.logs()}`,
+    );
+  } catch (err) {
+    await tearDown(rig);
+    throw err;
+  }
+  return rig;
+}
+
+async function tearDown(r: Rig): Promise<void> {
+  await r.publisher.stop();
+  for (const d of r.desktops) d.client.close();
+  await r.cluster.stop();
+  await r.redis.stop();
+}
+
+function states(r: Rig): string {
+  return r.desktops
+    .map(
+      (d) =>
+        `${d.name}=${d.client.state}@${d.client.position ? `${d.client.position.epoch}:${d.client.position.seq}` : '-'} (${d.deliveries.length} delivered, ${d.welcomes} welcomes)`,
+    )
+    .join(', ');
+}
+
+/** Wait until every desktop got `k` more notifications than now: the system is (still, again) delivering. */
+async function progress(r: Rig, k: number, what: string, timeoutMs = 15000): Promise<void> {
+  const base = r.desktops.map((d) => d.deliveries.length);
+  await waitFor(
+    () => r.desktops.every((d, i) => d.deliveries.length >= base[i] + k),
+    timeoutMs,
+    () =>
+      `${what}: every desktop receiving again (${k} more each): ${states(r)}; publisher acked ${r.publisher.acked.length}, failed ${r.publisher.failures} (${r.publisher.lastError})\n${r.cluster.logs()}`,
+  );
+}
+
+/** Wait until every desktop got a Welcome after now (they all had their connection cut or killed). */
+async function allResumed(r: Rig, what: string, timeoutMs = 15000): Promise<void> {
+  const base = r.desktops.map((d) => d.welcomes);
+  await waitFor(
+    () => r.desktops.every((d, i) => d.welcomes > base[i]),
+    timeoutMs,
+    () => `${what}: every desktop reconnected: ${states(r)}\n${r.cluster.logs()}`,
+  );
+}
+
+/** Stop publishing, wait until every desktop reached the last acknowledged position of its agent, then check. */
+async function finish(r: Rig): Promise<string[]> {
+  await r.publisher.stop();
+  const final = r.publisher.finalPositions();
+  await waitFor(
+    () =>
+      r.desktops.every((d) => {
+        const want = final.get(d.agentId);
+        const have = d.client.position;
+        return !want || (!!have && have.epoch === want.epoch && have.seq >= want.seq && d.client.state === 'connected');
+      }),
+    20000,
+    () => {
+      const lag = r.desktops
+        .map((d) => {
+          const w = final.get(d.agentId);
+          return `${d.name} at ${d.client.position?.epoch}:${d.client.position?.seq} (${d.client.state}), acked up to ${w?.epoch}:${w?.seq}`;
+        })
+        .join('; ');
+      return `every desktop caught up with the last acknowledged publish: ${lag}\n${r.cluster.logs()}`;
+    },
+  );
+  return checkAll(r.desktops.map(toChecked), r.publisher.attempts, r.publisher.acked);
+}
+
+function summary(r: Rig): string {
+  const delivered = r.desktops.reduce((s, d) => s + d.deliveries.length, 0);
+  const resumes = r.desktops.reduce((s, d) => s + d.resumes.length, 0);
+  return `${r.publisher.acked.length} acked / ${r.publisher.attempted} attempted (${r.publisher.failures} failed), ${delivered} delivered, ${resumes} resumes`;
+}
+
+function assertAllRecovered(r: Rig): void {
+  for (const d of r.desktops) {
+    assert.deepEqual(d.closes, [], `${d.name} never closed or lost`);
+    assert.deepEqual(d.gaps, [], `${d.name} saw no gap`);
+    const bad = d.resumes.filter((x) => !x.recovered);
+    assert.deepEqual(bad, [], `${d.name}: every resume recovered (store kept everything)`);
+  }
+}
+
+describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
+  test('a. AOF Redis, 3 nodes: desktops moved, a node SIGKILLed and restarted → every acked notification exactly once, in order, every resume recovered', async () => {
+    const r = await setUp('aof', 'a');
+    try {
+      const { cluster, publisher } = r;
+      publisher.start();
+      await progress(r, 5, 'publishing started');
+
+      // Move every desktop: all proxied connections reset; reconnects spread round robin over the nodes.
+      assert.ok(cluster.balancer.cut() >= DESKTOPS, 'every desktop had a connection through the balancer');
+      await allResumed(r, 'after cutting every connection');
+      await progress(r, 5, 'after moving desktops');
+
+      // Move the desktops of one node only.
+      const [n1, n2] = cluster.nodes;
+      cluster.balancer.cut(n1.port);
+      await progress(r, 5, `after cutting ${n1.id}'s connections`);
+
+      // SIGKILL a node: its desktops lose their sockets without a close frame; publishes to it fail (not acked).
+      const failedBefore = publisher.failures;
+      await cluster.kill(n2);
+      await progress(r, 5, `after SIGKILL of ${n2.id}`);
+      await waitFor(
+        () => publisher.failures > failedBefore,
+        10000,
+        () => `a publish to the killed node ${n2.id} failed`,
+      );
+
+      // Restart it (a new port) and move everyone again, so desktops land on the restarted node too.
+      await cluster.restart(n2);
+      cluster.balancer.cut();
+      await allResumed(r, `after restarting ${n2.id}`);
+      await progress(r, 5, `after restarting ${n2.id}`);
+      assert.ok((cluster.balancer.stats.perTarget.get(n2.port) ?? 0) > 0, 'the restarted node took connections');
+
+      const violations = await finish(r);
+      assert.deepEqual(violations, [], `exactly once, in order, nothing silent (${summary(r)})`);
+      assertAllRecovered(r);
+      const resumes = r.desktops.reduce((s, d) => s + d.resumes.length, 0);
+      assert.ok(resumes >= 2 * DESKTOPS, `desktops resumed (${resumes})`);
+      assert.ok(publisher.acked.length >= 100, `enough traffic to mean something (${summary(r)})`);
+      console.log(`# scenario a: ${summary(r)}`);
+    } finally {
+      await tearDown(r);
+    }
+  });
+
+  test('b. AOF Redis (fsync always) SIGKILLed and restarted while publishing → nothing lost: exactly once, in order', async () => {
+    const r = await setUp('aof', 'b');
+    try {
+      const { redis, publisher } = r;
+      publisher.start();
+      await progress(r, 5, 'publishing started');
+
+      const failedBefore = publisher.failures;
+      await redis.kill();
+      await waitFor(
+        () => publisher.failures >= failedBefore + 3,
+        10000,
+        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
+      );
+      await redis.restart();
+      const back = performance.now();
+      await waitFor(
+        () => publisher.ackedSince(back) >= 20,
+        15000,
+        () =>
+          `publishes acknowledged again after the Redis restart (last error ${publisher.lastError})\n${r.cluster.logs()}`,
+      );
+      await progress(r, 5, 'after the Redis restart');
+
+      const violations = await finish(r);
+      assert.deepEqual(violations, [], `exactly once, in order, nothing silent (${summary(r)})`);
+      assertAllRecovered(r);
+      console.log(`# scenario b: ${summary(r)}`);
+    } finally {
+      await tearDown(r);
+    }
+  });
+
+  test('c. Redis without persistence restarted → recovered:false with epoch-changed covering what was lost; the new epoch exactly once, in order', async () => {
+    const r = await setUp('none', 'c');
+    try {
+      const { redis, publisher } = r;
+      publisher.start();
+      await progress(r, 5, 'publishing started');
+      const firstEpochs = new Map(r.desktops.map((d) => [d.agentId, d.client.position?.epoch]));
+
+      await redis.restart(); // SIGKILL + start on the same port: everything is gone, new epochs follow
+      await waitFor(
+        () =>
+          r.desktops.every((d) => {
+            const p = d.client.position;
+            return !!p && p.epoch !== firstEpochs.get(d.agentId) && d.client.state === 'connected';
+          }),
+        20000,
+        () => `every desktop moved to its agent's new epoch: ${states(r)}\n${r.cluster.logs()}`,
+      );
+      await progress(r, 5, 'after the Redis restart');
+
+      const violations = await finish(r);
+      assert.deepEqual(violations, [], `exactly once, in order, loss only where reported (${summary(r)})`);
+      const told = r.desktops.filter((d) => d.resumes.some((x) => !x.recovered));
+      assert.ok(told.length > 0, 'at least one desktop was told recovered:false (the fault was real)');
+      for (const d of r.desktops) {
+        assert.deepEqual(d.closes, [], `${d.name} never closed or lost`);
+        const reported = toChecked(d).reported;
+        assert.ok(
+          reported.some((m) => m.reason === 'epoch-changed'),
+          `${d.name} moved to a new epoch and was told so (${JSON.stringify(d.resumes)})`,
+        );
+        for (const m of reported) {
+          assert.equal(
+            m.reason,
+            'epoch-changed',
+            `${d.name}: only the epoch change is reported (${JSON.stringify(m)})`,
+          );
+          assert.equal(m.epoch, firstEpochs.get(d.agentId), `${d.name}: the lost epoch is the one before the restart`);
+        }
+      }
+      console.log(`# scenario c: ${summary(r)}; ${told.length}/${DESKTOPS} desktops told recovered:false`);
+    } finally {
+      await tearDown(r);
+    }
+  });
+});

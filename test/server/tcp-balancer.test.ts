@@ -130,3 +130,56 @@ test('a target closing cleanly ends the client gracefully, after its last bytes'
     await lb.close();
   }
 });
+
+test('hold() stops server → client bytes on current connections only; cut() then ends them', async () => {
+  const a = await namedEcho('a');
+  const lb = await TcpBalancer.start([a]);
+  try {
+    const c1 = await connect(lb.port);
+    assert.equal(await ask(c1, '1'), 'a:1');
+    assert.equal(lb.hold(), 1);
+    await assert.rejects(ask(c1, '2', 300), /no answer/, 'the answer is held');
+    const c2 = await connect(lb.port);
+    assert.equal(await ask(c2, 'new'), 'a:new', 'a new connection is not held');
+    const c1Ended = ended(c1);
+    assert.equal(lb.cut(a), 2);
+    assert.equal(await c1Ended, '', 'the held bytes are never delivered');
+  } finally {
+    await lb.close();
+  }
+});
+
+test('upgrades are matched to the node that answered their subscribe: same node or another node', async () => {
+  let next = 0;
+  const fakeNotifs = async () => {
+    const s = createServer((c) => {
+      c.on('error', () => {});
+      c.on('data', (d) => {
+        const id = `sub${String(++next).padStart(8, '0')}`;
+        if (String(d).startsWith('POST '))
+          c.write(`HTTP/1.1 200 OK\r\n\r\n{"webSocketUrl":"ws://x","subscriptionId":"${id}"}`);
+        else c.write('upgraded');
+      });
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+    return (s.address() as { port: number }).port;
+  };
+  const lb = await TcpBalancer.start([await fakeNotifs(), await fakeNotifs()]);
+  try {
+    const http = await connect(lb.port); // → node 1 (kept alive for both subscribes)
+    const a1 = await ask(http, 'POST /v1/notification/subscribe HTTP/1.1\r\n\r\n');
+    const a2 = await ask(http, 'POST /v1/notification/subscribe HTTP/1.1\r\n\r\n');
+    const id1 = /"subscriptionId":"(\w+)"/.exec(a1)![1];
+    const id2 = /"subscriptionId":"(\w+)"/.exec(a2)![1];
+    const ws1 = await connect(lb.port); // → node 2: another node
+    await ask(ws1, `GET /v1/notification/subscription/${id1} HTTP/1.1\r\n\r\n`);
+    const ws2 = await connect(lb.port); // → node 1: the same node
+    await ask(ws2, `GET /v1/notification/subscription/${id2} HTTP/1.1\r\n\r\n`);
+    assert.equal(lb.stats.crossNodeUpgrades, 1);
+    assert.equal(lb.stats.sameNodeUpgrades, 1);
+    for (const c of [http, ws1, ws2]) c.destroy();
+  } finally {
+    await lb.close();
+  }
+});

@@ -17,13 +17,30 @@ export interface BalancerStats {
   noTarget: number;
   /** Connections whose target refused or failed (the client's connection was dropped). */
   upstreamFailed: number;
+  /**
+   * Notifs WebSocket upgrades whose subscription was answered by the same node / another node (learnt by peeking
+   * at the subscribe answers and the upgrade request lines; other traffic is not inspected).
+   */
+  sameNodeUpgrades: number;
+  crossNodeUpgrades: number;
 }
+
+const UPGRADE = /^GET \/v1\/notification\/subscription\/([0-9A-Za-z_-]{8,128})[ ?]/;
+const SUBSCRIBED = /"subscriptionId":"([0-9A-Za-z_-]{8,128})"/g;
 
 export class TcpBalancer {
   private targets: number[] = [];
   private next = 0;
   private readonly live = new Set<Proxied>();
-  readonly stats: BalancerStats = { perTarget: new Map(), noTarget: 0, upstreamFailed: 0 };
+  readonly stats: BalancerStats = {
+    perTarget: new Map(),
+    noTarget: 0,
+    upstreamFailed: 0,
+    sameNodeUpgrades: 0,
+    crossNodeUpgrades: 0,
+  };
+  /** Subscription id → the target that answered the subscribe (until its upgrade is seen; bounded). */
+  private readonly subscribedAt = new Map<string, number>();
 
   private constructor(
     private readonly server: Server,
@@ -59,6 +76,21 @@ export class TcpBalancer {
   connections(targetPort?: number): number {
     let n = 0;
     for (const p of this.live) if (targetPort === undefined || p.target === targetPort) n++;
+    return n;
+  }
+
+  /**
+   * Stop passing server → client bytes on the current connections (all, or one target's): what the server sends
+   * piles up here, like a stalled path. New connections are not held. Returns how many were held; cut() ends them.
+   */
+  hold(targetPort?: number): number {
+    let n = 0;
+    for (const p of this.live) {
+      if (targetPort !== undefined && p.target !== targetPort) continue;
+      n++;
+      p.upstream.unpipe(p.client);
+      p.upstream.pause();
+    }
     return n;
   }
 
@@ -116,11 +148,38 @@ export class TcpBalancer {
     };
     client.on('close', onClose(upstream));
     upstream.on('close', onClose(client));
+    this.peek(client, upstream, target);
     upstream.once('connect', () => {
       connected = true;
       client.pipe(upstream);
       upstream.pipe(client);
       client.resume();
+    });
+  }
+
+  /** Learn which node answered each subscribe and which one got its upgrade (HTTP heads only, not socket traffic). */
+  private peek(client: Socket, upstream: Socket, target: number): void {
+    client.once('data', (first: Buffer) => {
+      const head = first.toString('latin1', 0, Math.min(first.length, 512));
+      const up = UPGRADE.exec(head);
+      if (up) {
+        const at = this.subscribedAt.get(up[1]);
+        if (at === undefined) return;
+        this.subscribedAt.delete(up[1]);
+        if (at === target) this.stats.sameNodeUpgrades++;
+        else this.stats.crossNodeUpgrades++;
+        return;
+      }
+      if (!head.startsWith('POST ')) return;
+      let carry = ''; // an id split across two chunks
+      upstream.on('data', (d: Buffer) => {
+        const text = carry + d.toString('latin1');
+        for (const m of text.matchAll(SUBSCRIBED)) {
+          if (this.subscribedAt.size > 10000) this.subscribedAt.clear();
+          this.subscribedAt.set(m[1], target);
+        }
+        carry = text.slice(-160);
+      });
     });
   }
 }

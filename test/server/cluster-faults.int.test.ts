@@ -401,7 +401,19 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       publisher.start();
       await progress(r, 5, 'publishing started');
 
-      // Desktops fall behind acknowledged notifications that only Redis holds; then Redis dies (SIGKILL).
+      // 1. Redis dies under connected desktops and comes back: every node's pub/sub reconnects, and desktops that
+      // kept their sockets get the publishes made after the restart (wherever they were made), exactly once.
+      const failedAtFirstKill = publisher.failures;
+      await redis.kill();
+      await waitFor(
+        () => publisher.failures >= failedAtFirstKill + 3,
+        10000,
+        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
+      );
+      await redis.restart();
+      await progress(r, 5, 'after the first Redis restart (desktops kept their sockets, or resumed)');
+
+      // 2. Desktops fall behind acknowledged notifications that only Redis holds; then Redis dies (SIGKILL).
       await holdUntilBehind(r, 15, 'before killing Redis');
       const failedBefore = publisher.failures;
       await redis.kill();

@@ -10,6 +10,12 @@ import { join } from 'node:path';
 
 export type RedisPersistence = 'none' | 'aof';
 
+/** Every redis-server this module started, killed if the test process exits without stopping it (a failed test). */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+});
+
 export interface StartRedisOptions {
   /** 'none' (default): nothing is written to disk. 'aof': append-only file, fsync on every write. */
   persistence?: RedisPersistence;
@@ -54,6 +60,8 @@ function redisArgs(port: number, persistence: RedisPersistence, dir: string): st
 /** Spawn redis-server and wait (bounded) for "Ready to accept connections"; undefined if it exited or timed out. */
 async function launch(args: string[], timeoutMs = 10000): Promise<ChildProcess | undefined> {
   const p: ChildProcess = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(p);
+  p.once('exit', () => running.delete(p));
   const ready = await new Promise<boolean>((resolve) => {
     let out = '';
     const t = setTimeout(() => resolve(false), timeoutMs);

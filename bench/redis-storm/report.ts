@@ -33,7 +33,10 @@ export function stormTable(r: StormResult, o: StormOptions): string {
       `outage: ${o.during} published per agent while down (${k(r.outage.published)} publishes, ${r.outage.errors} errors)`,
       `${s(r.outage.ms)}; Redis ${k(r.outage.opsMean)} ops/s mean, ${k(r.outage.opsPeak)} peak`,
     ],
-    ['**all desktops resumed on the next node, from the first resubscribe**', `**${s(res.allResumedMs)}**`],
+    [
+      `**all desktops resumed on ${o.resumeShift % r.nodes === 0 ? 'the same node as before' : 'another node'}, from the first resubscribe**`,
+      `**${s(res.allResumedMs)}**`,
+    ],
     ['all desktops resumed, from the drop (outage publishing included)', s(res.fromDropMs)],
     ['desktops not recovered (must be 0)', `${res.notRecovered}${failures ? ` (${failures})` : ''}`],
     ['per desktop, ms from the resubscribe: subscribe answered p50 / p90 / p99 / max', q(res.subscribedMs)],

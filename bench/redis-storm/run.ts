@@ -3,7 +3,8 @@
 //
 // Usage: node --import tsx bench/redis-storm/run.ts [--desktops 10000] [--loadgens 2] [--before 1] [--during 5]
 //          [--policy desktop|retry-after] [--pool 0] [--nice=0] [--publish-concurrency 64] [--latency-desktops 1000]
-//          [--latency-rate 500] [--latency-s 10] [--phases storm,latency] [--json FILE] [--max-run-s 900]
+//          [--latency-rate 500] [--latency-s 10] [--phases storm,latency] [--resume-shift 1] [--json FILE]
+//          [--max-run-s 900]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -43,6 +44,8 @@ export interface StormOptions {
   latencyRate: number;
   latencyMs: number;
   phases: string[];
+  /** desktop i resumes on node (i + resumeShift) mod nodes: 1 = another node than before, 0 = the same one */
+  resumeShift: number;
 }
 
 export interface CommandCount {
@@ -400,7 +403,7 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     result.outage.opsPeak = outOps.peak;
     result.outage.opsMean = outOps.mean;
     log(
-      `storm: ${result.outage.published} published in ${(result.outage.ms / 1000).toFixed(1)} s (${result.outage.errors} errors); every desktop resumes on the next node now`,
+      `storm: ${result.outage.published} published in ${(result.outage.ms / 1000).toFixed(1)} s (${result.outage.errors} errors); every desktop resumes on ${o.resumeShift % o.nodes === 0 ? 'its own' : 'another'} node now`,
     );
 
     const metrics1 = await nodeMetrics(nodes);
@@ -408,7 +411,11 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     const cmd1 = await sampler.commandStats();
     const replies: ResumeReply[] = await Promise.all(
       gens.map((g) =>
-        g.request({ type: 'resume', shift: 1, expectReplay: o.during, timeoutMs: 120_000 }, 'resumed', 150_000),
+        g.request(
+          { type: 'resume', shift: o.resumeShift, expectReplay: o.during, timeoutMs: 120_000 },
+          'resumed',
+          150_000,
+        ),
       ),
     );
     const tResumed = performance.now();
@@ -595,6 +602,7 @@ async function main(): Promise<void> {
       phases: { type: 'string', default: 'storm,latency' },
       json: { type: 'string' },
       'max-run-s': { type: 'string', default: '900' },
+      'resume-shift': { type: 'string', default: '1' },
     },
   });
   const policy = values.policy as BackoffPolicy;
@@ -612,6 +620,7 @@ async function main(): Promise<void> {
     latencyRate: Number(values['latency-rate']),
     latencyMs: Number(values['latency-s']) * 1000,
     phases: values.phases.split(',').map((s) => s.trim()),
+    resumeShift: Number(values['resume-shift']),
   };
   for (const [k, v] of Object.entries(o)) {
     if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0)) throw new Error(`bad --${k}`);

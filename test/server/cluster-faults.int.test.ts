@@ -290,17 +290,29 @@ function replayed(r: Rig): number {
   return r.desktops.reduce((s, d) => s + d.resumes.reduce((x, y) => x + y.replayed, 0), 0);
 }
 
-/** Stop publishing, wait until every desktop reached the last acknowledged position of its agent, then check. */
+/**
+ * Stop publishing, wait until every desktop reached the last acknowledged position of its agent, then check.
+ * A violation that waiting cannot heal (a duplicate, a reordering, a wrong position) ends the wait at once.
+ */
 async function finish(r: Rig): Promise<string[]> {
   await r.publisher.stop();
   const final = r.publisher.finalPositions();
+  const check = () => checkAll(r.desktops.map(toChecked), r.publisher.attempts, r.publisher.acked);
+  let permanent: string[] = [];
+  let checkedAt = 0;
   await waitFor(
-    () =>
-      r.desktops.every((d) => {
+    () => {
+      if (performance.now() - checkedAt > 250) {
+        checkedAt = performance.now();
+        permanent = check().filter((v) => !/never delivered/.test(v));
+        if (permanent.length) return true;
+      }
+      return r.desktops.every((d) => {
         const want = final.get(d.agentId);
         const have = d.client.position;
         return !want || (!!have && have.epoch === want.epoch && have.seq >= want.seq && d.client.state === 'connected');
-      }),
+      });
+    },
     20000,
     () => {
       const lag = r.desktops
@@ -309,10 +321,10 @@ async function finish(r: Rig): Promise<string[]> {
           return `${d.name} at ${d.client.position?.epoch}:${d.client.position?.seq} (${d.client.state}), acked up to ${w?.epoch}:${w?.seq}`;
         })
         .join('; ');
-      return `every desktop caught up with the last acknowledged publish: ${lag}\n${r.cluster.logs()}`;
+      return `every desktop caught up with the last acknowledged publish: ${lag}\nchecker so far:\n${check().join('\n')}\n${r.cluster.logs()}`;
     },
   );
-  return checkAll(r.desktops.map(toChecked), r.publisher.attempts, r.publisher.acked);
+  return check();
 }
 
 function summary(r: Rig): string {
@@ -511,6 +523,48 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       console.log(
         `# scenario c: ${summary(r)}; ${reallyLost.length} acknowledged lost with Redis, all reported; ${told.length}/${DESKTOPS} desktops told recovered:false`,
       );
+    } finally {
+      await tearDown(r);
+    }
+  });
+
+  // KNOWN BUG (todo until fixed in src/server): a Redis that comes back *older* (RDB snapshot; likewise a failover
+  // to a lagging replica) keeps the epoch keys but lowers the heads, so Notifs hands out seqs again that desktops
+  // already saw with other content. Seen here: acknowledged notifications beyond a desktop's position vanish unreported
+  // (the 'ahead' range ends at the desktop's own position), publishes made before a desktop resumes sit at or
+  // before the Welcome's start (never delivered, never reported), and desktops see a position go backwards.
+  // The test runs and prints what it finds; flip `todo` off once the store changes epoch when it goes back in time.
+  const knownBug =
+    'Redis back in time (snapshot) keeps epochs and reuses seqs: silent loss; see the comment above this test';
+  test('d. Redis with snapshots only, killed after a snapshot (back in time, same epochs) → what the snapshot lacks is reported, nothing silent', {
+    todo: knownBug,
+  }, async () => {
+    const r = await setUp('rdb', 'd');
+    try {
+      const { redis, publisher } = r;
+      publisher.start();
+      await progress(r, 5, 'publishing started');
+      await redis.snapshot();
+      // Acknowledged and delivered after the snapshot, then acknowledged but held: all of it dies with Redis.
+      await progress(r, 5, 'after the snapshot');
+      await holdUntilBehind(r, 15, 'before killing Redis');
+      const failedBefore = publisher.failures;
+      await redis.kill();
+      await waitFor(
+        () => publisher.failures >= failedBefore + 3,
+        10000,
+        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
+      );
+      await redis.restart(); // comes back with the snapshot: same epochs, lower heads
+      r.cluster.balancer.cut();
+      await allResumed(r, 'after the Redis restart');
+      await progress(r, 5, 'after the Redis restart');
+
+      const violations = await finish(r);
+      assert.deepEqual(violations, [], `exactly once, in order, loss only where reported (${summary(r)})`);
+      const told = r.desktops.filter((d) => d.resumes.some((x) => !x.recovered));
+      assert.ok(told.length > 0, 'at least one desktop was told recovered:false (the fault was real)');
+      console.log(`# scenario d: ${summary(r)}; ${told.length}/${DESKTOPS} desktops told recovered:false`);
     } finally {
       await tearDown(r);
     }

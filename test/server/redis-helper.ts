@@ -1,6 +1,7 @@
 // Start a private redis-server for a test (loopback, random free port); fails naming the Debian package.
 // Fault tests also SIGKILL it and start it again on the same port and data directory, with or without persistence
-// (AOF with fsync on every write: an acknowledged write survives a kill; 'none': a restart loses everything).
+// (AOF with fsync on every write: an acknowledged write survives a kill; 'rdb': only what the last snapshot()
+// holds survives, i.e. a restart goes back in time; 'none': a restart loses everything).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export type RedisPersistence = 'none' | 'aof';
+export type RedisPersistence = 'none' | 'aof' | 'rdb';
 
 /** Every redis-server this module started, killed if the test process exits without stopping it (a failed test). */
 const running = new Set<ChildProcess>();
@@ -17,7 +18,10 @@ process.once('exit', () => {
 });
 
 export interface StartRedisOptions {
-  /** 'none' (default): nothing is written to disk. 'aof': append-only file, fsync on every write. */
+  /**
+   * 'none' (default): nothing is written to disk. 'aof': append-only file, fsync on every write. 'rdb': a snapshot
+   * only when snapshot() asks for one (no automatic save points, no save at shutdown).
+   */
   persistence?: RedisPersistence;
   /** Data directory (default: a temp directory created here and removed by stop()). */
   dir?: string;
@@ -37,6 +41,8 @@ export interface TestRedis {
   restart(): Promise<void>;
   /** True while the current process is running. */
   running(): boolean;
+  /** SAVE: write a snapshot now (what an 'rdb' Redis comes back with after kill()). */
+  snapshot(): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -52,9 +58,8 @@ async function freePort(): Promise<number> {
 
 function redisArgs(port: number, persistence: RedisPersistence, dir: string): string[] {
   const base = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--dir', dir, '--save', ''];
-  return persistence === 'aof'
-    ? [...base, '--appendonly', 'yes', '--appendfsync', 'always']
-    : [...base, '--appendonly', 'no'];
+  if (persistence === 'aof') return [...base, '--appendonly', 'yes', '--appendfsync', 'always'];
+  return [...base, '--appendonly', 'no', '--dbfilename', 'dump.rdb'];
 }
 
 /** Spawn redis-server and wait (bounded) for "Ready to accept connections"; undefined if it exited or timed out. */
@@ -117,6 +122,16 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
       persistence,
       dir,
       running: () => !!proc && proc.exitCode === null && proc.signalCode === null,
+      snapshot: async () => {
+        const { Redis } = await import('ioredis');
+        const c = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1 });
+        try {
+          await c.connect();
+          assert.equal(await c.save(), 'OK');
+        } finally {
+          c.disconnect();
+        }
+      },
       stop: async () => {
         if (proc) await signalAndWait(proc, 'SIGTERM');
         proc = undefined;

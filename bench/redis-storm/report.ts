@@ -48,7 +48,10 @@ export function stormTable(r: StormResult, o: StormOptions): string {
     ],
     ['… desktops never refused: all replays in p50 / p90 / p99 / max', q(res.unrefusedSettledMs)],
     ['storm time the 429s account for (all resumed − last never-refused desktop)', s(res.rateLimitShareMs)],
-    ['token-bucket floor (1000/s, burst 2000 per node, subscribes arriving at once)', s(res.rateLimitFloorMs)],
+    [
+      `token-bucket floor for ${Math.ceil(r.connected / r.nodes)} subscribes at once per node (1000/s, burst 2000)`,
+      s(res.rateLimitFloorMs),
+    ],
     [
       'replayed notifications (desktops / nodes’ /metrics) / replay throughput',
       `${k(res.replayed)} / ${k(res.serverReplayed)} / ${k(res.replayPerSec)} per s`,
@@ -81,7 +84,7 @@ export function stormTable(r: StormResult, o: StormOptions): string {
   if (r.error) rows.push(['**run error**', r.error.replaceAll('|', '/')]);
   if (r.firstError) rows.push(['first desktop error', r.firstError.replaceAll('|', '/').slice(0, 160)]);
   return [
-    `Reconnect storm: ${r.desktops} desktops, ${r.nodes} Notifs nodes, one Redis`,
+    `Reconnect storm: ${r.desktops} desktops, ${r.nodes} Notifs node(s), ${o.stormStore === 'memory' ? 'memory store (no Redis)' : 'one Redis'}`,
     '',
     '| measure | value |',
     '|---|---|',

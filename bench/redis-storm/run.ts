@@ -4,7 +4,7 @@
 // Usage: node --import tsx bench/redis-storm/run.ts [--desktops 10000] [--loadgens 2] [--before 1] [--during 5]
 //          [--policy desktop|retry-after] [--pool 0] [--nice=0] [--publish-concurrency 64] [--latency-desktops 1000]
 //          [--latency-rate 500] [--latency-s 10] [--phases storm,latency] [--resume-shift 1] [--json FILE]
-//          [--max-run-s 900]
+//          [--nodes 3] [--storm-store redis|memory] [--max-run-s 900]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -46,6 +46,8 @@ export interface StormOptions {
   phases: string[];
   /** desktop i resumes on node (i + resumeShift) mod nodes: 1 = another node than before, 0 = the same one */
   resumeShift: number;
+  /** where the storm's nodes keep backlogs: 'redis' (shared) or 'memory' (one node only: the baseline) */
+  stormStore: 'redis' | 'memory';
 }
 
 export interface CommandCount {
@@ -326,7 +328,7 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
   try {
     await sampler.flushAll();
     log(`storm: starting ${o.nodes} nodes on ${redis.url}`);
-    nodes = await startNodes(o.nodes, redis.url, 'n');
+    nodes = await startNodes(o.nodes, o.stormStore === 'memory' ? 'memory' : redis.url, 'n');
     for (let i = 0; i < o.loadgens; i++) gens.push(new Loadgen());
     log(`storm: connecting ${n} desktops round-robin over ${o.nodes} nodes`);
     const c = await connectAll(gens, nodes, n, 'storm-', o);
@@ -603,6 +605,7 @@ async function main(): Promise<void> {
       json: { type: 'string' },
       'max-run-s': { type: 'string', default: '900' },
       'resume-shift': { type: 'string', default: '1' },
+      'storm-store': { type: 'string', default: 'redis' },
     },
   });
   const policy = values.policy as BackoffPolicy;
@@ -610,7 +613,7 @@ async function main(): Promise<void> {
   const o: StormOptions = {
     desktops: Number(values.desktops),
     loadgens: Math.max(1, Number(values.loadgens)),
-    nodes: Math.max(2, Number(values.nodes)),
+    nodes: Math.max(1, Number(values.nodes)),
     before: Number(values.before),
     during: Math.max(1, Number(values.during)),
     policy,
@@ -621,7 +624,12 @@ async function main(): Promise<void> {
     latencyMs: Number(values['latency-s']) * 1000,
     phases: values.phases.split(',').map((s) => s.trim()),
     resumeShift: Number(values['resume-shift']),
+    stormStore: values['storm-store'] === 'memory' ? 'memory' : 'redis',
   };
+  if (values['storm-store'] !== 'redis' && values['storm-store'] !== 'memory')
+    throw new Error('--storm-store must be redis or memory');
+  // A memory store is per process: a desktop resuming on another node would find another stream.
+  if (o.stormStore === 'memory' && o.nodes !== 1) throw new Error('--storm-store memory needs --nodes 1');
   for (const [k, v] of Object.entries(o)) {
     if (typeof v === 'number' && !(Number.isFinite(v) && v >= 0)) throw new Error(`bad --${k}`);
   }

@@ -1,8 +1,11 @@
 // Fault tests for Notifs scale-out (issue 7): three `lifeline serve` processes on one real Redis behind a TCP
 // balancer, desktops in this process, a publisher writing continuously to random nodes. Faults: desktops moved
-// between nodes, a node SIGKILLed and restarted, Redis SIGKILLed and restarted with and without persistence.
+// between nodes, each node SIGKILLed and restarted, Redis SIGKILLed and restarted with AOF (fsync always), without
+// persistence, and with snapshots only (d: a known bug, run as todo). Before most faults the desktops' paths are
+// held while publishes are acknowledged, so each desktop is behind notifications only Redis has.
 // Claim checked after each: every acknowledged notification reached each desktop's application exactly once and in
 // order, or (only when the store really lost data) the desktop was told recovered:false with the missing range.
+// Each scenario also waits (bounded) until every desktop has caught up with the last acknowledged publish.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -257,7 +260,7 @@ async function progress(r: Rig, k: number, what: string, timeoutMs = 15000): Pro
     () => r.desktops.every((d, i) => d.deliveries.length >= base[i] + k),
     timeoutMs,
     () =>
-      `${what}: every desktop receiving again (${k} more each): ${states(r)}; publisher acked ${r.publisher.acked.length}, failed ${r.publisher.failures} (${r.publisher.lastError})\n${r.cluster.logs()}`,
+      `${what}: every desktop receiving again (${k} more each): ${states(r)}; publisher ${summary(r)}, last error ${r.publisher.lastError}\n${r.cluster.logs()}`,
   );
 }
 
@@ -462,62 +465,73 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
     }
   });
 
-  test('c. Redis without persistence SIGKILLed and restarted → recovered:false with epoch-changed covering what was lost; the new epoch exactly once, in order', async () => {
+  test('c. Redis without persistence SIGKILLed and restarted (twice) → recovered:false with epoch-changed covering what was lost; each new epoch exactly once, in order', async () => {
     const r = await setUp('none', 'c');
     try {
       const { redis, publisher } = r;
       publisher.start();
       await progress(r, 5, 'publishing started');
-      const firstEpochs = new Map(r.desktops.map((d) => [d.agentId, d.client.position?.epoch]));
+      const epochOf = () => new Map(r.desktops.map((d) => [d.agentId, d.client.position?.epoch]));
+      /** Wait until every desktop is connected in an epoch none of `old` names for its agent. */
+      const allInNewEpoch = (old: Map<string, string | undefined>[], what: string) =>
+        waitFor(
+          () =>
+            r.desktops.every((d) => {
+              const p = d.client.position;
+              return !!p && old.every((m) => m.get(d.agentId) !== p.epoch) && d.client.state === 'connected';
+            }),
+          20000,
+          () => `${what}: every desktop moved to its agent's new epoch: ${states(r)}\n${r.cluster.logs()}`,
+        );
+      const killRedisUntilPublishesFail = async () => {
+        const failedBefore = publisher.failures;
+        await redis.kill();
+        await waitFor(
+          () => publisher.failures >= failedBefore + 3,
+          10000,
+          () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
+        );
+      };
+      const epoch1 = epochOf();
 
-      // Desktops fall behind acknowledged notifications that only Redis holds; then Redis restarts empty
+      // 1. Redis restarts empty under connected desktops: nothing moves them but Notifs itself, which must notice
+      // the new epochs and make them resume (and be told).
+      await killRedisUntilPublishesFail();
+      await redis.restart();
+      await allInNewEpoch([epoch1], 'after the first Redis restart, no connection cut');
+      await progress(r, 5, 'after the first Redis restart');
+      const epoch2 = epochOf();
+
+      // 2. Desktops fall behind acknowledged notifications that only Redis holds; then Redis restarts empty again
       // (SIGKILL + start on the same port): those are really lost, and new epochs follow.
       await holdUntilBehind(r, 15, 'before restarting Redis');
       const positionsAtHold = new Map(r.desktops.map((d) => [d.agentId, d.client.position?.seq ?? 0]));
-      const failedBefore = publisher.failures;
-      await redis.kill();
-      await waitFor(
-        () => publisher.failures >= failedBefore + 3,
-        10000,
-        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
-      );
+      await killRedisUntilPublishesFail();
       await redis.restart();
       r.cluster.balancer.cut();
-      await waitFor(
-        () =>
-          r.desktops.every((d) => {
-            const p = d.client.position;
-            return !!p && p.epoch !== firstEpochs.get(d.agentId) && d.client.state === 'connected';
-          }),
-        20000,
-        () => `every desktop moved to its agent's new epoch: ${states(r)}\n${r.cluster.logs()}`,
-      );
-      await progress(r, 5, 'after the Redis restart');
+      await allInNewEpoch([epoch1, epoch2], 'after the second Redis restart');
+      await progress(r, 5, 'after the second Redis restart');
 
       const violations = await finish(r);
       assert.deepEqual(violations, [], `exactly once, in order, loss only where reported (${summary(r)})`);
       const lost = publisher.acked.filter(
-        (a) => a.epoch === firstEpochs.get(a.agentId) && a.seq > (positionsAtHold.get(a.agentId) ?? 0),
+        (a) => a.epoch === epoch2.get(a.agentId) && a.seq > (positionsAtHold.get(a.agentId) ?? 0),
       );
       const delivered = new Set(r.desktops.flatMap((d) => d.deliveries.map((x) => x.n)));
       const reallyLost = lost.filter((a) => !delivered.has(a.n));
       assert.ok(reallyLost.length > 0, 'acknowledged notifications were really lost (and, above, reported)');
       const told = r.desktops.filter((d) => d.resumes.some((x) => !x.recovered));
-      assert.ok(told.length > 0, 'at least one desktop was told recovered:false (the fault was real)');
       for (const d of r.desktops) {
         assert.deepEqual(d.closes, [], `${d.name} never closed or lost`);
         const reported = toChecked(d).reported;
-        assert.ok(
-          reported.some((m) => m.reason === 'epoch-changed'),
-          `${d.name} moved to a new epoch and was told so (${JSON.stringify(d.resumes)})`,
-        );
-        for (const m of reported) {
-          assert.equal(
-            m.reason,
-            'epoch-changed',
-            `${d.name}: only the epoch change is reported (${JSON.stringify(m)})`,
+        for (const [i, gone] of [epoch1, epoch2].entries()) {
+          assert.ok(
+            reported.some((m) => m.reason === 'epoch-changed' && m.epoch === gone.get(d.agentId)),
+            `${d.name} was told its epoch ${i + 1} is gone (${JSON.stringify(d.resumes)})`,
           );
-          assert.equal(m.epoch, firstEpochs.get(d.agentId), `${d.name}: the lost epoch is the one before the restart`);
+        }
+        for (const m of reported) {
+          assert.equal(m.reason, 'epoch-changed', `${d.name}: only epoch changes are reported (${JSON.stringify(m)})`);
         }
       }
       console.log(

@@ -115,17 +115,19 @@ async function publish(m: Extract<ToLoadgen, { type: 'publish' }>): Promise<Publ
 async function resume(m: Extract<ToLoadgen, { type: 'resume' }>): Promise<ResumeReply> {
   const c = cfg;
   if (!c) throw new Error('resume before connect');
+  // Only desktops that were connected (have a position to resume from) take part; the others failed at connect.
+  const live = desktops.filter((d) => d.tracker.epoch !== '');
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   let settled = 0;
   let firstError: string | undefined;
-  const all = new Promise<void>((resolve) => {
+  const done = new Promise<void>((resolve) => {
     const onSettled = () => {
-      if (++settled === desktops.length) resolve();
+      if (++settled === live.length) resolve();
     };
-    if (desktops.length === 0) resolve();
+    if (live.length === 0) resolve();
     // Every desktop at once: the storm. The HTTP pools (poolPerNode per node) queue what they cannot send yet.
-    for (const d of desktops) {
+    for (const d of live) {
       d.connect({
         node: nodeFor(d, m.shift),
         resume: true,
@@ -140,7 +142,7 @@ async function resume(m: Extract<ToLoadgen, { type: 'resume' }>): Promise<Resume
       });
     }
   });
-  await Promise.race([all, sleep(m.timeoutMs + 2000)]);
+  await Promise.race([done, sleep(m.timeoutMs + 2000)]);
   const wall = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
   const rel = (x: number) => (x > 0 ? x - t0 : Number.NaN);
@@ -148,7 +150,7 @@ async function resume(m: Extract<ToLoadgen, { type: 'resume' }>): Promise<Resume
   let recovered = 0;
   let replayedReceived = 0;
   let duplicates = 0;
-  for (const d of desktops) {
+  for (const d of live) {
     const state = d.tracker.state();
     if (state === 'done' && d.settledAt > 0) recovered++;
     else {
@@ -160,11 +162,11 @@ async function resume(m: Extract<ToLoadgen, { type: 'resume' }>): Promise<Resume
   }
   return {
     type: 'resumed',
-    subscribedMs: desktops.map((d) => rel(d.subscribedAt)),
-    welcomeMs: desktops.map((d) => rel(d.welcomeAt)),
-    settledMs: desktops.map((d) => (d.tracker.state() === 'done' ? rel(d.settledAt) : Number.NaN)),
-    refusals: desktops.map((d) => d.refusals),
-    backoffMs: desktops.map((d) => d.backoffMs),
+    subscribedMs: live.map((d) => rel(d.subscribedAt)),
+    welcomeMs: live.map((d) => rel(d.welcomeAt)),
+    settledMs: live.map((d) => (d.tracker.state() === 'done' ? rel(d.settledAt) : Number.NaN)),
+    refusals: live.map((d) => d.refusals),
+    backoffMs: live.map((d) => d.backoffMs),
     recovered,
     failures,
     replayedReceived,

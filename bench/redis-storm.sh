@@ -8,7 +8,7 @@
 #                             [--policy desktop|retry-after] [--pool 0] [--publish-concurrency 64] [--nice=0]
 #                             [--latency-desktops 1000] [--latency-rate 500] [--latency-s 10]
 #                             [--phases storm,latency] [--resume-shift 1] [--nodes 3] [--storm-store redis|memory]
-#                             [--json FILE] [--max-run-s 900]
+#                             [--fault none|flush] [--json FILE] [--max-run-s 900]
 # About 3–5 minutes with the defaults. Needs the Debian package redis-server. See docs/bench-redis.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -4,7 +4,7 @@
 // Usage: node --import tsx bench/redis-storm/run.ts [--desktops 10000] [--loadgens 2] [--before 1] [--during 5]
 //          [--policy desktop|retry-after] [--pool 0] [--nice=0] [--publish-concurrency 64] [--latency-desktops 1000]
 //          [--latency-rate 500] [--latency-s 10] [--phases storm,latency] [--resume-shift 1] [--json FILE]
-//          [--nodes 3] [--storm-store redis|memory] [--max-run-s 900]
+//          [--nodes 3] [--storm-store redis|memory] [--fault none|flush] [--max-run-s 900]
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -48,6 +48,11 @@ export interface StormOptions {
   resumeShift: number;
   /** where the storm's nodes keep backlogs: 'redis' (shared) or 'memory' (one node only: the baseline) */
   stormStore: 'redis' | 'memory';
+  /**
+   * Harness self-check: 'flush' empties Redis while the desktops are down, so every resume must come back as not
+   * recovered (epoch changed). Shows that "not recovered" can fail; never used for numbers.
+   */
+  fault: 'none' | 'flush';
 }
 
 export interface CommandCount {
@@ -395,6 +400,10 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
       ),
     );
     const tPublished = performance.now();
+    if (o.fault === 'flush') {
+      log('storm: --fault flush: emptying Redis while the desktops are down (every resume must fail)');
+      await sampler.flushAll();
+    }
     const cpu1 = sampleAll(pids);
     const m1 = machineCpu();
     const tcp1 = tcpCounters();
@@ -606,6 +615,7 @@ async function main(): Promise<void> {
       'max-run-s': { type: 'string', default: '900' },
       'resume-shift': { type: 'string', default: '1' },
       'storm-store': { type: 'string', default: 'redis' },
+      fault: { type: 'string', default: 'none' },
     },
   });
   const policy = values.policy as BackoffPolicy;
@@ -625,7 +635,9 @@ async function main(): Promise<void> {
     phases: values.phases.split(',').map((s) => s.trim()),
     resumeShift: Number(values['resume-shift']),
     stormStore: values['storm-store'] === 'memory' ? 'memory' : 'redis',
+    fault: values.fault === 'flush' ? 'flush' : 'none',
   };
+  if (values.fault !== 'none' && values.fault !== 'flush') throw new Error('--fault must be none or flush');
   if (values['storm-store'] !== 'redis' && values['storm-store'] !== 'memory')
     throw new Error('--storm-store must be redis or memory');
   // A memory store is per process: a desktop resuming on another node would find another stream.

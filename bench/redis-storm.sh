@@ -9,7 +9,7 @@
 #                             [--latency-desktops 1000] [--latency-rate 500] [--latency-s 10]
 #                             [--phases storm,latency] [--resume-shift 1] [--nodes 3] [--storm-store redis|memory]
 #                             [--fault none|flush] [--json FILE] [--max-run-s 900]
-# About 3–5 minutes with the defaults. Needs the Debian package redis-server. See docs/bench-redis.md.
+# About 1.5–2 minutes with the defaults. Needs the Debian package redis-server. See docs/bench-redis.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Every socket is a file descriptor (a node holds ~N/3 sockets, a load generator N/2).

@@ -505,7 +505,11 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     }
     result.outageCommands = commandDiff(cmd0, cmd1, result.outage.published);
     result.resumeCommands = commandDiff(cmd1, cmd2, r.recovered);
-    log(`storm: ${r.recovered}/${result.connected} recovered in ${(r.allResumedMs / 1000).toFixed(2)} s`);
+    log(
+      r.notRecovered === 0
+        ? `storm: all ${r.recovered} recovered in ${(r.allResumedMs / 1000).toFixed(2)} s`
+        : `storm: only ${r.recovered}/${result.connected} recovered: ${JSON.stringify(r.failures)}`,
+    );
     result.cpu = names.map((name, i) => ({
       name,
       publishPct: cpuPercent(cpu0[i], cpu1[i]),

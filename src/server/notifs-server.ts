@@ -30,6 +30,8 @@ export interface NotifsServerOptions {
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
+  /** TCP accept queue length (default 4096, capped by the kernel's somaxconn). */
+  listenBacklog?: number;
   keepaliveMs?: number;
   silenceMs?: number;
   /** Only handed to the browser desktop page as its default. */
@@ -610,7 +612,9 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
 
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
-    http.listen(opts.port ?? 0, host, () => resolve());
+    // A reconnect storm opens thousands of connections at once: Node's default accept queue (511) overflowed in the
+    // storm benchmark (dropped SYNs cost each desktop a 1 s retransmit). The kernel caps it at somaxconn.
+    http.listen({ port: opts.port ?? 0, host, backlog: opts.listenBacklog ?? 4096 }, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

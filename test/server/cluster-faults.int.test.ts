@@ -214,9 +214,15 @@ async function setUp(persistence: RedisPersistence, tag: string): Promise<Rig> {
     await redis.stop();
     throw err;
   }
-  const desktops = Array.from({ length: DESKTOPS }, (_, i) => recordedDesktop(cluster.url, `${tag}-agent-${i + 1}`));
+  // Agents 1 and 2 have two desktops each (multi-login allowed), so one agent's stream is read on two nodes at once.
+  const desktops = Array.from({ length: DESKTOPS }, (_, i) => {
+    const agent = i < 4 ? Math.floor(i / 2) + 1 : i - 1;
+    const shared = i < 4;
+    const name = shared ? `${tag}-agent-${agent}-${'ab'[i % 2]}` : `${tag}-agent-${agent}`;
+    return recordedDesktop(cluster.url, `${tag}-agent-${agent}`, name, { allowMultiLogin: shared });
+  });
   const publisher = new Publisher({
-    agents: desktops.map((d) => d.agentId),
+    agents: [...new Set(desktops.map((d) => d.agentId))],
     targets: () => cluster.nodes.map((n) => ({ id: n.id, url: n.url })),
     intervalMs: 10,
     workers: 2,
@@ -505,7 +511,7 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       // 2. Desktops fall behind acknowledged notifications that only Redis holds; then Redis restarts empty again
       // (SIGKILL + start on the same port): those are really lost, and new epochs follow.
       await holdUntilBehind(r, 15, 'before restarting Redis');
-      const positionsAtHold = new Map(r.desktops.map((d) => [d.agentId, d.client.position?.seq ?? 0]));
+      const positionsAtHold = new Map(r.desktops.map((d) => [d.name, d.client.position?.seq ?? 0]));
       await killRedisUntilPublishesFail();
       await redis.restart();
       r.cluster.balancer.cut();
@@ -514,11 +520,14 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
 
       const violations = await finish(r);
       assert.deepEqual(violations, [], `exactly once, in order, loss only where reported (${summary(r)})`);
-      const lost = publisher.acked.filter(
-        (a) => a.epoch === epoch2.get(a.agentId) && a.seq > (positionsAtHold.get(a.agentId) ?? 0),
-      );
-      const delivered = new Set(r.desktops.flatMap((d) => d.deliveries.map((x) => x.n)));
-      const reallyLost = lost.filter((a) => !delivered.has(a.n));
+      // Acknowledged in epoch 2 after a desktop's position at the hold, and never delivered to it: lost with Redis.
+      const reallyLost = r.desktops.flatMap((d) => {
+        const got = new Set(d.deliveries.map((x) => x.n));
+        const at = positionsAtHold.get(d.name) ?? 0;
+        return publisher.acked.filter(
+          (a) => a.agentId === d.agentId && a.epoch === epoch2.get(a.agentId) && a.seq > at && !got.has(a.n),
+        );
+      });
       assert.ok(reallyLost.length > 0, 'acknowledged notifications were really lost (and, above, reported)');
       const told = r.desktops.filter((d) => d.resumes.some((x) => !x.recovered));
       for (const d of r.desktops) {

@@ -334,9 +334,24 @@ export const DESKTOP_TIMERS = {
   backoff: { baseMs: 50, capMs: 500 },
 };
 
-/** A DesktopClient on `serverUrl` whose application records everything it is handed. Not started. */
-export function recordedDesktop(serverUrl: string, agentId: string, name = agentId): DesktopRecord {
-  const client = new DesktopClient({ serverUrl, agentId, token: agentId, clientId: name, ...DESKTOP_TIMERS });
+/**
+ * A DesktopClient on `serverUrl` whose application records everything it is handed. Not started. `name` is also its
+ * clientId; several desktops of one agent need `allowMultiLogin` (or they would log each other out).
+ */
+export function recordedDesktop(
+  serverUrl: string,
+  agentId: string,
+  name = agentId,
+  opts: { allowMultiLogin?: boolean } = {},
+): DesktopRecord {
+  const client = new DesktopClient({
+    serverUrl,
+    agentId,
+    token: agentId,
+    clientId: name,
+    ...DESKTOP_TIMERS,
+    ...(opts.allowMultiLogin ? { allowMultiLogin: true } : {}),
+  });
   const rec: DesktopRecord = { name, agentId, client, deliveries: [], resumes: [], gaps: [], welcomes: 0, closes: [] };
   client.on('notification', (e) => {
     const d: Delivery = { n: (e.data as { n?: unknown } | null)?.n, type: e.type };

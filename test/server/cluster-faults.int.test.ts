@@ -6,6 +6,7 @@
 // Claim checked after each: every acknowledged notification reached each desktop's application exactly once and in
 // order, or (only when the store really lost data) the desktop was told recovered:false with the missing range.
 // Each scenario also waits (bounded) until every desktop has caught up with the last acknowledged publish.
+// Scenario e draws a random fault sequence; LIFELINE_FAULT_SEED=<printed seed> replays it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
@@ -195,6 +196,18 @@ interface Rig {
 }
 
 const DESKTOPS = 6;
+
+/** Small seeded PRNG (mulberry32), so a random fault sequence can be replayed from its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** Poll a condition (bounded); the failure message is computed at the time of failure. */
 async function waitFor(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
@@ -546,6 +559,84 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       console.log(
         `# scenario c: ${summary(r)}; ${reallyLost.length} acknowledged lost with Redis, all reported; ${told.length}/${DESKTOPS} desktops told recovered:false`,
       );
+    } finally {
+      await tearDown(r);
+    }
+  });
+
+  test('e. AOF Redis, a seeded random sequence of faults (cuts, stalls, node kills and restarts, Redis kills) → exactly once, in order, every resume recovered', async () => {
+    // Reproduce a failure with LIFELINE_FAULT_SEED=<seed printed below>.
+    const seed = Number(process.env.LIFELINE_FAULT_SEED) || Math.floor(Math.random() * 2 ** 31);
+    const rand = mulberry32(seed);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+    const r = await setUp('aof', 'e');
+    const done: string[] = [];
+    try {
+      const { redis, cluster, publisher } = r;
+      publisher.start();
+      await progress(r, 5, 'publishing started');
+      for (let round = 0; round < 10; round++) {
+        const live = cluster.liveNodes();
+        const dead = cluster.nodes.filter((n) => !n.alive);
+        const faults = ['cut-all', 'cut-node', 'stall-node', 'redis'];
+        if (live.length >= 2) faults.push('kill-node', 'kill-node');
+        if (dead.length) faults.push('restart-node', 'restart-node');
+        const fault = pick(faults);
+        const what = () => `seed ${seed}, faults so far: ${done.join(' → ')}`;
+        switch (fault) {
+          case 'cut-all':
+            cluster.balancer.cut();
+            done.push('cut all');
+            break;
+          case 'cut-node': {
+            const n = pick(live);
+            cluster.balancer.cut(n.port);
+            done.push(`cut ${n.id}`);
+            break;
+          }
+          case 'stall-node': {
+            const n = pick(live);
+            await holdUntilBehind(r, 5, what(), n.port);
+            cluster.balancer.cut(n.port);
+            done.push(`stall+cut ${n.id}`);
+            break;
+          }
+          case 'kill-node': {
+            const n = pick(live);
+            await cluster.kill(n);
+            done.push(`SIGKILL ${n.id}`);
+            break;
+          }
+          case 'restart-node': {
+            const n = pick(dead);
+            await cluster.restart(n);
+            done.push(`restart ${n.id}`);
+            break;
+          }
+          case 'redis': {
+            const failedBefore = publisher.failures;
+            await redis.kill();
+            await waitFor(
+              () => publisher.failures > failedBefore,
+              10000,
+              () => `${what()}: a publish failed while Redis was down`,
+            );
+            await redis.restart();
+            done.push('SIGKILL+restart Redis');
+            break;
+          }
+        }
+        await progress(r, 3, what());
+      }
+      for (const n of cluster.nodes.filter((x) => !x.alive)) await cluster.restart(n);
+      const violations = await finish(r);
+      assert.deepEqual(
+        violations,
+        [],
+        `exactly once, in order, nothing silent (${summary(r)}; seed ${seed}: ${done.join(' → ')})`,
+      );
+      assertAllRecovered(r);
+      console.log(`# scenario e (seed ${seed}): ${done.join(' → ')}; ${summary(r)}, ${replayed(r)} replayed`);
     } finally {
       await tearDown(r);
     }

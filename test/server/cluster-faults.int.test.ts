@@ -456,9 +456,21 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
         10000,
         () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
       );
-      // Every desktop loses its connection while Redis is down: it keeps retrying (subscribe or Welcome fail).
+      // Every desktop loses its connection while Redis is down and keeps retrying: each attempt must fail cleanly
+      // (subscribe refused, or the socket closed before a Welcome), several times, before Redis is back.
+      const errorsAtCut = r.desktops.map((d) => d.connectErrors.length);
       cluster.balancer.cut();
       const welcomesAtCut = r.desktops.map((d) => d.welcomes);
+      await waitFor(
+        () => r.desktops.every((d, i) => d.connectErrors.length >= errorsAtCut[i] + 2),
+        15000,
+        () =>
+          `every desktop failed to reconnect twice while Redis is down: ${r.desktops.map((d, i) => `${d.name}: ${d.connectErrors.slice(errorsAtCut[i]).join(' | ') || 'no failure'}`).join('; ')}`,
+      );
+      assert.ok(
+        r.desktops.every((d, i) => d.welcomes === welcomesAtCut[i]),
+        'no desktop got a Welcome while Redis was down',
+      );
       await redis.restart();
       const back = performance.now();
       await waitFor(
@@ -478,7 +490,10 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       const violations = await finish(r);
       assert.deepEqual(violations, [], `exactly once, in order, nothing silent (${summary(r)})`);
       assertAllRecovered(r);
-      console.log(`# scenario b: ${summary(r)}, ${replayed(r)} replayed`);
+      const kinds = [
+        ...new Set(r.desktops.flatMap((d) => d.connectErrors.map((e) => e.replace(/\d+/g, 'N').slice(0, 70)))),
+      ];
+      console.log(`# scenario b: ${summary(r)}, ${replayed(r)} replayed; failed attempts seen: ${kinds.join(' | ')}`);
     } finally {
       await tearDown(r);
     }

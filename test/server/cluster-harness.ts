@@ -323,6 +323,8 @@ export interface DesktopRecord {
   gaps: Missing[];
   /** Welcomes received (connected transitions). */
   welcomes: number;
+  /** Failed connect attempts (subscribe refused or failed, socket closed before the Welcome), with the reason. */
+  connectErrors: string[];
   closes: string[];
 }
 
@@ -352,7 +354,20 @@ export function recordedDesktop(
     ...DESKTOP_TIMERS,
     ...(opts.allowMultiLogin ? { allowMultiLogin: true } : {}),
   });
-  const rec: DesktopRecord = { name, agentId, client, deliveries: [], resumes: [], gaps: [], welcomes: 0, closes: [] };
+  const rec: DesktopRecord = {
+    name,
+    agentId,
+    client,
+    deliveries: [],
+    resumes: [],
+    gaps: [],
+    welcomes: 0,
+    closes: [],
+    connectErrors: [],
+  };
+  client.on('error', (e) => {
+    if (e.message.startsWith('connect') && rec.connectErrors.length < 1000) rec.connectErrors.push(e.message);
+  });
   client.on('notification', (e) => {
     const d: Delivery = { n: (e.data as { n?: unknown } | null)?.n, type: e.type };
     if (e.position) d.position = { ...e.position };

@@ -1,7 +1,8 @@
 // Fault tests for Notifs scale-out (issue 7): three `lifeline serve` processes on one real Redis behind a TCP
 // balancer, desktops in this process, a publisher writing continuously to random nodes. Faults: desktops moved
 // between nodes, each node SIGKILLed and restarted, Redis SIGKILLed and restarted with AOF (fsync always), without
-// persistence, and with snapshots only (d: a known bug, run as todo). Before most faults the desktops' paths are
+// persistence, and with snapshots only (d: a known bug, run as todo); a seeded random fault sequence (e); a backlog
+// smaller than what a stalled desktop missed (f: trimmed, exactly reported). Before most faults the desktops' paths are
 // held while publishes are acknowledged, so each desktop is behind notifications only Redis has.
 // Claim checked after each: every acknowledged notification reached each desktop's application exactly once and in
 // order, or (only when the store really lost data) the desktop was told recovered:false with the missing range.
@@ -15,6 +16,7 @@ import {
   Cluster,
   checkAll,
   checkDesktop,
+  type DESKTOP_TIMERS,
   type DesktopRecord,
   Publisher,
   recordedDesktop,
@@ -218,11 +220,17 @@ async function waitFor(cond: () => boolean, timeoutMs: number, what: () => strin
   }
 }
 
-async function setUp(persistence: RedisPersistence, tag: string): Promise<Rig> {
-  const redis = await startRedis({ persistence });
+interface SetUpOptions {
+  redisArgs?: string[];
+  nodeArgs?: string[];
+  desktopTimers?: Partial<typeof DESKTOP_TIMERS>;
+}
+
+async function setUp(persistence: RedisPersistence, tag: string, o: SetUpOptions = {}): Promise<Rig> {
+  const redis = await startRedis({ persistence, ...(o.redisArgs ? { args: o.redisArgs } : {}) });
   let cluster: Cluster;
   try {
-    cluster = await Cluster.start(redis.url, 3, `${tag}n`);
+    cluster = await Cluster.start(redis.url, 3, `${tag}n`, o.nodeArgs);
   } catch (err) {
     await redis.stop();
     throw err;
@@ -232,7 +240,10 @@ async function setUp(persistence: RedisPersistence, tag: string): Promise<Rig> {
     const agent = i < 4 ? Math.floor(i / 2) + 1 : i - 1;
     const shared = i < 4;
     const name = shared ? `${tag}-agent-${agent}-${'ab'[i % 2]}` : `${tag}-agent-${agent}`;
-    return recordedDesktop(cluster.url, `${tag}-agent-${agent}`, name, { allowMultiLogin: shared });
+    return recordedDesktop(cluster.url, `${tag}-agent-${agent}`, name, {
+      allowMultiLogin: shared,
+      ...(o.desktopTimers ? { timers: o.desktopTimers } : {}),
+    });
   });
   const publisher = new Publisher({
     agents: [...new Set(desktops.map((d) => d.agentId))],
@@ -652,6 +663,66 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       );
       assertAllRecovered(r);
       console.log(`# scenario e (seed ${seed}): ${done.join(' → ')}; ${summary(r)}, ${replayed(r)} replayed`);
+    } finally {
+      await tearDown(r);
+    }
+  });
+
+  test('f. a backlog smaller than what a stalled desktop missed → recovered:false with the exact trimmed range, nothing else lost', async () => {
+    // --backlog 20, and small stream nodes so Redis's approximate trimming (MAXLEN ~) really trims near 20.
+    // Desktops wait 8 s of silence before reconnecting on their own, so they stay stalled until the cut.
+    const r = await setUp('aof', 'f', {
+      redisArgs: ['--stream-node-max-entries', '10'],
+      nodeArgs: ['--backlog', '20'],
+      desktopTimers: { silenceMs: 8000 },
+    });
+    try {
+      const { cluster, publisher } = r;
+      publisher.start();
+      await progress(r, 5, 'publishing started');
+      const agents = [...new Set(r.desktops.map((d) => d.agentId))];
+      const t = performance.now();
+      cluster.balancer.hold();
+      await waitFor(
+        () => agents.every((a) => publisher.acked.filter((x) => x.agentId === a && x.sentAt >= t).length >= 45),
+        15000,
+        () => `45 publishes per agent acknowledged while desktops are held (${summary(r)})`,
+      );
+      cluster.balancer.cut();
+      await allResumed(r, 'after the cut');
+      await progress(r, 5, 'after the cut');
+
+      const violations = await finish(r);
+      assert.deepEqual(violations, [], `exactly once, in order, loss only where reported (${summary(r)})`);
+      const reported = r.desktops.flatMap((d) => toChecked(d).reported);
+      assert.ok(
+        reported.some((m) => m.reason === 'trimmed'),
+        'desktops were told what the backlog no longer had',
+      );
+      for (const m of reported) assert.equal(m.reason, 'trimmed', `only trimming lost data (${JSON.stringify(m)})`);
+      let exactChecked = 0;
+      for (const d of r.desktops) {
+        assert.deepEqual(d.closes, [], `${d.name} never closed or lost`);
+        // Exact, not just safe: the replay starts right after the trimmed range (nothing retained is called lost).
+        d.resumes.forEach((res, i) => {
+          const trimmed = res.missing?.find((m) => m.reason === 'trimmed');
+          const next = d.deliveries[d.resumeAt[i]];
+          if (!trimmed || !next?.position) return;
+          exactChecked++;
+          assert.equal(
+            next.position.seq,
+            (trimmed.toSeq ?? 0) + 1,
+            `${d.name}: replay starts right after ${JSON.stringify(trimmed)}`,
+          );
+        });
+      }
+      assert.ok(exactChecked > 0, 'at least one trimmed resume was followed by its replay');
+      const reallyLost = r.desktops.reduce((sum, d) => {
+        const got = new Set(d.deliveries.map((x) => x.n));
+        return sum + publisher.acked.filter((a) => a.agentId === d.agentId && a.sentAt >= t && !got.has(a.n)).length;
+      }, 0);
+      assert.ok(reallyLost > 0, 'acknowledged notifications were trimmed before the desktops came back');
+      console.log(`# scenario f: ${summary(r)}; ${reallyLost} acknowledged trimmed, all reported`);
     } finally {
       await tearDown(r);
     }

@@ -32,6 +32,8 @@ export class NotifsNode {
   constructor(
     readonly id: string,
     private readonly redisUrl: string,
+    /** More `lifeline serve` arguments (e.g. ['--backlog', '20']). */
+    private readonly extraArgs: string[] = [],
   ) {}
 
   get alive(): boolean {
@@ -63,6 +65,7 @@ export class NotifsNode {
       String(NODE_TIMERS.sweepMs),
       '--log-level',
       'warn',
+      ...this.extraArgs,
     ];
     const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = p;
@@ -122,8 +125,8 @@ export class Cluster {
   ) {}
 
   /** Start `count` nodes on one Redis (in parallel) and a balancer in front of them. */
-  static async start(redisUrl: string, count = 3, prefix = 'n'): Promise<Cluster> {
-    const nodes = Array.from({ length: count }, (_, i) => new NotifsNode(`${prefix}${i + 1}`, redisUrl));
+  static async start(redisUrl: string, count = 3, prefix = 'n', extraArgs: string[] = []): Promise<Cluster> {
+    const nodes = Array.from({ length: count }, (_, i) => new NotifsNode(`${prefix}${i + 1}`, redisUrl, extraArgs));
     const balancer = await TcpBalancer.start();
     const cluster = new Cluster(nodes, balancer);
     try {
@@ -319,6 +322,8 @@ export interface DesktopRecord {
   firstWelcomeAt?: number;
   deliveries: Delivery[];
   resumes: ResumeResult[];
+  /** For each resume, how many notifications had been delivered before it (where its replay starts). */
+  resumeAt: number[];
   /** Gaps the desktop detected itself (also "told": the application got a gap event). */
   gaps: Missing[];
   /** Welcomes received (connected transitions). */
@@ -344,7 +349,7 @@ export function recordedDesktop(
   serverUrl: string,
   agentId: string,
   name = agentId,
-  opts: { allowMultiLogin?: boolean } = {},
+  opts: { allowMultiLogin?: boolean; timers?: Partial<typeof DESKTOP_TIMERS> } = {},
 ): DesktopRecord {
   const client = new DesktopClient({
     serverUrl,
@@ -352,6 +357,7 @@ export function recordedDesktop(
     token: agentId,
     clientId: name,
     ...DESKTOP_TIMERS,
+    ...opts.timers,
     ...(opts.allowMultiLogin ? { allowMultiLogin: true } : {}),
   });
   const rec: DesktopRecord = {
@@ -360,6 +366,7 @@ export function recordedDesktop(
     client,
     deliveries: [],
     resumes: [],
+    resumeAt: [],
     gaps: [],
     welcomes: 0,
     closes: [],
@@ -373,7 +380,10 @@ export function recordedDesktop(
     if (e.position) d.position = { ...e.position };
     rec.deliveries.push(d);
   });
-  client.on('resume', (r) => rec.resumes.push(r));
+  client.on('resume', (r) => {
+    rec.resumes.push(r);
+    rec.resumeAt.push(rec.deliveries.length);
+  });
   client.on('gap', (g) => rec.gaps.push(g));
   client.on('state', (s) => {
     if (s.to === 'connected') {

@@ -25,6 +25,8 @@ export interface StartRedisOptions {
   persistence?: RedisPersistence;
   /** Data directory (default: a temp directory created here and removed by stop()). */
   dir?: string;
+  /** More redis-server arguments (e.g. ['--stream-node-max-entries', '10']), on every start. */
+  args?: string[];
 }
 
 export interface TestRedis {
@@ -56,8 +58,20 @@ async function freePort(): Promise<number> {
   });
 }
 
-function redisArgs(port: number, persistence: RedisPersistence, dir: string): string[] {
-  const base = ['--port', String(port), '--bind', '127.0.0.1', '--protected-mode', 'yes', '--dir', dir, '--save', ''];
+function redisArgs(port: number, persistence: RedisPersistence, dir: string, extra: string[] = []): string[] {
+  const base = [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--protected-mode',
+    'yes',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    ...extra,
+  ];
   if (persistence === 'aof') return [...base, '--appendonly', 'yes', '--appendfsync', 'always'];
   return [...base, '--appendonly', 'no', '--dbfilename', 'dump.rdb'];
 }
@@ -111,7 +125,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'lifeline-redis-'));
   for (let tries = 0; tries < 5; tries++) {
     const port = await freePort();
-    let proc = await launch(redisArgs(port, persistence, dir));
+    let proc = await launch(redisArgs(port, persistence, dir, opts.args));
     if (!proc) continue; // port taken between probe and bind: try another
     const cleanup = () => {
       if (ownDir) rmSync(dir, { recursive: true, force: true });
@@ -144,7 +158,7 @@ export async function startRedis(opts: StartRedisOptions = {}): Promise<TestRedi
         if (proc) await signalAndWait(proc, 'SIGKILL');
         // The port was ours a moment ago; another process grabbing it in between is possible but rare: retry briefly.
         for (let i = 0; i < 5; i++) {
-          proc = await launch(redisArgs(port, persistence, dir));
+          proc = await launch(redisArgs(port, persistence, dir, opts.args));
           if (proc) return;
           await new Promise((r) => setTimeout(r, 100 * (i + 1)));
         }

@@ -285,9 +285,24 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
           if (!c.pumpAgain) return;
           continue;
         }
+        if (entries[0].seq > c.sentSeq + 1) {
+          // This socket fell behind the retained backlog (it drained slower than the agent's stream was trimmed).
+          // Sending on would leave the desktop to notice a hole; closing makes it resume, and the resume names the
+          // trimmed range exactly (recovered: false).
+          counters.slowDrops++;
+          log({
+            level: 'warn',
+            event: 'behind-backlog',
+            agentId: c.sub.agentId,
+            sentSeq: c.sentSeq,
+            next: entries[0].seq,
+          });
+          closeConn(c, CLOSE.OVERLOADED, 'fell behind the retained backlog; resume');
+          return;
+        }
         let last: Promise<void> | undefined;
         for (const e of entries) {
-          if (e.seq <= c.sentSeq) continue; // a trimmed hole shows up at the desktop as a reported gap
+          if (e.seq <= c.sentSeq) continue;
           c.sentSeq = e.seq;
           const text = encodeNotification(e.type, e.data, { epoch, seq: e.seq });
           last = new Promise<void>((res) => send(c, text, () => res()));

@@ -1,38 +1,68 @@
 // NotifStore on Redis streams (ioredis). Survives a Notifs restart: desktops resuming after one get a complete
 // replay instead of "epoch-changed". Keys (prefix default "lifeline:"), per agent:
-//   <p>epoch:<agent>  random epoch, SET NX on first use (a flushed Redis gets a new one: loss is then reported)
+//   <p>epoch:<agent>  "<generation>.<random>", set on first use and whenever the generation changed
 //   <p>head:<agent>   INCR counter: the last seq appended
 //   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; MAXLEN ~ (approximate:
 //                     Redis frees whole stream nodes, so a few dozen more than the bound may stay; info() counts
 //                     what is really there, so a resume's "trimmed" range is still exact) or exact with exactTrim
 //   <p>cseq:<agent>   hash clientId → highest desktop cseq received (expires after a week of silence)
+// and global:
 //   <p>backlog        total retained entries (for /metrics)
+//   <p>wseq           INCR per append: how many writes this Redis has acknowledged
+//   <p>gen            random generation; every epoch starts with it
 // Append and info are Lua scripts, so seq assignment and XADD are atomic across several Notifs processes; the
-// append script PUBLISHes "<seq> <agent>" on <p>appended so every Notifs process can push to its own sockets.
+// append script PUBLISHes "<seq> <wseq> <agent>" on <p>appended so every Notifs process can push to its own sockets.
+//
+// Why wseq and gen: a Redis that comes back *older* (restarted from an RDB snapshot, AOF without fsync always, a
+// failover to a lagging replica, or no persistence at all) would keep the epochs and hand out seqs again that
+// desktops already saw with other content — a silent loss. Every node remembers the highest wseq it has witnessed
+// (its appends and everyone's PUBLISHes) and passes it to each script; a Redis whose wseq is lower has lost
+// acknowledged writes, so the script first starts a new generation. Each agent's epoch is then replaced on its
+// next touch (its old stream and head dropped), and desktops are told "epoch-changed" from their own position.
 import { randomBytes } from 'node:crypto';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
 import type { NotifStore, StoredNotification } from './store.ts';
 
-const ENSURE_EPOCH = `
+// KEYS: 1 epoch, 2 head, 3 stream, 4 backlog, 5 gen, 6 wseq. ARGV: 1 new generation, 2 new epoch suffix,
+// 3 highest wseq the caller witnessed.
+const FENCE_AND_EPOCH = `
+local g = redis.call('GET', KEYS[5])
+local w = tonumber(redis.call('GET', KEYS[6]) or '0')
+local seen = tonumber(ARGV[3])
+if (not g) or w < seen then
+  g = ARGV[1]
+  redis.call('SET', KEYS[5], g)
+  if w < seen then redis.call('SET', KEYS[6], seen); w = seen end
+end
 local e = redis.call('GET', KEYS[1])
-if not e then redis.call('SET', KEYS[1], ARGV[1]); e = ARGV[1] end
+if (not e) or string.sub(e, 1, #g + 1) ~= g .. '.' then
+  if e then
+    local n = redis.call('XLEN', KEYS[3])
+    if n > 0 then redis.call('DECRBY', KEYS[4], n) end
+    redis.call('DEL', KEYS[3], KEYS[2])
+  end
+  e = g .. '.' .. ARGV[2]
+  redis.call('SET', KEYS[1], e)
+end
 `;
 
-const APPEND = `${ENSURE_EPOCH}
+// ARGV 4.. : max, type, data, ts, channel, agentId, trim ('~' or '=')
+const APPEND = `${FENCE_AND_EPOCH}
 local seq = redis.call('INCR', KEYS[2])
 local before = redis.call('XLEN', KEYS[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[8], ARGV[2], seq .. '-0', 't', ARGV[3], 'd', ARGV[4], 'ts', ARGV[5])
+redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7])
 local after = redis.call('XLEN', KEYS[3])
 local total = redis.call('INCRBY', KEYS[4], after - before)
-redis.call('PUBLISH', ARGV[6], seq .. ' ' .. ARGV[7])
-return {e, seq, total}
+local ws = redis.call('INCR', KEYS[6])
+redis.call('PUBLISH', ARGV[8], seq .. ' ' .. ws .. ' ' .. ARGV[9])
+return {e, seq, total, ws}
 `;
 
-const INFO = `${ENSURE_EPOCH}
+const INFO = `${FENCE_AND_EPOCH}
 local head = tonumber(redis.call('GET', KEYS[2]) or '0')
 local len = redis.call('XLEN', KEYS[3])
-return {e, head, len}
+return {e, head, len, w}
 `;
 
 const SET_CSEQ = `
@@ -59,14 +89,8 @@ export interface RedisStoreOptions {
 }
 
 type Scripted = Redis & {
-  llAppend(
-    k1: string,
-    k2: string,
-    k3: string,
-    k4: string,
-    ...a: (string | number)[]
-  ): Promise<[string, number, number]>;
-  llInfo(k1: string, k2: string, k3: string, epoch: string): Promise<[string, number, number]>;
+  llAppend(...keysAndArgs: (string | number)[]): Promise<[string, number, number, number]>;
+  llInfo(...keysAndArgs: (string | number)[]): Promise<[string, number, number, number]>;
   llSetCseq(k: string, clientId: string, cseq: number, ttl: number): Promise<number>;
 };
 
@@ -77,6 +101,8 @@ export class RedisStore implements NotifStore {
   private readonly max: number;
   private readonly trim: '=' | '~';
   private backlog = 0;
+  /** Highest wseq this process has seen Redis acknowledge (the fence against a Redis gone back in time). */
+  private witnessed = 0;
   private sub: Redis | undefined;
   private readonly watchers = new Set<(agentId: string, seq: number) => void>();
   private readonly resyncs = new Set<() => void>();
@@ -95,8 +121,8 @@ export class RedisStore implements NotifStore {
     client.on('ready', () => {
       last = '';
     });
-    client.defineCommand('llAppend', { numberOfKeys: 4, lua: APPEND });
-    client.defineCommand('llInfo', { numberOfKeys: 3, lua: INFO });
+    client.defineCommand('llAppend', { numberOfKeys: 6, lua: APPEND });
+    client.defineCommand('llInfo', { numberOfKeys: 6, lua: INFO });
     client.defineCommand('llSetCseq', { numberOfKeys: 1, lua: SET_CSEQ });
     this.r = client as Scripted;
     this.p = opts.prefix ?? 'lifeline:';
@@ -118,24 +144,36 @@ export class RedisStore implements NotifStore {
     }
   }
 
-  async info(agentId: string): Promise<StreamInfo> {
-    const [epoch, head, len] = await this.r.llInfo(
+  /** KEYS and the fence ARGV every script starts with. */
+  private fenced(agentId: string): (string | number)[] {
+    return [
       this.k('epoch', agentId),
       this.k('head', agentId),
       this.k('stream', agentId),
+      `${this.p}backlog`,
+      `${this.p}gen`,
+      `${this.p}wseq`,
+      randomBytes(4).toString('hex'),
       randomBytes(6).toString('hex'),
-    );
+      this.witnessed,
+    ];
+  }
+
+  private witness(wseq: unknown): void {
+    const w = Number(wseq);
+    if (Number.isSafeInteger(w) && w > this.witnessed) this.witnessed = w;
+  }
+
+  async info(agentId: string): Promise<StreamInfo> {
+    const [epoch, head, len, wseq] = await this.r.llInfo(...this.fenced(agentId));
+    this.witness(wseq);
     const headSeq = Number(head);
     return { epoch: String(epoch), headSeq, oldestSeq: headSeq - Number(len) + 1 };
   }
 
   async append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition> {
-    const [epoch, seq, total] = await this.r.llAppend(
-      this.k('epoch', agentId),
-      this.k('head', agentId),
-      this.k('stream', agentId),
-      `${this.p}backlog`,
-      randomBytes(6).toString('hex'),
+    const [epoch, seq, total, wseq] = await this.r.llAppend(
+      ...this.fenced(agentId),
       this.max,
       type,
       JSON.stringify(data ?? null),
@@ -144,6 +182,7 @@ export class RedisStore implements NotifStore {
       agentId,
       this.trim,
     );
+    this.witness(wseq);
     this.backlog = Number(total);
     return { epoch: String(epoch), seq: Number(seq) };
   }
@@ -206,10 +245,13 @@ export class RedisStore implements NotifStore {
         );
       });
       sub.on('message', (_ch: string, msg: string) => {
+        // "<seq> <wseq> <agent>" (agent ids have no spaces)
         const i = msg.indexOf(' ');
+        const j = msg.indexOf(' ', i + 1);
         const seq = Number(msg.slice(0, i));
-        const agentId = msg.slice(i + 1);
-        if (i < 1 || !Number.isSafeInteger(seq)) return;
+        const agentId = msg.slice(j + 1);
+        if (i < 1 || j < 0 || !Number.isSafeInteger(seq)) return;
+        this.witness(msg.slice(i + 1, j));
         for (const w of this.watchers) w(agentId, seq);
       });
       this.listening = sub.subscribe(`${this.p}appended`).catch(() => {});

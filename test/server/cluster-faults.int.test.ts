@@ -1,7 +1,7 @@
 // Fault tests for Notifs scale-out (issue 7): three `lifeline serve` processes on one real Redis behind a TCP
 // balancer, desktops in this process, a publisher writing continuously to random nodes. Faults: desktops moved
 // between nodes, each node SIGKILLed and restarted, Redis SIGKILLed and restarted with AOF (fsync always), without
-// persistence, and with snapshots only (d: a known bug, run as todo); a seeded random fault sequence (e); a backlog
+// persistence, and with snapshots only (d); a seeded random fault sequence (e); a backlog
 // smaller than what a stalled desktop missed (f: trimmed, exactly reported). Before most faults the desktops' paths are
 // held while publishes are acknowledged, so each desktop is behind notifications only Redis has.
 // Claim checked after each: every acknowledged notification reached each desktop's application exactly once and in
@@ -728,17 +728,10 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
     }
   });
 
-  // KNOWN BUG (todo until fixed in src/server): a Redis that comes back *older* (RDB snapshot; likewise a failover
-  // to a lagging replica) keeps the epoch keys but lowers the heads, so Notifs hands out seqs again that desktops
-  // already saw with other content. Seen here: acknowledged notifications beyond a desktop's position vanish unreported
-  // (the 'ahead' range ends at the desktop's own position), publishes made before a desktop resumes sit at or
-  // before the Welcome's start (never delivered, never reported), and desktops see a position go backwards.
-  // The test runs and prints what it finds; flip `todo` off once the store changes epoch when it goes back in time.
-  const knownBug =
-    'Redis back in time (snapshot) keeps epochs and reuses seqs: silent loss; see the comment above this test';
-  test('d. Redis with snapshots only, killed after a snapshot (back in time, same epochs) → what the snapshot lacks is reported, nothing silent', {
-    todo: knownBug,
-  }, async () => {
+  // A Redis that comes back *older* (RDB snapshot; likewise a failover to a lagging replica) keeps the epoch keys
+  // but lowers the heads. The nodes witnessed more writes than it now claims, so the store starts a new generation
+  // before its next write: desktops are told epoch-changed from their own position (see redis-store.ts).
+  test('d. Redis with snapshots only, killed after a snapshot (back in time, same epochs) → what the snapshot lacks is reported, nothing silent', {}, async () => {
     const r = await setUp('rdb', 'd');
     try {
       const { redis, publisher } = r;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { Redis } from 'ioredis';
 import { DesktopClient } from '../../src/desktop/desktop-client.ts';
 import type { StreamPosition } from '../../src/protocol/stream-position.ts';
 import { startNotifsServer } from '../../src/server/notifs-server.ts';
@@ -34,6 +35,65 @@ const fresh = (max = 5, exactTrim = false) => {
 
 storeContract('redis, MAXLEN ~', () => fresh(5), { maxPerAgent: 5, approximateTrim: true });
 storeContract('redis, exact MAXLEN', () => fresh(5, true), { maxPerAgent: 5 });
+
+describe('RedisStore: a Redis gone back in time never reuses a seq in an epoch', () => {
+  test('a node that witnessed more writes than Redis now holds starts a new generation before writing', async () => {
+    const prefix = `g${randomBytes(4).toString('hex')}:`;
+    const node = new RedisStore({ url: redis.url, prefix, maxPerAgent: 100 });
+    const fresh = new RedisStore({ url: redis.url, prefix, maxPerAgent: 100 });
+    stores.push(node, fresh);
+    for (let i = 1; i <= 5; i++) await node.append('w1', 'N', i, i);
+    const before = await node.info('w1');
+    assert.equal(before.headSeq, 5);
+    // What a restart from an older snapshot leaves: same epoch, lower head, shorter stream, lower write count.
+    const admin = new Redis(redis.url);
+    try {
+      await admin.set(`${prefix}head:w1`, '3');
+      await admin.xtrim(`${prefix}stream:w1`, 'MAXLEN', 3);
+      await admin.set(`${prefix}wseq`, '3');
+    } finally {
+      admin.disconnect();
+    }
+    // A node that never saw the lost writes cannot tell (documented limit) ...
+    assert.equal((await fresh.info('w1')).epoch, before.epoch);
+    // ... the node that did refuses to continue the old epoch: new generation, new epoch, seq from 1.
+    const p = await node.append('w1', 'N', 6, 6);
+    assert.notEqual(p.epoch, before.epoch);
+    assert.equal(p.seq, 1);
+    assert.deepEqual(
+      (await node.read('w1', 1, 10)).entries.map((e) => e.data),
+      [6],
+      'the old generation’s entries are gone, not mixed into the new epoch',
+    );
+    // Every agent moves to the new generation on its next touch, seen by any node.
+    await fresh.append('other', 'N', 1, 1);
+    assert.equal((await fresh.info('w1')).epoch, p.epoch);
+    assert.equal(p.epoch.split('.')[0], (await fresh.info('other')).epoch.split('.')[0], 'one generation for all');
+  });
+
+  test('nodes witness each other’s writes through the append notices', async () => {
+    const prefix = `h${randomBytes(4).toString('hex')}:`;
+    const writer = new RedisStore({ url: redis.url, prefix, maxPerAgent: 100 });
+    const watcher = new RedisStore({ url: redis.url, prefix, maxPerAgent: 100 });
+    stores.push(writer, watcher);
+    let heard = 0;
+    watcher.watch(() => heard++);
+    await watcher.ready();
+    for (let i = 1; i <= 4; i++) await writer.append('w2', 'N', i, i);
+    await until(() => heard === 4, 5000, 'four append notices');
+    const epoch = (await watcher.info('w2')).epoch;
+    const admin = new Redis(redis.url);
+    try {
+      await admin.set(`${prefix}wseq`, '1');
+      await admin.set(`${prefix}head:w2`, '1');
+    } finally {
+      admin.disconnect();
+    }
+    const p = await watcher.append('w2', 'N', 5, 5);
+    assert.notEqual(p.epoch, epoch, 'the watcher had witnessed 4 writes and saw Redis claim 1');
+    assert.equal(p.seq, 1);
+  });
+});
 
 describe('Notifs on Redis', () => {
   test('two Notifs processes on one Redis: a publish on either reaches a desktop on the other, live', async () => {

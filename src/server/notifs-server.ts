@@ -462,6 +462,12 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     return `http://${h}`;
   };
 
+  /** A store or session-registry call made for an HTTP request: failing means "try again soon" (503), not a bug. */
+  const guard = <T>(p: Promise<T>): Promise<T> =>
+    p.catch((err: Error) => {
+      throw Object.assign(new Error(`store unavailable: ${err.message}`.slice(0, 300)), { status: 503 });
+    });
+
   const subscribe = async (req: IncomingMessage, res: ServerResponse) => {
     const agentId = auth.agentFor(bearer(req.headers.authorization));
     if (!agentId) {
@@ -488,7 +494,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       resumeFrom = { epoch: body.resumeFrom.epoch, seq: body.resumeFrom.seq };
     }
     if (!force && !allowMultiLogin) {
-      const live = await sessions.liveClients(agentId);
+      const live = await guard(sessions.liveClients(agentId));
       if (live.some((other) => other !== clientId)) {
         counters.subscribeRejected++;
         return problem(
@@ -508,7 +514,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       allowMultiLogin,
     };
     if (resumeFrom) sub.resumeFrom = resumeFrom;
-    await sessions.putSubscription(sub, ttl);
+    await guard(sessions.putSubscription(sub, ttl));
     counters.subscribeOk++;
     const wsBase = baseUrl(req).replace(/^http/, 'ws');
     json(res, 200, { webSocketUrl: `${wsBase}${SUB_PATH}${id}`, subscriptionId: id });
@@ -524,7 +530,9 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     if (typeof body.type !== 'string' || body.type.length === 0 || body.type.length > 128) {
       return problem(res, 400, 'bad-request', 'type must be a non-empty string (≤ 128 chars)');
     }
-    const pos = await publish(body.agentId, { type: body.type, data: body.data });
+    if (reserved.has(body.type))
+      return problem(res, 400, 'bad-request', `type "${body.type}" is reserved by the protocol`);
+    const pos = await guard(publish(body.agentId, { type: body.type, data: body.data }));
     json(res, 200, { agentId: body.agentId, ...pos });
   };
 
@@ -560,14 +568,22 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     const done = (p: Promise<unknown> | unknown) =>
       Promise.resolve(p).catch((err: Error & { status?: number }) => {
         if (!res.headersSent) {
-          const code = err.status === 413 ? 'too-large' : err.status ? 'bad-request' : 'internal';
+          const code =
+            err.status === 413
+              ? 'too-large'
+              : err.status === 503
+                ? 'store-unavailable'
+                : err.status
+                  ? 'bad-request'
+                  : 'internal';
           if (err.status === 413) {
             res.setHeader('connection', 'close');
             res.on('finish', () => req.destroy());
           }
-          problem(res, err.status ?? 500, code, err.message);
+          problem(res, err.status ?? 500, code, err.message, err.status === 503 ? { 'retry-after': '1' } : {});
         }
-        if (!err.status) log({ level: 'error', event: 'http-error', route, message: err.message });
+        if (err.status === 503) log({ level: 'warn', event: 'store-error', route, message: err.message });
+        else if (!err.status) log({ level: 'error', event: 'http-error', route, message: err.message });
       });
     if (route === 'POST /v1/notification/subscribe') return done(subscribe(req, res));
     if (route === 'POST /v1/notification/publish') return done(publishHttp(req, res));

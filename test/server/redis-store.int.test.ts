@@ -7,6 +7,7 @@ import { Redis } from 'ioredis';
 import { DesktopClient } from '../../src/desktop/desktop-client.ts';
 import type { StreamPosition } from '../../src/protocol/stream-position.ts';
 import { startNotifsServer } from '../../src/server/notifs-server.ts';
+import { RedisSessions } from '../../src/server/redis-sessions.ts';
 import { RedisStore } from '../../src/server/redis-store.ts';
 import { until, waitForEvent, waitForState } from './helpers.ts';
 import { startRedis, type TestRedis } from './redis-helper.ts';
@@ -171,6 +172,55 @@ describe('Notifs on Redis', () => {
       }
     } finally {
       c.close();
+    }
+  });
+});
+
+describe('Notifs while Redis is down', () => {
+  test('subscribe and publish answer 503 store-unavailable with Retry-After, and work again once Redis is back', async () => {
+    const own = await startRedis();
+    const store = new RedisStore({
+      url: own.url,
+      prefix: 'd:',
+      redis: { maxRetriesPerRequest: 1, retryStrategy: () => 100, enableOfflineQueue: false },
+    });
+    if (store.client.status !== 'ready') await new Promise((r) => store.client.once('ready', r));
+    const sessions = new RedisSessions({ client: store.client, nodeId: 'down-test', prefix: 'd:' });
+    const s = await startNotifsServer({ store, sessions });
+    const subscribe = () =>
+      fetch(`${s.url}/v1/notification/subscribe`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer agent:z1', 'content-type': 'application/json' },
+        body: '{}',
+      });
+    const publish = () =>
+      fetch(`${s.url}/v1/notification/publish`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+        body: JSON.stringify({ agentId: 'z1', type: 'N', data: 1 }),
+      });
+    try {
+      assert.equal((await subscribe()).status, 200);
+      await own.kill();
+      const sub = await subscribe();
+      assert.equal(sub.status, 503);
+      assert.equal(sub.headers.get('retry-after'), '1');
+      assert.equal(((await sub.json()) as { code: string }).code, 'store-unavailable');
+      const pub = await publish();
+      assert.equal(pub.status, 503);
+      assert.equal(((await pub.json()) as { code: string }).code, 'store-unavailable');
+      await own.restart();
+      let ok = 0;
+      for (let i = 0; i < 100 && ok !== 200; i++) {
+        ok = (await publish()).status;
+        if (ok !== 200) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(ok, 200, 'publish works again once Redis is back');
+    } finally {
+      await s.close();
+      await sessions.close();
+      await store.close();
+      await own.stop();
     }
   });
 });

@@ -65,9 +65,12 @@ export function toPrometheus(m: MetricsSnapshot): string {
     metric('lifeline_silence_drops_total', 'counter', 'Desktops dropped after the silence timeout.', [
       `lifeline_silence_drops_total ${m.silenceDrops}`,
     ]),
-    metric('lifeline_slow_consumer_drops_total', 'counter', 'Desktops dropped for not draining their socket or falling behind the retained backlog.', [
-      `lifeline_slow_consumer_drops_total ${m.slowDrops}`,
-    ]),
+    metric(
+      'lifeline_slow_consumer_drops_total',
+      'counter',
+      'Desktops dropped for not draining their socket or falling behind the retained backlog.',
+      [`lifeline_slow_consumer_drops_total ${m.slowDrops}`],
+    ),
     metric('lifeline_protocol_errors_total', 'counter', 'Sockets closed for bad input.', [
       `lifeline_protocol_errors_total ${m.protocolErrors}`,
     ]),

@@ -10,6 +10,7 @@
 // Scenario e draws a random fault sequence; LIFELINE_FAULT_SEED=<printed seed> replays it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { seededRandom } from '../helpers/fuzz.ts';
 import {
   type Ack,
   type CheckedDesktop,
@@ -199,19 +200,6 @@ interface Rig {
 
 const DESKTOPS = 6;
 
-/** Small seeded PRNG (mulberry32), so a random fault sequence can be replayed from its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Poll a condition (bounded); the failure message is computed at the time of failure. */
 async function waitFor(cond: () => boolean, timeoutMs: number, what: () => string): Promise<void> {
   const t0 = performance.now();
   while (!cond()) {
@@ -224,6 +212,22 @@ interface SetUpOptions {
   redisArgs?: string[];
   nodeArgs?: string[];
   desktopTimers?: Partial<typeof DESKTOP_TIMERS>;
+}
+
+/** SIGKILL the rig's Redis and wait (bounded) until the publisher has seen `failures` more publishes fail. */
+async function killRedisUntilPublishesFail(
+  r: Rig,
+  failures = 3,
+  what = 'publishes fail while Redis is down',
+): Promise<void> {
+  const { redis, publisher } = r;
+  const failedBefore = publisher.failures;
+  await redis.kill();
+  await waitFor(
+    () => publisher.failures >= failedBefore + failures,
+    10000,
+    () => `${what} (failures ${publisher.failures}, last ${publisher.lastError})`,
+  );
 }
 
 async function setUp(persistence: RedisPersistence, tag: string, o: SetUpOptions = {}): Promise<Rig> {
@@ -448,25 +452,13 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
 
       // 1. Redis dies under connected desktops and comes back: every node's pub/sub reconnects, and desktops that
       // kept their sockets get the publishes made after the restart (wherever they were made), exactly once.
-      const failedAtFirstKill = publisher.failures;
-      await redis.kill();
-      await waitFor(
-        () => publisher.failures >= failedAtFirstKill + 3,
-        10000,
-        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
-      );
+      await killRedisUntilPublishesFail(r);
       await redis.restart();
       await progress(r, 5, 'after the first Redis restart (desktops kept their sockets, or resumed)');
 
       // 2. Desktops fall behind acknowledged notifications that only Redis holds; then Redis dies (SIGKILL).
       await holdUntilBehind(r, 15, 'before killing Redis');
-      const failedBefore = publisher.failures;
-      await redis.kill();
-      await waitFor(
-        () => publisher.failures >= failedBefore + 3,
-        10000,
-        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
-      );
+      await killRedisUntilPublishesFail(r);
       // Every desktop loses its connection while Redis is down and keeps retrying: each attempt must fail cleanly
       // (subscribe refused, or the socket closed before a Welcome), several times, before Redis is back.
       const errorsAtCut = r.desktops.map((d) => d.connectErrors.length);
@@ -528,20 +520,11 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
           20000,
           () => `${what}: every desktop moved to its agent's new epoch: ${states(r)}\n${r.cluster.logs()}`,
         );
-      const killRedisUntilPublishesFail = async () => {
-        const failedBefore = publisher.failures;
-        await redis.kill();
-        await waitFor(
-          () => publisher.failures >= failedBefore + 3,
-          10000,
-          () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
-        );
-      };
       const epoch1 = epochOf();
 
       // 1. Redis restarts empty under connected desktops: nothing moves them but Notifs itself, which must notice
       // the new epochs and make them resume (and be told).
-      await killRedisUntilPublishesFail();
+      await killRedisUntilPublishesFail(r);
       await redis.restart();
       await allInNewEpoch([epoch1], 'after the first Redis restart, no connection cut');
       await progress(r, 5, 'after the first Redis restart');
@@ -551,7 +534,7 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       // (SIGKILL + start on the same port): those are really lost, and new epochs follow.
       await holdUntilBehind(r, 15, 'before restarting Redis');
       const positionsAtHold = new Map(r.desktops.map((d) => [d.name, d.client.position?.seq ?? 0]));
-      await killRedisUntilPublishesFail();
+      await killRedisUntilPublishesFail(r);
       await redis.restart();
       r.cluster.balancer.cut();
       await allInNewEpoch([epoch1, epoch2], 'after the second Redis restart');
@@ -593,7 +576,7 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
   test('e. AOF Redis, a seeded random sequence of faults (cuts, stalls, node kills and restarts, Redis kills) → exactly once, in order, every resume recovered', async () => {
     // Reproduce a failure with LIFELINE_FAULT_SEED=<seed printed below>.
     const seed = Number(process.env.LIFELINE_FAULT_SEED) || Math.floor(Math.random() * 2 ** 31);
-    const rand = mulberry32(seed);
+    const rand = seededRandom(seed);
     const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
     const r = await setUp('aof', 'e');
     const done: string[] = [];
@@ -640,13 +623,7 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
             break;
           }
           case 'redis': {
-            const failedBefore = publisher.failures;
-            await redis.kill();
-            await waitFor(
-              () => publisher.failures > failedBefore,
-              10000,
-              () => `${what()}: a publish failed while Redis was down`,
-            );
+            await killRedisUntilPublishesFail(r, 1, `${what()}: a publish failed while Redis was down`);
             await redis.restart();
             done.push('SIGKILL+restart Redis');
             break;
@@ -741,13 +718,7 @@ describe('Notifs scale-out on Redis: faults', { concurrency: false }, () => {
       // Acknowledged and delivered after the snapshot, then acknowledged but held: all of it dies with Redis.
       await progress(r, 5, 'after the snapshot');
       await holdUntilBehind(r, 15, 'before killing Redis');
-      const failedBefore = publisher.failures;
-      await redis.kill();
-      await waitFor(
-        () => publisher.failures >= failedBefore + 3,
-        10000,
-        () => `publishes fail while Redis is down (failures ${publisher.failures}, last ${publisher.lastError})`,
-      );
+      await killRedisUntilPublishesFail(r);
       await redis.restart(); // comes back with the snapshot: same epochs, lower heads
       r.cluster.balancer.cut();
       await allResumed(r, 'after the Redis restart');

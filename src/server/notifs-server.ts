@@ -92,8 +92,6 @@ export interface NotifsServer {
   connections(agentId?: string): number;
 }
 
-type Subscription = SubscriptionRecord;
-
 class Conn implements Sweepable {
   wheelSlot?: number;
   machine!: NotifsConnectionMachine;
@@ -108,7 +106,7 @@ class Conn implements Sweepable {
   closed = false;
   constructor(
     readonly ws: WebSocket,
-    readonly sub: Subscription,
+    readonly sub: SubscriptionRecord,
     private readonly onTick: (c: Conn, now: number) => void,
   ) {}
   nextDeadline(): number {
@@ -353,7 +351,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     void pump(c);
   };
 
-  const onSocket = async (ws: WebSocket, sub: Subscription) => {
+  const onSocket = async (ws: WebSocket, sub: SubscriptionRecord) => {
     const c = new Conn(ws, sub, onTick);
     counters.connectionsOpened++;
     connCount++;
@@ -506,7 +504,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       }
     }
     const id = randomBytes(16).toString('hex');
-    const sub: Subscription = {
+    const sub: SubscriptionRecord = {
       id,
       agentId,
       clientId,

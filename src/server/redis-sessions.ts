@@ -189,7 +189,17 @@ export class RedisSessions implements SessionRegistry {
       sub.on('error', () => {}); // the main client reports connection errors
       sub.on('message', (_ch: string, msg: string) => {
         const k = parseKick(msg);
-        if (k && k.nodeId === this.nodeId) for (const f of this.kickCbs) f(k);
+        if (k && k.nodeId === this.nodeId) this.deliver(k);
+      });
+      // Kicks published while this link was down were never heard: once subscribed again, look for sockets of
+      // ours that a claim elsewhere removed meanwhile.
+      let readies = 0;
+      sub.on('ready', () => {
+        if (readies++ === 0) return;
+        sub
+          .subscribe(`${this.p}kick`)
+          .then(() => this.audit())
+          .catch((err: Error) => this.opts.onError?.(err));
       });
       this.listening = sub.subscribe(`${this.p}kick`).catch((err: Error) => this.opts.onError?.(err));
       this.sub = sub;
@@ -197,6 +207,38 @@ export class RedisSessions implements SessionRegistry {
     return () => {
       this.kickCbs.delete(cb);
     };
+  }
+
+  private deliver(k: Kick): void {
+    this.mine.delete(k.connId);
+    for (const f of this.kickCbs) f(k);
+  }
+
+  /**
+   * Every socket of ours whose session entry is gone was displaced by a claim we did not hear (or Redis forgot it):
+   * the agent's live clients say which — the same desktop elsewhere (replaced), another desktop (multi-login), or
+   * nobody (Redis lost the entry: register it again).
+   */
+  async audit(): Promise<Kick[]> {
+    const mine = [...this.mine];
+    if (!mine.length) return [];
+    const m = this.r.multi();
+    for (const [connId, s] of mine) m.hget(`${this.p}sess:${s.agentId}`, connId);
+    const res = (await m.exec()) ?? [];
+    const kicks: Kick[] = [];
+    for (let i = 0; i < mine.length; i++) {
+      const [connId, s] = mine[i];
+      if (res[i]?.[0] || res[i]?.[1] !== null || !this.mine.has(connId)) continue;
+      const live = await this.liveClients(s.agentId);
+      if (!live.length) {
+        await this.r.hset(`${this.p}sess:${s.agentId}`, connId, `${this.nodeId} ${s.clientId}`);
+        continue;
+      }
+      const k: Kick = { nodeId: this.nodeId, connId, reason: live.includes(s.clientId) ? 'replaced' : 'multi-login' };
+      kicks.push(k);
+      this.deliver(k);
+    }
+    return kicks;
   }
 
   async ready(): Promise<void> {

@@ -77,6 +77,46 @@ describe('RedisSessions: node liveness', () => {
   });
 });
 
+describe('RedisSessions: kicks missed while the kick channel was down', () => {
+  test('after its pub/sub link reconnects a node finds its displaced sockets and kicks them', async () => {
+    const prefix = `k${randomBytes(4).toString('hex')}:`;
+    const a = sessions('na', prefix);
+    const kicked = new Promise<unknown>((resolve, reject) => {
+      a.onKick(resolve);
+      setTimeout(() => reject(new Error('no kick within 10 s of the pub/sub reconnect')), 10000).unref();
+    });
+    await a.ready();
+    await a.claim('agent-k', 'k1', 'desk-a', false);
+    const admin = new Redis(redis.url);
+    clients.push(admin);
+    // What node nb's claim did while na could not hear it: its session replaced na's, the kick went unheard.
+    await admin.set(`${prefix}node:nb`, '1', 'PX', 60000);
+    await admin.hdel(`${prefix}sess:agent-k`, 'k1');
+    await admin.hset(`${prefix}sess:agent-k`, 'kb', 'nb desk-b');
+    await admin.client('KILL', 'TYPE', 'pubsub');
+    assert.deepEqual(await kicked, { nodeId: 'na', connId: 'k1', reason: 'multi-login' });
+    await a.close();
+  });
+
+  test('an entry Redis forgot with nobody else live is registered again, not kicked', async () => {
+    const prefix = `l${randomBytes(4).toString('hex')}:`;
+    const a = sessions('na', prefix);
+    await a.claim('agent-l', 'k1', 'desk-a', false);
+    const admin = new Redis(redis.url);
+    clients.push(admin);
+    await admin.hdel(`${prefix}sess:agent-l`, 'k1');
+    assert.deepEqual(await a.audit(), []);
+    assert.deepEqual(await a.liveClients('agent-l'), ['desk-a']);
+    // Same desktop live elsewhere: replaced.
+    await admin.set(`${prefix}node:nb`, '1', 'PX', 60000);
+    await admin.hdel(`${prefix}sess:agent-l`, 'k1');
+    await admin.hset(`${prefix}sess:agent-l`, 'kb', 'nb desk-a');
+    assert.deepEqual(await a.audit(), [{ nodeId: 'na', connId: 'k1', reason: 'replaced' }]);
+    assert.deepEqual(await a.audit(), [], 'a kicked socket is no longer ours to audit');
+    await a.close();
+  });
+});
+
 describe('two Notifs nodes on one Redis', () => {
   async function twoNodes() {
     const prefix = `n${randomBytes(4).toString('hex')}:`;

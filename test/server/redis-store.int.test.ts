@@ -129,6 +129,42 @@ describe('Notifs on Redis', () => {
     }
   });
 
+  test('an append announced while a node’s notice link was down still reaches its desktop (resync)', async () => {
+    const prefix = `s${randomBytes(4).toString('hex')}:`;
+    const store1 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
+    const store2 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
+    stores.push(store1, store2);
+    const a = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store1 });
+    const b = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store2 });
+    const c = new DesktopClient({
+      serverUrl: a.url,
+      agentId: 's1',
+      token: a.tokenFor('s1')!,
+      keepaliveMs: 100,
+      silenceMs: 800,
+    });
+    const seen: number[] = [];
+    c.on('notification', (n) => n.position && seen.push(n.position.seq));
+    const admin = new Redis(redis.url);
+    try {
+      c.start();
+      await waitForState(c, 'connected');
+      await b.publish('s1', { type: 'N', data: 'heard' });
+      await until(() => seen.length === 1, 5000, 'the first notification, live');
+      // Drop every pub/sub link; the append below is announced before they reconnect (ioredis waits ≥ 50 ms).
+      await admin.client('KILL', 'TYPE', 'pubsub');
+      await b.publish('s1', { type: 'N', data: 'unheard' });
+      await until(() => seen.length === 2, 5000, 'the notification announced while node A was deaf');
+      assert.deepEqual(seen, [1, 2]);
+      assert.equal(c.recorder.totals.reconnects, 0, 'delivered on the same socket, not by a resume');
+    } finally {
+      admin.disconnect();
+      c.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
   test('a restarted Notifs on the same Redis resumes desktops completely', async () => {
     const store = fresh(1000);
     const timers = { keepaliveMs: 100, silenceMs: 800 };

@@ -94,7 +94,7 @@ Auth (how a bearer token maps to an agent; a subscription is bound to that agent
   --secret S      tokens are v1.<base64url(agentId)>.<HMAC-SHA256>; mint them with --print-token
   --dev           the token names the agent (loopback only); the default when none is given on loopback
 
-When ready it prints one line on stdout: {"event":"listening","url":"http://127.0.0.1:<port>"}
+When ready it prints one line on stdout: {"event":"listening","url":"http://127.0.0.1:<port>","nodeId":"<id>"}
 
 Examples:
   lifeline serve --port 0 --dev

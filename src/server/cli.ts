@@ -101,15 +101,15 @@ Examples:
   LIFELINE_SECRET=s3cret lifeline serve --print-token agent-7
   LIFELINE_SECRET=s3cret LIFELINE_ADMIN_TOKEN=adm lifeline serve --port 8080
   lifeline serve --dev --store redis://127.0.0.1:6379   # backlogs survive a restart
+  curl -H 'authorization: Bearer admin' -d '{"agentId":"agent-7","type":"AgentStateChange","data":{}}' \\
+       http://127.0.0.1:8080/v1/notification/publish
+  open http://127.0.0.1:8080/desktop/?agentId=agent-7&token=agent:agent-7
 
 Several nodes (behind any TCP/HTTP load balancer; no sticky sessions needed): run each with the same --store
 and its own --node-id. Backlogs, subscriptions and multi-login are shared through Redis, and a desktop resumes
 on whichever node its reconnect lands:
-  lifeline serve --secret S --store redis://10.0.0.5:6379 --node-id n1 --host 10.0.0.11 --port 8080
-  lifeline serve --secret S --store redis://10.0.0.5:6379 --node-id n2 --host 10.0.0.12 --port 8080
-  curl -H 'authorization: Bearer admin' -d '{"agentId":"agent-7","type":"AgentStateChange","data":{}}' \\
-       http://127.0.0.1:8080/v1/notification/publish
-  open http://127.0.0.1:8080/desktop/?agentId=agent-7&token=agent:agent-7`,
+  lifeline serve --secret S --store redis://10.0.0.5:6379 --node-id n1 --host 10.0.0.11 --port 8080 --public-url http://notifs.example
+  lifeline serve --secret S --store redis://10.0.0.5:6379 --node-id n2 --host 10.0.0.12 --port 8080 --public-url http://notifs.example`,
     )
     .action(async (o: ServeOpts) => {
       const auth = await authFrom(o);

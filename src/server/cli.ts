@@ -39,6 +39,7 @@ interface ServeOpts {
   store: string;
   redis?: string;
   nodeId?: string;
+  witnessFile?: string;
   maxMessage: number;
   publicUrl?: string;
   printToken?: string;
@@ -81,6 +82,10 @@ export function registerServeCommand(program: Command): void {
     )
     .addOption(new Option('--redis <url>', 'same as --store <url> (older spelling)').env('LIFELINE_REDIS_URL'))
     .option('--node-id <id>', 'name of this node in logs and in Redis session records (default: random)')
+    .option(
+      '--witness-file <path>',
+      'with Redis: keep the highest write count this node saw here, so a Redis that lost acknowledged writes is still caught after every node restarted (docs/server.md)',
+    )
     .option('--max-message <bytes>', 'largest desktop message', intArg('--max-message', 64), 64 * 1024)
     .option('--public-url <url>', 'base URL put in webSocketUrl (behind a proxy)')
     .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
@@ -147,6 +152,7 @@ on whichever node its reconnect lands:
         store = new RedisStore({
           url: redisUrl,
           maxPerAgent: o.backlog,
+          ...(o.witnessFile ? { witnessFile: o.witnessFile } : {}),
           redis: { maxRetriesPerRequest: 2, lazyConnect: false },
           onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
         });

@@ -19,7 +19,9 @@
 // (its appends and everyone's PUBLISHes) and passes it to each script; a Redis whose wseq is lower has lost
 // acknowledged writes, so the script first starts a new generation. Each agent's epoch is then replaced on its
 // next touch (its old stream and head dropped), and desktops are told "epoch-changed" from their own position.
+// With witnessFile the count also survives a restart of the node itself.
 import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
 import type { NotifStore, StoredNotification } from './store.ts';
@@ -86,6 +88,11 @@ export interface RedisStoreOptions {
   backlogRefreshMs?: number;
   /** Connection errors (ioredis reconnects by itself; calls fail meanwhile). Called once per distinct message. */
   onError?: (err: Error) => void;
+  /**
+   * A file where the highest write count this node witnessed is kept (written at most once a second, and on close),
+   * so that after a restart of every node a Redis that went back in time is still recognised.
+   */
+  witnessFile?: string;
 }
 
 type Scripted = Redis & {
@@ -103,6 +110,10 @@ export class RedisStore implements NotifStore {
   private backlog = 0;
   /** Highest wseq this process has seen Redis acknowledge (the fence against a Redis gone back in time). */
   private witnessed = 0;
+  private saved = 0;
+  private readonly witnessFile: string | undefined;
+  private saver: ReturnType<typeof setInterval> | undefined;
+  private readonly onError: ((err: Error) => void) | undefined;
   private sub: Redis | undefined;
   private readonly watchers = new Set<(agentId: string, seq: number) => void>();
   private readonly resyncs = new Set<() => void>();
@@ -111,6 +122,7 @@ export class RedisStore implements NotifStore {
 
   constructor(opts: RedisStoreOptions = {}) {
     this.owned = !opts.client;
+    this.onError = opts.onError;
     const client = opts.client ?? (opts.url ? new Redis(opts.url, opts.redis ?? {}) : new Redis(opts.redis ?? {}));
     let last = '';
     client.on('error', (err: Error) => {
@@ -130,6 +142,26 @@ export class RedisStore implements NotifStore {
     this.trim = opts.exactTrim ? '=' : '~';
     this.refresh = setInterval(() => void this.refreshBacklog(), opts.backlogRefreshMs ?? 5000);
     this.refresh.unref();
+    this.witnessFile = opts.witnessFile;
+    if (this.witnessFile) {
+      this.witnessed = readWitness(this.witnessFile, opts.onError);
+      this.saved = this.witnessed;
+      this.saver = setInterval(() => this.saveWitness(), 1000);
+      this.saver.unref();
+    }
+  }
+
+  /** Atomic (temp file + rename), only when the count moved; a failure is reported and retried next time. */
+  private saveWitness(): void {
+    if (!this.witnessFile || this.witnessed === this.saved) return;
+    const tmp = `${this.witnessFile}.tmp`;
+    try {
+      writeFileSync(tmp, `${this.witnessed}\n`);
+      renameSync(tmp, this.witnessFile);
+      this.saved = this.witnessed;
+    } catch (err) {
+      this.onError?.(err as Error);
+    }
   }
 
   private k(kind: string, agentId: string): string {
@@ -278,6 +310,8 @@ export class RedisStore implements NotifStore {
 
   async close(): Promise<void> {
     clearInterval(this.refresh);
+    clearInterval(this.saver);
+    this.saveWitness();
     this.watchers.clear();
     this.resyncs.clear();
     this.sub?.disconnect();
@@ -286,4 +320,19 @@ export class RedisStore implements NotifStore {
     if (this.r.status === 'ready') await this.r.quit().catch(() => this.r.disconnect());
     else this.r.disconnect(); // never connected (or reconnecting): nothing to flush
   }
+}
+
+/** The count a witness file holds; 0 when there is none yet, and 0 (reported) when it is not a count. */
+function readWitness(file: string, onError?: (err: Error) => void): number {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') onError?.(err as Error);
+    return 0;
+  }
+  const n = Number(text.trim());
+  if (Number.isSafeInteger(n) && n >= 0) return n;
+  onError?.(new Error(`${file}: not a write count (${JSON.stringify(text.slice(0, 40))}); starting from 0`));
+  return 0;
 }

@@ -2,6 +2,9 @@
 // on the same Redis lets desktops resume completely (no "epoch-changed").
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Redis } from 'ioredis';
 import { DesktopClient } from '../../src/desktop/desktop-client.ts';
@@ -70,6 +73,40 @@ describe('RedisStore: a Redis gone back in time never reuses a seq in an epoch',
     await fresh.append('other', 'N', 1, 1);
     assert.equal((await fresh.info('w1')).epoch, p.epoch);
     assert.equal(p.epoch.split('.')[0], (await fresh.info('other')).epoch.split('.')[0], 'one generation for all');
+  });
+
+  test('with a witness file, a node restarted after the rewind still catches it', async () => {
+    const prefix = `w${randomBytes(4).toString('hex')}:`;
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-witness-'));
+    const witnessFile = join(dir, 'n1.wseq');
+    try {
+      const before = new RedisStore({ url: redis.url, prefix, maxPerAgent: 100, witnessFile });
+      for (let i = 1; i <= 5; i++) await before.append('w3', 'N', i, i);
+      const epoch = (await before.info('w3')).epoch;
+      await before.close(); // the node stops: its count is on disk
+      assert.equal(readFileSync(witnessFile, 'utf8').trim(), '5');
+      const admin = new Redis(redis.url);
+      try {
+        await admin.set(`${prefix}wseq`, '2');
+        await admin.set(`${prefix}head:w3`, '2');
+      } finally {
+        admin.disconnect();
+      }
+      const after = new RedisStore({ url: redis.url, prefix, maxPerAgent: 100, witnessFile });
+      stores.push(after);
+      const p = await after.append('w3', 'N', 6, 6);
+      assert.notEqual(p.epoch, epoch, 'the restarted node remembered 5 writes and saw Redis claim 2');
+      assert.equal(p.seq, 1);
+      // A file that is not a count is reported and ignored, never trusted.
+      writeFileSync(witnessFile, 'garbage');
+      const errors: string[] = [];
+      const third = new RedisStore({ url: redis.url, prefix, witnessFile, onError: (e) => errors.push(e.message) });
+      stores.push(third);
+      assert.match(errors.join(), /not a write count/);
+      assert.equal((await third.info('w3')).epoch, p.epoch);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('nodes witness each other’s writes through the append notices', async () => {

@@ -104,6 +104,8 @@ class Conn implements Sweepable {
   /** Welcome sent: notifications may flow. */
   welcomed = false;
   closed = false;
+  /** Its session entry was removed from the registry. */
+  released = false;
   constructor(
     readonly ws: WebSocket,
     readonly sub: SubscriptionRecord,
@@ -209,11 +211,19 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
     c.ws.send(text, cb);
   };
 
+  /** The socket no longer counts as the agent's session (at close time, not after the close handshake). */
+  const release = (c: Conn) => {
+    if (c.released) return;
+    c.released = true;
+    sessions.release(c.sub.agentId, c.sub.id).catch(() => {}); // a dead store forgets it anyway (node heartbeat)
+  };
+
   const closeConn = (c: Conn, code: number, reason: string) => {
     if (c.closed) return;
     c.closed = true;
     c.machine?.markClosed();
     sweep.remove(c);
+    release(c);
     try {
       c.ws.close(code, reason.slice(0, 120));
     } catch {
@@ -377,7 +387,7 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       s?.delete(c);
       if (s && s.size === 0) byAgent.delete(sub.agentId);
       byId.delete(sub.id);
-      sessions.release(sub.agentId, sub.id).catch(() => {}); // a dead store forgets it anyway (node heartbeat)
+      release(c);
       log({ level: 'info', event: 'disconnect', agentId: sub.agentId, code, reason: reason.toString().slice(0, 120) });
     });
     ws.on('error', (err) => log({ level: 'warn', event: 'socket-error', agentId: sub.agentId, message: err.message }));

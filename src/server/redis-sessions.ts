@@ -91,6 +91,8 @@ export class RedisSessions implements SessionRegistry {
   private listening: Promise<unknown> = Promise.resolve();
   private beating: Promise<void> | undefined;
   private alive = false;
+  /** When every socket of ours was last written to Redis (bulk registration). */
+  private registeredAt = Date.now();
   private closed = false;
 
   constructor(private readonly opts: RedisSessionsOptions) {
@@ -116,18 +118,23 @@ export class RedisSessions implements SessionRegistry {
     return `${this.p}node:${node}`;
   }
 
-  /** Refresh the heartbeat; if Redis had forgotten this node, register its sockets again. */
+  /**
+   * Refresh the heartbeat. If Redis had forgotten this node, register its sockets again; and do the same every
+   * quarter of the session TTL, so an agent whose socket outlives the TTL (no claim refreshed it) keeps its entry.
+   */
   private beat(): Promise<void> {
     this.beating ??= (async () => {
       try {
-        const had = await this.r.llHeartbeat(this.nodeKey(), String(Date.now()), this.nodeTtl);
-        if (Number(had) === 0 && this.mine.size) {
+        const t = Date.now();
+        const had = await this.r.llHeartbeat(this.nodeKey(), String(t), this.nodeTtl);
+        if ((Number(had) === 0 || t - this.registeredAt > this.sessionTtl / 4) && this.mine.size) {
           const m = this.r.multi();
           for (const [connId, s] of this.mine) {
             m.hset(`${this.p}sess:${s.agentId}`, connId, `${this.nodeId} ${s.clientId}`);
             m.pexpire(`${this.p}sess:${s.agentId}`, this.sessionTtl);
           }
           await m.exec();
+          this.registeredAt = t;
         }
         this.alive = true;
       } catch (err) {

@@ -54,6 +54,20 @@ describe('RedisSessions: node liveness', () => {
     await dying.close();
   });
 
+  test('a socket that outlives the session TTL keeps its entry (the heartbeat writes it again)', async () => {
+    const prefix = `t${randomBytes(4).toString('hex')}:`;
+    const a = sessions('na', prefix, { heartbeatMs: 50, sessionTtlMs: 400 });
+    const b = sessions('nb', prefix);
+    await a.claim('agent-t', 'k1', 'desk-a', false);
+    const t0 = Date.now();
+    while (Date.now() - t0 < 1200) {
+      assert.deepEqual(await b.liveClients('agent-t'), ['desk-a'], `live ${Date.now() - t0} ms after the claim`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await a.close();
+    await b.close();
+  });
+
   test('after Redis lost everything (restart without persistence) a node registers its sockets again', async () => {
     const prefix = `f${randomBytes(4).toString('hex')}:`;
     const a = sessions('na', prefix, { heartbeatMs: 50 });

@@ -164,19 +164,29 @@ export class RedisSessions implements SessionRegistry {
   }
 
   async claim(agentId: string, connId: string, clientId: string, allowMultiLogin: boolean): Promise<Kick[]> {
+    // Ours from now on, so a release() that comes while we wait wins (and the heartbeat never writes it back).
+    const entry = { agentId, clientId };
+    this.mine.set(connId, entry);
     // Our own heartbeat must exist first, or other nodes would count this session as a dead node's.
     if (!this.alive) await this.beat();
-    const res = await this.r.llClaim(
-      `${this.p}sess:${agentId}`,
-      connId,
-      `${this.nodeId} ${clientId}`,
-      clientId,
-      allowMultiLogin ? '1' : '0',
-      `${this.p}node:`,
-      `${this.p}kick`,
-      this.sessionTtl,
-    );
-    this.mine.set(connId, { agentId, clientId });
+    if (this.mine.get(connId) !== entry) return []; // released meanwhile: do not register a closed socket
+    let res: string[];
+    try {
+      // Sent before any later release's HDEL on the same connection, so Redis sees them in that order.
+      res = await this.r.llClaim(
+        `${this.p}sess:${agentId}`,
+        connId,
+        `${this.nodeId} ${clientId}`,
+        clientId,
+        allowMultiLogin ? '1' : '0',
+        `${this.p}node:`,
+        `${this.p}kick`,
+        this.sessionTtl,
+      );
+    } catch (err) {
+      if (this.mine.get(connId) === entry) this.mine.delete(connId);
+      throw err;
+    }
     return res.map(parseKick).filter((k): k is Kick => !!k);
   }
 

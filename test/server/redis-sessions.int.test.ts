@@ -68,6 +68,20 @@ describe('RedisSessions: node liveness', () => {
     await b.close();
   });
 
+  test('a socket released while its claim was in flight is never written back by the heartbeat', async () => {
+    const prefix = `r${randomBytes(4).toString('hex')}:`;
+    const a = sessions('na', prefix, { heartbeatMs: 30, sessionTtlMs: 200 });
+    const claiming = a.claim('agent-r', 'k1', 'desk-a', false);
+    await a.release('agent-r', 'k1');
+    await claiming;
+    const t0 = Date.now();
+    while (Date.now() - t0 < 400) {
+      assert.deepEqual(await a.liveClients('agent-r'), [], `not live ${Date.now() - t0} ms later`);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    await a.close();
+  });
+
   test('after Redis lost everything (restart without persistence) a node registers its sockets again', async () => {
     const prefix = `f${randomBytes(4).toString('hex')}:`;
     const a = sessions('na', prefix, { heartbeatMs: 50 });

@@ -54,6 +54,16 @@ export function sessionContract(
       await r.close();
     });
 
+    test('a release made while the claim is still in flight wins: the socket is not live afterwards', async () => {
+      const r = await make('n1');
+      const agent = `ag-${Math.random().toString(36).slice(2)}`;
+      const claiming = r.claim(agent, 'k1', 'desk-a', false);
+      await r.release(agent, 'k1');
+      await claiming;
+      assert.deepEqual(await r.liveClients(agent), []);
+      await r.close();
+    });
+
     if (o.multiNode) {
       test('two nodes: a subscription made on one is taken on the other; kicks reach the holding node', async () => {
         const a = await make('na');

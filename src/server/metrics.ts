@@ -9,6 +9,8 @@ export interface MetricsSnapshot {
   recoveriesIncomplete: number;
   replayed: number;
   backlogSize: number;
+  /** 1 while the store answers (always for memory), 0 while a shared store is unreachable. */
+  storeUp: number;
   published: number;
   silenceDrops: number;
   slowDrops: number;
@@ -18,7 +20,7 @@ export interface MetricsSnapshot {
   subscribeRejected: number;
 }
 
-export function newCounters(): Omit<MetricsSnapshot, 'connections' | 'backlogSize'> {
+export function newCounters(): Omit<MetricsSnapshot, 'connections' | 'backlogSize' | 'storeUp'> {
   return {
     connectionsOpened: 0,
     keepalivesReceived: 0,
@@ -55,6 +57,9 @@ export function toPrometheus(m: MetricsSnapshot): string {
     ]),
     metric('lifeline_replayed_total', 'counter', 'Notifications replayed to resuming desktops.', [
       `lifeline_replayed_total ${m.replayed}`,
+    ]),
+    metric('lifeline_store_up', 'gauge', 'Whether the store (Redis) is reachable from this node.', [
+      `lifeline_store_up ${m.storeUp}`,
     ]),
     metric('lifeline_backlog_entries', 'gauge', 'Notifications retained for replay, all agents.', [
       `lifeline_backlog_entries ${m.backlogSize}`,

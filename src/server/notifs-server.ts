@@ -600,6 +600,21 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
       return res.end(toPrometheus(metrics()));
     }
     if (route === 'GET /healthz') return json(res, 200, { ok: true });
+    if (route === 'GET /readyz') {
+      // For a load balancer: this node can take desktops only while its store answers.
+      const up = store.available?.() !== false;
+      return json(
+        res,
+        up ? 200 : 503,
+        up
+          ? { ready: true, nodeId: sessions.nodeId }
+          : {
+              ready: false,
+              nodeId: sessions.nodeId,
+              code: 'store-unavailable',
+            },
+      );
+    }
     if (opts.desktopPage !== false && url.pathname.startsWith('/desktop')) {
       return done(handleDesktopPage(req, res, url, { keepaliveMs, silenceMs, recoveryMs }));
     }
@@ -661,7 +676,12 @@ export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise
   log({ level: 'info', event: 'listening', url, auth: auth.mode, keepaliveMs, silenceMs });
 
   function metrics(): MetricsSnapshot {
-    return { ...counters, connections: connCount, backlogSize: store.backlogSize() };
+    return {
+      ...counters,
+      connections: connCount,
+      backlogSize: store.backlogSize(),
+      storeUp: store.available?.() === false ? 0 : 1,
+    };
   }
 
   let closing: Promise<void> | undefined;

@@ -303,6 +303,10 @@ export class RedisStore implements NotifStore {
     return this.backlog;
   }
 
+  available(): boolean {
+    return this.r.status === 'ready';
+  }
+
   /** The client, for the session registry of the same deployment (RedisSessions). */
   get client(): Redis {
     return this.r;

@@ -30,6 +30,8 @@ export interface NotifStore {
   watch?(onAppend: (agentId: string, seq: number) => void, onResync?: () => void): () => void;
   /** Resolves once appends by other processes can be heard (after watch). */
   ready?(): Promise<void>;
+  /** Optional: false while a shared store is unreachable (readiness, /metrics). Absent means always. */
+  available?(): boolean;
   /** Total retained notifications over all agents (for /metrics). */
   backlogSize(): number;
   close(): Promise<void>;

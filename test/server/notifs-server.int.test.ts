@@ -237,6 +237,9 @@ describe('Notifs HTTP + WebSocket', () => {
     });
     assert.equal(big.status, 413);
     assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+    const ready = await fetch(`${s.url}/readyz`);
+    assert.equal(ready.status, 200, 'the memory store is always ready');
+    assert.equal(((await ready.json()) as { ready: boolean }).ready, true);
   });
 
   test('subscribe storms are rate limited with 429 and Retry-After', async () => {

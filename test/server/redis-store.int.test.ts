@@ -272,9 +272,22 @@ describe('Notifs while Redis is down', () => {
         headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
         body: JSON.stringify({ agentId: 'z1', type: 'N', data: 1 }),
       });
+    const ready = async () => (await fetch(`${s.url}/readyz`)).status;
+    const storeUp = async () => /^lifeline_store_up (\d)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1];
+    const poll = async (f: () => Promise<unknown>, want: unknown, what: string) => {
+      for (let i = 0; i < 100; i++) {
+        if ((await f()) === want) return;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.fail(`${what} within 5 s`);
+    };
     try {
       assert.equal((await subscribe()).status, 200);
+      assert.equal(await ready(), 200);
+      assert.equal(await storeUp(), '1');
       await own.kill();
+      await poll(ready, 503, '/readyz says 503 once Redis is gone');
+      assert.equal(await storeUp(), '0');
       const sub = await subscribe();
       assert.equal(sub.status, 503);
       assert.equal(sub.headers.get('retry-after'), '1');
@@ -289,6 +302,7 @@ describe('Notifs while Redis is down', () => {
         if (ok !== 200) await new Promise((r) => setTimeout(r, 50));
       }
       assert.equal(ok, 200, 'publish works again once Redis is back');
+      await poll(ready, 200, '/readyz says 200 again');
     } finally {
       await s.close();
       await sessions.close();

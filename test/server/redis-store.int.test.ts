@@ -133,23 +133,29 @@ describe('RedisStore: a Redis gone back in time never reuses a seq in an epoch',
   });
 });
 
+/** Two Notifs nodes on one fresh prefix, and a desktop of `agent` on the first; `seen` collects its seqs. */
+async function twoNodesOneDesktop(agent: string) {
+  const prefix = `${agent}${randomBytes(4).toString('hex')}:`;
+  const store1 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
+  const store2 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
+  stores.push(store1, store2);
+  const a = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store1 });
+  const b = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store2 });
+  const c = new DesktopClient({
+    serverUrl: a.url,
+    agentId: agent,
+    token: a.tokenFor(agent)!,
+    keepaliveMs: 100,
+    silenceMs: 800,
+  });
+  const seen: number[] = [];
+  c.on('notification', (n) => n.position && seen.push(n.position.seq));
+  return { a, b, c, seen };
+}
+
 describe('Notifs on Redis', () => {
   test('two Notifs processes on one Redis: a publish on either reaches a desktop on the other, live', async () => {
-    const prefix = `m${randomBytes(4).toString('hex')}:`;
-    const store1 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
-    const store2 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
-    stores.push(store1, store2);
-    const a = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store1 });
-    const b = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store2 });
-    const c = new DesktopClient({
-      serverUrl: a.url,
-      agentId: 'm1',
-      token: a.tokenFor('m1')!,
-      keepaliveMs: 100,
-      silenceMs: 800,
-    });
-    const seen: number[] = [];
-    c.on('notification', (n) => n.position && seen.push(n.position.seq));
+    const { a, b, c, seen } = await twoNodesOneDesktop('m1');
     try {
       c.start();
       await waitForState(c, 'connected');
@@ -167,21 +173,7 @@ describe('Notifs on Redis', () => {
   });
 
   test('an append announced while a node’s notice link was down still reaches its desktop (resync)', async () => {
-    const prefix = `s${randomBytes(4).toString('hex')}:`;
-    const store1 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
-    const store2 = new RedisStore({ url: redis.url, prefix, maxPerAgent: 1000 });
-    stores.push(store1, store2);
-    const a = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store1 });
-    const b = await startNotifsServer({ keepaliveMs: 100, silenceMs: 800, sweepMs: 20, store: store2 });
-    const c = new DesktopClient({
-      serverUrl: a.url,
-      agentId: 's1',
-      token: a.tokenFor('s1')!,
-      keepaliveMs: 100,
-      silenceMs: 800,
-    });
-    const seen: number[] = [];
-    c.on('notification', (n) => n.position && seen.push(n.position.seq));
+    const { a, b, c, seen } = await twoNodesOneDesktop('s1');
     const admin = new Redis(redis.url);
     try {
       c.start();

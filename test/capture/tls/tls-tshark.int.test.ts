@@ -90,25 +90,17 @@ async function capturedConnection(opts: tls.ConnectionOptions) {
   return { pcap, port, keylogPath, keylog: keylog.join('') };
 }
 
+/** tshark over the capture with the key log, printing the given fields tab-separated. */
+function tsharkFields(pcap: string, keylogPath: string, fields: string[], filter?: string) {
+  const args = ['-r', pcap, '-o', `tls.keylog_file:${keylogPath}`, ...(filter ? ['-Y', filter] : []), '-T', 'fields'];
+  return spawnSync('tshark', [...args, ...fields.flatMap((f) => ['-e', f])], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+}
+
 function tsharkPlaintext(pcap: string, keylogPath: string, serverPort: number) {
-  const r = spawnSync(
-    'tshark',
-    [
-      '-r',
-      pcap,
-      '-o',
-      `tls.keylog_file:${keylogPath}`,
-      '-Y',
-      'data.data',
-      '-T',
-      'fields',
-      '-e',
-      'tcp.srcport',
-      '-e',
-      'data.data',
-    ],
-    { encoding: 'utf8', maxBuffer: 64 << 20 },
-  );
+  const r = tsharkFields(pcap, keylogPath, ['tcp.srcport', 'data.data'], 'data.data');
   assert.equal(r.status, 0, `tshark failed: ${r.stderr}`);
   const parts: { c2s: string[]; s2c: string[] } = { c2s: [], s2c: [] };
   for (const line of r.stdout.split('\n')) {
@@ -119,30 +111,10 @@ function tsharkPlaintext(pcap: string, keylogPath: string, serverPort: number) {
   return { c2s: Buffer.from(parts.c2s.join(''), 'hex'), s2c: Buffer.from(parts.s2c.join(''), 'hex') };
 }
 
-/** One line per frame (number, ports, protocol column, info) for a failure message. */
+/** One line per frame (number, source port, TCP length, protocol column, info) for a failure message. */
 function tsharkFrames(pcap: string, keylogPath: string): string {
-  const r = spawnSync(
-    'tshark',
-    [
-      '-r',
-      pcap,
-      '-o',
-      `tls.keylog_file:${keylogPath}`,
-      '-T',
-      'fields',
-      '-e',
-      'frame.number',
-      '-e',
-      'tcp.srcport',
-      '-e',
-      'tcp.len',
-      '-e',
-      '_ws.col.Protocol',
-      '-e',
-      '_ws.col.Info',
-    ],
-    { encoding: 'utf8', maxBuffer: 16 << 20 },
-  );
+  const fields = ['frame.number', 'tcp.srcport', 'tcp.len', '_ws.col.Protocol', '_ws.col.Info'];
+  const r = tsharkFields(pcap, keylogPath, fields);
   return `${r.stdout}${r.stderr}`.slice(0, 4000);
 }
 

@@ -56,11 +56,12 @@ describe('RedisSessions: node liveness', () => {
 
   test('a socket that outlives the session TTL keeps its entry (the heartbeat writes it again)', async () => {
     const prefix = `t${randomBytes(4).toString('hex')}:`;
-    const a = sessions('na', prefix, { heartbeatMs: 50, sessionTtlMs: 400 });
+    // TTL 1.5 s, rewritten every 375 ms: a loaded CI machine would have to stall the heartbeat for > 1 s to fail it.
+    const a = sessions('na', prefix, { heartbeatMs: 50, sessionTtlMs: 1500 });
     const b = sessions('nb', prefix);
     await a.claim('agent-t', 'k1', 'desk-a', false);
     const t0 = Date.now();
-    while (Date.now() - t0 < 1200) {
+    while (Date.now() - t0 < 4000) {
       assert.deepEqual(await b.liveClients('agent-t'), ['desk-a'], `live ${Date.now() - t0} ms after the claim`);
       await new Promise((r) => setTimeout(r, 50));
     }

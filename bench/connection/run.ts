@@ -5,11 +5,12 @@
 //
 // Usage: node --import tsx bench/connection/run.ts [--targets lifeline,socketio,ws-baseline] [--n 1000,10000]
 //          [--window-s 30] [--settle-s 8] [--rate 2000] [--silent 200] [--workers 2] [--json FILE]
-import { type ChildProcess, fork } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { IpcChild } from '../ipc-child.ts';
 import type { FailureReport, FromLoadgen, LoadgenConfig, ToLoadgen } from './ipc.ts';
 import { cpuPercent, loadAverage, type ProcSample, sampleProcess } from './proc-stats.ts';
 import { markdownTable } from './report.ts';
@@ -66,47 +67,16 @@ export interface RunResult {
   error?: string;
 }
 
-class Loadgen {
-  readonly child: ChildProcess;
-  private waiting: ((m: FromLoadgen) => void) | undefined;
-
+class Loadgen extends IpcChild<ToLoadgen, FromLoadgen> {
   constructor(nice: number) {
-    this.child = fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
-      execArgv: ['--import', 'tsx'],
-      cwd: repoRoot,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
+    super(
+      fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
+        execArgv: ['--import', 'tsx'],
+        cwd: repoRoot,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      }),
+    );
     if (nice !== 0 && this.child.pid !== undefined) setPriority(this.child.pid, nice);
-    this.child.on('message', (m) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(m as FromLoadgen);
-    });
-  }
-
-  request(msg: ToLoadgen, timeoutMs: number): Promise<FromLoadgen> {
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`load generator did not answer '${msg.type}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onExit = () => {
-        clearTimeout(timer);
-        reject(new Error(`load generator exited during '${msg.type}'`));
-      };
-      this.child.once('exit', onExit);
-      this.waiting = (m) => {
-        clearTimeout(timer);
-        this.child.off('exit', onExit);
-        if (m.type === 'error') reject(new Error(`load generator: ${m.message}`));
-        else resolvePromise(m);
-      };
-      this.child.send(msg);
-    });
-  }
-
-  kill(): void {
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
   }
 }
 
@@ -177,7 +147,7 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
           tokenTemplate: t.tokenTemplate,
           sourceAddresses: sources,
         };
-        return g.request({ type: 'connect', config }, rampBudget + 60_000);
+        return g.request({ type: 'connect', config }, undefined, rampBudget + 60_000);
       }),
     );
     for (const c of connected) {
@@ -196,7 +166,7 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
     await sleep(o.settleMs);
 
     // Steady-state window.
-    await Promise.all(gens.map((g) => g.request({ type: 'window-start' }, 10_000)));
+    await Promise.all(gens.map((g) => g.request({ type: 'window-start' }, undefined, 10_000)));
     const first: ProcSample = sampleProcess(server.pid);
     let peak = first.rssKiB;
     const until = performance.now() + o.windowMs;
@@ -205,7 +175,7 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
       peak = Math.max(peak, sampleProcess(server.pid).rssKiB);
     }
     const last = sampleProcess(server.pid);
-    const windows = await Promise.all(gens.map((g) => g.request({ type: 'window-end' }, 30_000)));
+    const windows = await Promise.all(gens.map((g) => g.request({ type: 'window-end' }, undefined, 30_000)));
     result.cpuPercent = cpuPercent(first, last);
     result.rssKiB = last.rssKiB;
     result.peakRssKiB = Math.max(peak, last.rssKiB);
@@ -232,6 +202,7 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
       gens.map((g) =>
         g.request(
           { type: 'silence', count: Math.ceil(sample / workers), deadlineMs: o.timing.silenceMs * 1.5 + 5000 },
+          undefined,
           o.timing.silenceMs * 1.5 + 30_000,
         ),
       ),
@@ -246,7 +217,7 @@ export async function runOne(name: TargetName, n: number, o: BenchOptions): Prom
     result.silence.detected = errors.length;
     result.silence.errorMs = summarize(errors);
 
-    const closed = await Promise.all(gens.map((g) => g.request({ type: 'close' }, 30_000)));
+    const closed = await Promise.all(gens.map((g) => g.request({ type: 'close' }, undefined, 30_000)));
     for (const c of closed) if (c.type === 'closed') addFailures(result.failures, c.failures);
     result.falseRecoveries = result.failures.unexpectedCloses + result.failures.clientLosses;
   } catch (err) {

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { resolve } from 'node:path';
 import { type RunningServer, startServer, stopServer } from '../connection/server-process.ts';
+import { IpcChild } from '../ipc-child.ts';
 import type { FromLoadgen, ToLoadgen } from './ipc.ts';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -104,53 +105,21 @@ export async function stopNodes(nodes: NotifsNode[]): Promise<void> {
   await Promise.all(nodes.map((n) => stopServer(n.server)));
 }
 
-export class Loadgen {
-  readonly child: ChildProcess;
-  private waiting: ((m: FromLoadgen) => void) | undefined;
-
+export class Loadgen extends IpcChild<ToLoadgen, FromLoadgen> {
   constructor() {
-    this.child = track(
-      fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
-        execArgv: ['--import', 'tsx'],
-        cwd: repoRoot,
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      }),
+    super(
+      track(
+        fork(resolve(import.meta.dirname, 'loadgen.ts'), [], {
+          execArgv: ['--import', 'tsx'],
+          cwd: repoRoot,
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        }),
+      ),
     );
-    this.child.on('message', (m) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.(m as FromLoadgen);
-    });
   }
 
   get pid(): number {
     return this.child.pid ?? 0;
-  }
-
-  request<T extends FromLoadgen['type']>(
-    msg: ToLoadgen,
-    expect: T,
-    timeoutMs: number,
-  ): Promise<Extract<FromLoadgen, { type: T }>> {
-    return new Promise((resolvePromise, reject) => {
-      const timer = setTimeout(() => {
-        this.waiting = undefined;
-        reject(new Error(`load generator did not answer '${msg.type}' within ${timeoutMs} ms`));
-      }, timeoutMs);
-      const onExit = () => {
-        clearTimeout(timer);
-        reject(new Error(`load generator exited during '${msg.type}'`));
-      };
-      this.child.once('exit', onExit);
-      this.waiting = (m) => {
-        clearTimeout(timer);
-        this.child.off('exit', onExit);
-        if (m.type === 'error') reject(new Error(`load generator: ${m.message}`));
-        else if (m.type !== expect) reject(new Error(`load generator answered ${m.type} to ${msg.type}`));
-        else resolvePromise(m as Extract<FromLoadgen, { type: T }>);
-      };
-      this.child.send(msg);
-    });
   }
 
   async close(): Promise<void> {
@@ -159,6 +128,6 @@ export class Loadgen {
     } catch {
       // killed below
     }
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    this.kill();
   }
 }

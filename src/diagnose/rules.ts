@@ -482,10 +482,8 @@ export const rulePathBlackhole: Rule = (f) => {
   const wireDead = f.wire.length > 0 && f.wire.every((w) => w.s2cData === 0 && w.s2cAcks === 0 && w.c2sMessages === 0);
   // Two vantage points: one capture shows the desktop sending, another (nearer the server) never gets it, while
   // nothing from the server reaches the PC either.
-  const c2sLost = c2sLostBetweenCaptures(f);
-  if (c2sLost && f.wire.some((w) => f.wireSilent.s2c.some((s) => s.source === w.source) && w.s2cData === 0)) {
-    base = 0.65;
-    evidence.push(...c2sLost);
+  const dead = deadBothWays(f);
+  const keptSendingReceivedNothing = () => {
     const sent = f.appOtherDirDuringSilence.s2c;
     if (sent.length)
       evidence.push(
@@ -495,32 +493,30 @@ export const rulePathBlackhole: Rule = (f) => {
           `${kindOf(f, sent[0].source)}: the desktop kept sending (${sent.length} message(s)) and received nothing`,
         ),
       );
+  };
+  const c2sLost = c2sLostBetweenCaptures(f);
+  if (c2sLost && f.wire.some((w) => f.wireSilent.s2c.some((s) => s.source === w.source) && w.s2cData === 0)) {
+    base = 0.65;
+    evidence.push(...c2sLost);
+    keptSendingReceivedNothing();
     for (const w of s2cRe)
       evidence.push(fromWire(w, `capture: ${w.s2cRetrans} Notifs → desktop retransmission(s): the server kept trying`));
     for (const w of c2sRe)
       evidence.push(
         fromWire(w, `capture: ${w.c2sRetrans} desktop → Notifs retransmission(s): the desktop kept trying`),
       );
-  } else if (deadBothWays(f).length) {
+  } else if (dead.length) {
     // Nothing came back, not even an ACK for the desktop's own (retransmitted) data: both directions dead at TCP
     // level. (A return path that drops ACKs too looks the same; a capture near the server tells.)
     base = 0.6;
-    for (const w of deadBothWays(f))
+    for (const w of dead)
       evidence.push(
         fromWire(
           w,
           `capture: the desktop's data went unACKed (${w.c2sRetrans} retransmission(s)) and nothing came back from Notifs`,
         ),
       );
-    const sent = f.appOtherDirDuringSilence.s2c;
-    if (sent.length)
-      evidence.push(
-        item(
-          sent[0].source,
-          sent[0].ts,
-          `${kindOf(f, sent[0].source)}: the desktop kept sending (${sent.length} message(s)) and received nothing`,
-        ),
-      );
+    keptSendingReceivedNothing();
   } else if (c2sRe.length && s2cRe.length) {
     base = 0.5;
     for (const w of c2sRe) evidence.push(fromWire(w, `capture: ${w.c2sRetrans} desktop → Notifs retransmission(s)`));

@@ -10,6 +10,14 @@ import { NetlogMapper, readNetlog } from '../../src/evidence/netlog-reader.ts';
 
 const fx = (name: string) => new URL(`../fixtures/evidence/${name}`, import.meta.url).pathname;
 const tmp = mkdtempSync(join(tmpdir(), 'lifeline-netlog-'));
+/** One NetLog event of a URL_REQUEST source (source type 1 in the tests' constants). */
+const ev = (type: number, id: number, time: string, phase: number, params?: object) => ({
+  type,
+  source: { id, type: 1 },
+  time,
+  phase,
+  params,
+});
 
 function count(evs: TimelineEvent[]): Record<string, number> {
   const c: Record<string, number> = {};
@@ -115,13 +123,6 @@ test('without payload bytes (default capture mode) a 20-byte text frame is a kee
     },
     0,
   );
-  const ev = (type: number, id: number, time: string, phase: number, params?: object) => ({
-    type,
-    source: { id, type: 1 },
-    time,
-    phase,
-    params,
-  });
   m.event(ev(1, 5, '10', 1, { url: 'wss://api.wxcc-us1.cisco.com/v1/notification/subscription/1' }), 100);
   m.event(ev(3, 5, '20', 0, { headers: ['HTTP/1.1 101 Switching Protocols'] }), 200);
   m.event(ev(2, 5, '30', 0, { opcode: 1, payload_length: 20, final: true }), 300);
@@ -159,13 +160,6 @@ test('DNS answers from resolver requests, cache hits and job results (old and ne
     },
     0,
   );
-  const ev = (type: number, id: number, time: string, phase: number, params?: object) => ({
-    type,
-    source: { id, type: 1 },
-    time,
-    phase,
-    params,
-  });
   m.event(ev(1, 1, '10', 1, { host: 'https://api.wxcc-us1.cisco.com:443' }), 10);
   m.event(ev(1, 1, '12', 2, { address_list: ['203.0.113.10:0', '[2001:db8::1]:0'] }), 20);
   m.event(ev(1, 2, '20', 1, { host: 'api.wxcc-eu1.cisco.com' }), 30);
@@ -198,26 +192,8 @@ test('a log started mid-connection still yields the frames it saw (no open, no u
     },
     0,
   );
-  m.event(
-    {
-      type: 1,
-      source: { id: 9, type: 1 },
-      time: '100',
-      phase: 0,
-      params: { opcode: 1, payload_length: 20, final: true },
-    },
-    10,
-  );
-  m.event(
-    {
-      type: 2,
-      source: { id: 9, type: 1 },
-      time: '101',
-      phase: 0,
-      params: { opcode: 10, payload_length: 0, final: true },
-    },
-    20,
-  );
+  m.event(ev(1, 9, '100', 0, { opcode: 1, payload_length: 20, final: true }), 10);
+  m.event(ev(2, 9, '101', 0, { opcode: 10, payload_length: 0, final: true }), 20);
   const r = m.finish([], undefined);
   assert.deepEqual(
     r.events.map((e) => [e.kind, e.ts, e.conn]),
@@ -247,13 +223,6 @@ test('WebSocket-level failures on the request: upgrade failure → conn-fail ws,
     },
     0,
   );
-  const ev = (type: number, id: number, time: string, phase: number, params?: object) => ({
-    type,
-    source: { id, type: 1 },
-    time,
-    phase,
-    params,
-  });
   m.event(ev(1, 1, '1', 1, { url: 'wss://h.example/a' }), 1);
   m.event(ev(3, 1, '2', 0, { message: 'Error during WebSocket handshake: Incorrect Sec-WebSocket-Accept' }), 2);
   m.event(ev(1, 2, '3', 1, { url: 'wss://h.example/b' }), 3);

@@ -349,23 +349,19 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     await sleep(2000);
 
     const perGen = Math.max(1, Math.floor(o.publishConcurrency / gens.length));
-    if (o.before > 0) {
-      const steady = await Promise.all(
+    /** Every load generator publishes `perAgent` to each of its agents (on the node `shift` after theirs). */
+    const publishAll = (perAgent: number, shift: number, waitReceived: number, timeoutMs: number) =>
+      Promise.all(
         gens.map((g) =>
           g.request(
-            {
-              type: 'publish',
-              perAgent: o.before,
-              shift: 0,
-              concurrency: perGen,
-              waitReceived: o.before,
-              timeoutMs: 120_000,
-            },
+            { type: 'publish', perAgent, shift, concurrency: perGen, waitReceived, timeoutMs },
             'published',
-            150_000,
+            timeoutMs + 30_000,
           ),
         ),
       );
+    if (o.before > 0) {
+      const steady = await publishAll(o.before, 0, o.before, 120_000);
       result.steady.published = steady.reduce((s, r) => s + r.published, 0);
       result.steady.deliveredMs = Math.max(...steady.map((r) => r.deliveredMs));
       result.steady.undelivered = steady.reduce((s, r) => s + r.undelivered, 0);
@@ -383,22 +379,7 @@ export async function runStorm(redis: BenchRedis, sampler: OpsSampler, o: StormO
     const tDrop = performance.now();
     await Promise.all(gens.map((g) => g.request({ type: 'drop' }, 'dropped', 30_000)));
     log(`storm: dropped all sockets; publishing ${o.during} per agent while they are down`);
-    const outage = await Promise.all(
-      gens.map((g) =>
-        g.request(
-          {
-            type: 'publish',
-            perAgent: o.during,
-            shift: 2,
-            concurrency: perGen,
-            waitReceived: 0,
-            timeoutMs: 300_000,
-          },
-          'published',
-          330_000,
-        ),
-      ),
-    );
+    const outage = await publishAll(o.during, 2, 0, 300_000);
     const tPublished = performance.now();
     if (o.fault === 'flush') {
       log('storm: --fault flush: emptying Redis while the desktops are down (every resume must fail)');

@@ -178,6 +178,8 @@ export class RedisStore implements NotifStore {
 
   /** KEYS and the fence ARGV every script starts with. */
   private fenced(agentId: string): (string | number)[] {
+    // Fresh ids in case the script must start a generation or an epoch: one RNG call for both.
+    const fresh = randomBytes(10).toString('hex');
     return [
       this.k('epoch', agentId),
       this.k('head', agentId),
@@ -185,8 +187,8 @@ export class RedisStore implements NotifStore {
       `${this.p}backlog`,
       `${this.p}gen`,
       `${this.p}wseq`,
-      randomBytes(4).toString('hex'),
-      randomBytes(6).toString('hex'),
+      fresh.slice(0, 8),
+      fresh.slice(8),
       this.witnessed,
     ];
   }

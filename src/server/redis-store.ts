@@ -10,6 +10,7 @@
 //   <p>backlog        total retained entries (for /metrics)
 //   <p>wseq           INCR per append: how many writes this Redis has acknowledged
 //   <p>gen            random generation; every epoch starts with it
+//   <p>op:<id>        one append's answer for 60 s, so a command ioredis sends again is not stored twice
 // Append and info are Lua scripts, so seq assignment and XADD are atomic across several Notifs processes; the
 // append script PUBLISHes "<seq> <wseq> <agent>" on <p>appended so every Notifs process can push to its own sockets.
 //
@@ -50,7 +51,15 @@ end
 `;
 
 // ARGV 4.. : max, type, data, ts, channel, agentId, trim ('~' or '=')
-const APPEND = `${FENCE_AND_EPOCH}
+// KEYS[7]: this call's op key. ioredis sends a command again when the connection dropped before its reply; if Redis
+// had already run it, the op key holds the answer, so the notification is not stored twice (the fault tests saw it).
+const APPEND = `
+local done = redis.call('GET', KEYS[7])
+if done then
+  local e, seq, ws = string.match(done, '^(%S+) (%d+) (%d+)$')
+  return {e, tonumber(seq), tonumber(redis.call('GET', KEYS[4]) or '0'), tonumber(ws)}
+end
+${FENCE_AND_EPOCH}
 local seq = redis.call('INCR', KEYS[2])
 local before = redis.call('XLEN', KEYS[3])
 redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7])
@@ -58,6 +67,7 @@ local after = redis.call('XLEN', KEYS[3])
 local total = redis.call('INCRBY', KEYS[4], after - before)
 local ws = redis.call('INCR', KEYS[6])
 redis.call('PUBLISH', ARGV[8], seq .. ' ' .. ws .. ' ' .. ARGV[9])
+redis.call('SET', KEYS[7], e .. ' ' .. seq .. ' ' .. ws, 'PX', 60000)
 return {e, seq, total, ws}
 `;
 
@@ -133,7 +143,7 @@ export class RedisStore implements NotifStore {
     client.on('ready', () => {
       last = '';
     });
-    client.defineCommand('llAppend', { numberOfKeys: 6, lua: APPEND });
+    client.defineCommand('llAppend', { numberOfKeys: 7, lua: APPEND });
     client.defineCommand('llInfo', { numberOfKeys: 6, lua: INFO });
     client.defineCommand('llSetCseq', { numberOfKeys: 1, lua: SET_CSEQ });
     this.r = client as Scripted;
@@ -177,8 +187,9 @@ export class RedisStore implements NotifStore {
   }
 
   /** KEYS and the fence ARGV every script starts with. */
-  private fenced(agentId: string): (string | number)[] {
-    // Fresh ids in case the script must start a generation or an epoch: one RNG call for both.
+  private fenced(agentId: string, op = false): (string | number)[] {
+    // Fresh ids in case the script must start a generation or an epoch; the whole is unique, so it also names the
+    // append's op key. One RNG call.
     const fresh = randomBytes(10).toString('hex');
     return [
       this.k('epoch', agentId),
@@ -187,6 +198,7 @@ export class RedisStore implements NotifStore {
       `${this.p}backlog`,
       `${this.p}gen`,
       `${this.p}wseq`,
+      ...(op ? [`${this.p}op:${fresh}`] : []),
       fresh.slice(0, 8),
       fresh.slice(8),
       this.witnessed,
@@ -207,7 +219,7 @@ export class RedisStore implements NotifStore {
 
   async append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition> {
     const [epoch, seq, total, wseq] = await this.r.llAppend(
-      ...this.fenced(agentId),
+      ...this.fenced(agentId, true),
       this.max,
       type,
       JSON.stringify(data ?? null),

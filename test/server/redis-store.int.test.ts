@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -237,6 +238,55 @@ describe('Notifs on Redis', () => {
       }
     } finally {
       c.close();
+    }
+  });
+});
+
+describe('RedisStore: a lost reply never stores a notification twice', () => {
+  test('an append whose reply is lost with the connection is sent again by ioredis and stored once, with one answer', async () => {
+    const { port } = new URL(redis.url);
+    // A TCP proxy to Redis that, once armed, swallows the next reply and drops the connection (what a Redis
+    // crash right after running a command looks like to the client).
+    let armed = false;
+    const open = new Set<Socket>();
+    const proxy = createServer((client) => {
+      open.add(client);
+      client.on('close', () => open.delete(client));
+      const up = connect(Number(port), '127.0.0.1');
+      client.on('error', () => {});
+      up.on('error', () => {});
+      client.pipe(up);
+      up.on('data', (d) => {
+        if (!armed) return void client.write(d);
+        armed = false;
+        client.destroy();
+        up.destroy();
+      });
+      client.on('close', () => up.destroy());
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
+    const prefix = `x${randomBytes(4).toString('hex')}:`;
+    const store = new RedisStore({
+      url: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+      prefix,
+      backlogRefreshMs: 3_600_000,
+      redis: { retryStrategy: () => 20 },
+    });
+    const admin = new Redis(redis.url);
+    try {
+      await store.append('x1', 'N', 'first', 1);
+      armed = true;
+      const second = await store.append('x1', 'N', 'second', 2);
+      assert.equal(armed, false, 'the reply really was dropped');
+      assert.equal(second.seq, 2, 'the answer of the run Redis made');
+      assert.equal(await admin.xlen(`${prefix}stream:x1`), 2, 'stored once: first and second, no copy');
+      const third = await store.append('x1', 'N', 'third', 3);
+      assert.equal(third.seq, 3);
+    } finally {
+      admin.disconnect();
+      await store.close();
+      for (const c of open) c.destroy();
+      await new Promise((r) => proxy.close(r));
     }
   });
 });

@@ -8,7 +8,7 @@ import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
 import type { StepContext } from './next-steps.ts';
 import { redactDeep } from './redact.ts';
-import { judge } from './rules.ts';
+import { judge } from './rules/judge.ts';
 import { buildTimeline, type Timeline } from './timeline.ts';
 
 export const DIAGNOSIS_SCHEMA = 'lifeline.diagnosis';

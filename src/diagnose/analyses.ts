@@ -90,6 +90,8 @@ export interface IncidentFacts {
   firstSilentDir?: Dir;
   /** Connections a capture saw opened during the incident that never got a Notifs message (nor a WebSocket upgrade). */
   stuckConnects: AlignedEvent[];
+  /** The server is known to be Lifeline (its Welcome or other Lifeline-only messages say so): its close codes are ours. */
+  serverIsLifeline?: boolean;
 }
 
 interface TimelineIndex {

@@ -1,6 +1,8 @@
 // The troubleshooter's pipeline: evidence results → timeline → incidents → facts → verdicts → one Diagnosis
 // (the versioned JSON document every report renders). Pure: no files, no clock.
+
 import type { EvidenceResult, Problem } from '../events/types.ts';
+import { isLifelineMessage } from '../evidence/classify-message.ts';
 import { analyseIncident } from './analyses.ts';
 import type { Alignment } from './clock-alignment.ts';
 import { formatDuration, iso } from './duration.ts';
@@ -93,8 +95,9 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
   const incidents = findIncidents(tl, opts);
   const ctx: StepContext = { hosts: tl.notifs.hosts, ips: tl.notifs.ips, dc: opts.dc };
   const present = presentSteps(tl, opts);
+  const serverIsLifeline = lifelineServer(tl);
   const out: DiagnosisIncident[] = incidents.map((inc) => {
-    const facts = analyseIncident(inc, tl, opts);
+    const facts = { ...analyseIncident(inc, tl, opts), serverIsLifeline };
     const { verdict, considered } = judge(facts, ctx, present);
     return {
       id: inc.id,
@@ -159,6 +162,11 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
     if (m.s2c.length) series.push({ source, dir: 's2c', ts: m.s2c });
   }
   return { diagnosis, series: input.redact !== false ? redactDeep(series) : series, timeline: tl };
+}
+
+/** Notifs is Lifeline's own server when one of its messages has a shape only Lifeline sends (positions, resume). */
+function lifelineServer(tl: Timeline): boolean {
+  return tl.events.some((e) => e.kind === 'ws-message' && e.dir === 's2c' && isLifelineMessage(e.text ?? '', e));
 }
 
 function cap(s: string): string {

@@ -9,9 +9,10 @@ import {
   CODE_SILENCE,
   CODE_SLEEP,
   closeBy,
-  closeCode,
   closeFact,
+  knownCode,
   POLICY_CODES,
+  saysSilence,
   starterCloses,
 } from './facts.ts';
 
@@ -23,7 +24,7 @@ function isMultiLogin(f: IncidentFacts, c: AlignedEvent): boolean {
 /** WebSocket/TCP close started by the server; a close after ≥ ¾ of the silence timeout without desktop messages is a consequence. */
 export const ruleClosedByServer: Rule = (f) => {
   const closes = starterCloses(f).filter(
-    (c) => closeBy(c) === 'server' && !(c.kind === 'conn-close' && c.how === 'rst'),
+    (c) => closeBy(f, c) === 'server' && !(c.kind === 'conn-close' && c.how === 'rst'),
   );
   if (!closes.length) return null;
   const evidence = closes.map((c) => item(c.source, c.ts, `${kindOf(f, c.source)}: ${closeFact(c)}`));
@@ -32,8 +33,8 @@ export const ruleClosedByServer: Rule = (f) => {
   let detail: string | undefined;
   let domain: Domain = 'backend';
   let summary = 'Notifs closed the connection.';
-  const code = closes.map(closeCode).find((x) => x !== undefined);
-  if (closes.some((c) => isMultiLogin(f, c) || closeCode(c) === CODE_MULTI_LOGIN)) {
+  const code = closes.map((c) => knownCode(f, c)).find((x) => x !== undefined);
+  if (closes.some((c) => isMultiLogin(f, c) || knownCode(f, c) === CODE_MULTI_LOGIN)) {
     detail = 'multi-login';
     domain = 'desktop';
     summary =
@@ -52,9 +53,9 @@ export const ruleClosedByServer: Rule = (f) => {
     );
     base = Math.min(base, 0.45);
   }
-  if (!detail && code === CODE_SILENCE) {
+  if (!detail && closes.some((c) => saysSilence(f, c))) {
     contradictions.push(
-      `close code ${CODE_SILENCE}: Notifs heard nothing from the desktop for the silence timeout; the close is its reaction, not the cause`,
+      'Notifs says it closed for silence: it heard nothing from the desktop for the silence timeout; the close is its reaction, not the cause',
     );
     base = 0.3;
   } else if (!detail && quiet.ms >= 0.75 * f.opts.silenceMs) {
@@ -68,13 +69,13 @@ export const ruleClosedByServer: Rule = (f) => {
 
 /** Close started by the desktop (close frame, FIN or RST from the PC). */
 export const ruleClosedByDesktop: Rule = (f) => {
-  const closes = starterCloses(f).filter((c) => closeBy(c) === 'desktop');
+  const closes = starterCloses(f).filter((c) => closeBy(f, c) === 'desktop');
   if (!closes.length) return null;
   const evidence = closes.map((c) => item(c.source, c.ts, `${kindOf(f, c.source)}: ${closeFact(c)}`));
   const contradictions: string[] = [];
   let base = 0.6;
   const quiet = f.quietBeforeClose.s2c;
-  const code = closes.map(closeCode).find((x) => x !== undefined);
+  const code = closes.map((c) => knownCode(f, c)).find((x) => x !== undefined);
   if (code === CODE_SILENCE || code === CODE_SLEEP) {
     contradictions.push(
       code === CODE_SILENCE

@@ -3,7 +3,7 @@ import { APP_KINDS } from '../analyses.ts';
 import { formatDuration } from '../duration.ts';
 import type { Cause, EvidenceItem } from '../model.ts';
 import { fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
-import { CODE_SLEEP, closeCode, desktopSending, pageSilentOver } from './facts.ts';
+import { CODE_SLEEP, desktopSending, knownCode, pageSilentOver, pcStopped } from './facts.ts';
 
 /** Chrome's intensive throttling batches wake-ups to whole minutes, ordinary hidden-tab throttling to whole seconds. */
 function driftWords(lateMs: number, actualMs: number): string {
@@ -86,7 +86,7 @@ export const ruleDesktopStopped: Rule = (f) => {
       .filter((l) => l.what === 'sleep-detected')
       .map((l) => item(l.source, l.ts, 'the desktop detected a system sleep')),
     ...f.closes
-      .filter((c) => closeCode(c) === CODE_SLEEP)
+      .filter((c) => knownCode(f, c) === CODE_SLEEP)
       .map((c) =>
         item(c.source, c.ts, `the desktop closed with code ${CODE_SLEEP}: it detected a wall-clock jump (sleep)`),
       ),
@@ -168,6 +168,7 @@ export const ruleDesktopStopped: Rule = (f) => {
         `${kindOf(f, s.source)}: the desktop's sends resumed after ${formatDuration(s.to - s.from)} — a whole minute`,
       ),
     );
+  const stopped = sleep.length ? [] : pcStopped(f);
   let cause: Cause;
   let summary: string;
   let base: number;
@@ -176,6 +177,13 @@ export const ruleDesktopStopped: Rule = (f) => {
     summary = 'The desktop stopped sending keepalives because the PC slept.';
     evidence.push(...sleep);
     base = 0.65;
+  } else if (stopped.length) {
+    // Only the physics says so: nothing moved at all on the PC, then the desktop itself came back.
+    cause = 'desktop-asleep';
+    summary =
+      'Nothing was sent or received until the desktop itself came back: the PC slept or the browser hung (a dead path would have left the desktop sending and retransmitting).';
+    evidence.push(...stopped);
+    base = 0.55;
   } else if (throttle.length) {
     cause = 'desktop-throttled';
     summary = 'The desktop stopped sending keepalives while its tab was throttled/frozen by the browser.';
@@ -193,7 +201,7 @@ export const ruleDesktopStopped: Rule = (f) => {
     summary = 'The desktop stopped sending keepalives; nothing in the evidence shows why.';
     base = 0.5;
   }
-  if (bothDead && !sleep.length) {
+  if (bothDead && !sleep.length && !stopped.length) {
     contradictions.push('both directions went quiet together, which a dead path explains as well');
     base -= 0.15;
   }

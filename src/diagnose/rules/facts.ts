@@ -1,6 +1,7 @@
 // Named predicates over one incident's facts (analyses.ts): what the wire, the page and the closes show.
 // They describe; the rule families (desktop, loss, resets, closes, server, reconnects) weigh them.
 import type { IncidentFacts, WindowCounts, WireFacts } from '../analyses.ts';
+import { formatDuration } from '../duration.ts';
 import { dirWords, type Trigger } from '../incidents.ts';
 import type { EvidenceItem } from '../model.ts';
 import type { AlignedEvent } from '../timeline.ts';
@@ -29,54 +30,85 @@ export function deadBothWays(f: IncidentFacts): WireFacts[] {
 export function desktopSending(w: WireFacts): boolean {
   return w.c2sMessages > 0 || w.c2sRetrans > 0;
 }
-/** Close codes only Notifs sends: a desktop close frame carrying one is the desktop echoing the server's close. */
+/** Lifeline's close codes that only Notifs sends: a desktop close frame carrying one echoes the server's close. */
 export const SERVER_ONLY_CODES = new Set([4001, 4002, 4003, 4008, 4401, 4403, 4409]);
-
-export function closeBy(e: AlignedEvent): 'desktop' | 'server' | 'middlebox' | 'unknown' {
-  const code = e.kind === 'conn-close' ? e.wsCode : e.kind === 'ws-control' ? e.code : undefined;
-  const by =
-    e.kind === 'conn-close'
-      ? (e.by ?? 'unknown')
-      : e.kind === 'ws-control'
-        ? e.dir === 'c2s'
-          ? 'desktop'
-          : 'server'
-        : 'unknown';
-  if (by === 'desktop' && code !== undefined && SERVER_ONLY_CODES.has(code)) return 'server';
-  return by;
-}
-export function ttlMismatch(e: AlignedEvent): boolean {
-  return (
-    e.kind === 'conn-close' &&
-    ((e.ttl !== undefined && e.expectedTtl !== undefined && Math.abs(e.ttl - e.expectedTtl) > 1) || e.ipIdJump === true)
-  );
-}
-/**
- * Closes that count as "who started it": per file and connection, the first close seen (a close frame, or the
- * TCP FIN/RST/error when no frame was seen). The other side's echo frame and the FINs after a close handshake are
- * its consequences.
- */
-export function starterCloses(f: IncidentFacts): AlignedEvent[] {
-  const first = new Map<string, number>();
-  const out: AlignedEvent[] = [];
-  for (const c of f.closes) {
-    const k = `${c.source}|${c.conn ?? ''}`;
-    const t = first.get(k);
-    if (t === undefined) first.set(k, c.ts);
-    else if (c.ts - t > 5) continue; // same instant: the frame and its conn-close event
-    out.push(c);
-  }
-  return out;
-}
 
 /** Lifeline/WxCC close codes the rules read (src/protocol/close-codes.ts). */
 export const CODE_SILENCE = 4000;
 export const CODE_SLEEP = 4010;
 export const CODE_MULTI_LOGIN = 4409;
+/** 1008 is RFC 6455's policy violation (any server); 4401/4403 are Lifeline's. */
 export const POLICY_CODES = new Set([1008, 4401, 4403]);
 
 export function closeCode(c: AlignedEvent): number | undefined {
   return c.kind === 'conn-close' ? c.wsCode : c.kind === 'ws-control' ? c.code : undefined;
+}
+
+/**
+ * The close code as a hint the rules may read. RFC 6455's own codes (< 4000) mean the same everywhere; the private
+ * range 4000–4999 means what Lifeline's table says only where that side is known to be Lifeline: the server by its
+ * Welcome (or other Lifeline-only messages), the desktop by its own error report. The real Notifs is Cisco's, its
+ * codes are not ours, and Cisco's SDK ignores them.
+ */
+export function knownCode(f: IncidentFacts, c: AlignedEvent): number | undefined {
+  const code = closeCode(c);
+  if (code === undefined || code < 4000) return code;
+  if (f.serverIsLifeline) return code;
+  return rawBy(c) === 'desktop' && f.kindsPresent.has('report') ? code : undefined;
+}
+
+/** Words a close reason uses when its sender gave up for lack of keepalives (any implementation's own text). */
+const SILENCE_REASON = /silen|keep-?alive|heart-?beat|time-?d? ?out|idle|inactiv|no (ping|pong|message)/i;
+
+/** The closer says it closed because it heard nothing: Lifeline's 4000, or a reason in those words. */
+export function saysSilence(f: IncidentFacts, c: AlignedEvent): boolean {
+  if (knownCode(f, c) === CODE_SILENCE) return true;
+  const reason = c.kind === 'conn-close' || c.kind === 'ws-control' ? (c.reason ?? '') : '';
+  return (c.kind === 'ws-control' || (c.kind === 'conn-close' && c.how === 'ws-close')) && SILENCE_REASON.test(reason);
+}
+
+function rawBy(e: AlignedEvent): 'desktop' | 'server' | 'middlebox' | 'unknown' {
+  if (e.kind === 'conn-close') return e.by ?? 'unknown';
+  if (e.kind === 'ws-control') return e.dir === 'c2s' ? 'desktop' : 'server';
+  return 'unknown';
+}
+
+/** Which side sent this close (a Lifeline server-only code on a desktop frame: the desktop echoing the server). */
+export function closeBy(f: IncidentFacts, e: AlignedEvent): 'desktop' | 'server' | 'middlebox' | 'unknown' {
+  const by = rawBy(e);
+  const code = closeCode(e);
+  if (by === 'desktop' && f.serverIsLifeline && code !== undefined && SERVER_ONLY_CODES.has(code)) return 'server';
+  return by;
+}
+
+/**
+ * An RST whose TTL differs from the sender's earlier packets came from another hop. An IP-ID jump alone proves
+ * nothing: many PCs and servers use random or shared IP-ID counters.
+ */
+export function ttlMismatch(e: AlignedEvent): boolean {
+  return (
+    e.kind === 'conn-close' && e.ttl !== undefined && e.expectedTtl !== undefined && Math.abs(e.ttl - e.expectedTtl) > 1
+  );
+}
+
+/**
+ * Closes that count as "who started it": per file and connection, the first close seen (a close frame, or the
+ * TCP FIN/RST/error when no frame was seen), and other records of that same close by the same side at the same
+ * instant (the frame and its conn-close event). The other side's answer — its echo close frame (RFC 6455 §5.5.1),
+ * its FIN or RST after the handshake — is a consequence, however soon it follows and whatever code it carries.
+ */
+export function starterCloses(f: IncidentFacts): AlignedEvent[] {
+  const first = new Map<string, { ts: number; by: string }>();
+  const out: AlignedEvent[] = [];
+  for (const c of f.closes) {
+    const k = `${c.source}|${c.conn ?? ''}`;
+    const by = closeBy(f, c);
+    const t = first.get(k);
+    if (t === undefined) first.set(k, { ts: c.ts, by });
+    else if (c.ts - t.ts > 5 || (by !== t.by && by !== 'unknown' && t.by !== 'unknown')) continue;
+    out.push(c);
+  }
+  return out;
 }
 
 /**
@@ -96,7 +128,7 @@ export function silenceClosesWhileTalking(f: IncidentFacts): SilenceClose[] {
     'dir' in m && m.dir === dir && m.ts < c.ts - margin && m.ts > c.ts - f.opts.silenceMs + margin;
   const out: SilenceClose[] = [];
   for (const close of starterCloses(f)) {
-    if (closeBy(close) !== 'server' || closeCode(close) !== CODE_SILENCE) continue;
+    if (closeBy(f, close) !== 'server' || !saysSilence(f, close)) continue;
     const all = [...f.appMessages, ...f.wireMessages];
     const desktopSent = all.filter((m) => inWindow(m, close, 'c2s'));
     const serverSent = all.filter((m) => inWindow(m, close, 's2c'));
@@ -142,5 +174,42 @@ export function pageSilentOver(f: IncidentFacts, b: Trigger): boolean {
 
 /** The desktop closed the connection between the last message before the burst and the burst itself. */
 export function afterGiveUp(f: IncidentFacts, b: Trigger): boolean {
-  return f.closes.some((c) => c.ts > b.from && c.ts < b.to && closeBy(c) === 'desktop');
+  return f.closes.some((c) => c.ts > b.from && c.ts < b.to && closeBy(f, c) === 'desktop');
+}
+
+/**
+ * The whole PC (or browser) stopped: a source that records at the network layer — the PC's capture, or the browser's
+ * own network log (HAR, NetLog; not the page's error report, which a frozen page stops writing) — shows nothing sent
+ * and nothing received, not even a TCP retransmission, for the silence timeout. A dead path looks different: the
+ * page keeps sending and the PC's TCP keeps retransmitting. Evidence items, or none.
+ */
+export function pcStopped(f: IncidentFacts): EvidenceItem[] {
+  const need = 0.75 * f.opts.silenceMs;
+  const overlap = (a: Trigger, b: Trigger) => Math.min(a.to, b.to) - Math.max(a.from, b.from);
+  const out: EvidenceItem[] = [];
+  const pairs = (c2s: Trigger[], s2c: Trigger[], ok: (src: string) => boolean) => {
+    for (const a of c2s)
+      for (const b of s2c)
+        if (a.source === b.source && ok(a.source) && overlap(a, b) >= need)
+          out.push({
+            source: a.source,
+            ts: Math.max(a.from, b.from),
+            fact: `${f.sources.get(a.source)?.kind ?? 'evidence'}: nothing sent and nothing received for ${formatDuration(overlap(a, b))}${f.sources.get(a.source)?.kind === 'capture' ? ', not even a TCP retransmission' : ''}`,
+          });
+  };
+  const netLayer = (src: string) => ['har', 'netlog'].includes(f.sources.get(src)?.kind ?? '');
+  pairs(f.appSilent.c2s, f.appSilent.s2c, netLayer);
+  const quietWire = (src: string) => {
+    const w = f.wire.find((x) => x.source === src);
+    return !!w && w.c2sRetrans === 0 && (w.duringC2sSilence?.s2cData ?? 0) === 0;
+  };
+  pairs(f.wireSilent.c2s, f.wireSilent.s2c, quietWire);
+  return out.length && desktopCameBack(f) ? out : [];
+}
+
+/** After the quiet, the desktop acted first: it closed the connection itself, or its messages resumed. */
+function desktopCameBack(f: IncidentFacts): boolean {
+  const first = starterCloses(f)[0];
+  if (first) return closeBy(f, first) === 'desktop';
+  return f.incident.resumedAt !== undefined;
 }

@@ -5,14 +5,14 @@ import type { AlignedEvent } from '../timeline.ts';
 import { ends, fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
 import {
   afterGiveUp,
-  CODE_SILENCE,
   c2sLossFirst,
   c2sLostBetweenCaptures,
   closeBy,
-  closeCode,
+  closeFact,
   deadBothWays,
   desktopSending,
   pageSilentOver,
+  saysSilence,
   silenceClosesWhileTalking,
   starterCloses,
   tcpAlive,
@@ -32,7 +32,7 @@ export const ruleOutboundLoss: Rule = (f) => {
   );
   const wiresAlive = f.wire.some(serverAlive);
   // The server closed for silence (4000) although the page shows keepalives sent within the silence timeout.
-  const heardNothing = starterCloses(f).filter((c) => closeBy(c) === 'server' && closeCode(c) === CODE_SILENCE);
+  const heardNothing = starterCloses(f).filter((c) => closeBy(f, c) === 'server' && saysSilence(f, c));
   const margin = Math.min(500, f.opts.keepaliveMs / 4);
   const within = (m: AlignedEvent, c: AlignedEvent) =>
     'dir' in m && m.dir === 'c2s' && m.ts < c.ts - margin && m.ts > c.ts - f.opts.silenceMs + margin;
@@ -71,7 +71,7 @@ export const ruleOutboundLoss: Rule = (f) => {
         item(
           c.source,
           c.ts,
-          `${kindOf(f, c.source)}: Notifs closed with code ${CODE_SILENCE} (heard nothing from the desktop for the silence timeout)`,
+          `${kindOf(f, c.source)}: Notifs closed for silence (${closeFact(c)}): it heard nothing from the desktop for the silence timeout`,
         ),
       );
     evidence.push(
@@ -295,7 +295,7 @@ export const ruleInboundLoss: Rule = (f) => {
   const talking = silenceClosesWhileTalking(f);
   if (talking.length) {
     contradictions.push(
-      `${talking[0].close.source}: Notifs was still sending when it closed for silence (code ${CODE_SILENCE}) although the desktop had sent: the loss was desktop → Notifs, and the silence towards the desktop is the close`,
+      `${talking[0].close.source}: Notifs was still sending when it closed for silence although the desktop had sent: the loss was desktop → Notifs, and the silence towards the desktop is the close`,
     );
     base -= 0.2;
   }

@@ -10,6 +10,7 @@ import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
 import type { StepContext } from './next-steps.ts';
 import { redactDeep } from './redact.ts';
+import { type SessionEnd, sessionEnd } from './rules/closes.ts';
 import { judge } from './rules/judge.ts';
 import { buildTimeline, type Timeline } from './timeline.ts';
 
@@ -39,6 +40,10 @@ export interface DiagnosisIncident {
   triggers: { kind: string; source: string; dir?: string; from: number; to: number; tail?: boolean; fact: string }[];
 }
 
+export interface DiagnosisSessionEnd extends SessionEnd {
+  iso: string;
+}
+
 export interface DiagnosisSource {
   file: string;
   kind: string;
@@ -66,6 +71,8 @@ export interface Diagnosis {
   unreadable: { file: string; code: string; message: string }[];
   notifs: { hosts: string[]; ips: string[] };
   notes: string[];
+  /** Normal session ends (the desktop closed a healthy connection and did not reconnect): shown, not incidents. */
+  sessionEnds: DiagnosisSessionEnd[];
   summary: {
     incidents: number;
     text: string;
@@ -96,11 +103,18 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
   const ctx: StepContext = { hosts: tl.notifs.hosts, ips: tl.notifs.ips, dc: opts.dc };
   const present = presentSteps(tl, opts);
   const serverIsLifeline = lifelineServer(tl);
-  const out: DiagnosisIncident[] = incidents.map((inc) => {
+  const sessionEnds: DiagnosisSessionEnd[] = [];
+  const judged: DiagnosisIncident[] = [];
+  for (const inc of incidents) {
     const facts = { ...analyseIncident(inc, tl, opts), serverIsLifeline };
+    const end = sessionEnd(facts);
+    if (end) {
+      sessionEnds.push({ ...end, iso: iso(end.ts) });
+      continue;
+    }
     const { verdict, considered } = judge(facts, ctx, present);
-    return {
-      id: inc.id,
+    judged.push({
+      id: judged.length + 1,
       start: inc.start,
       end: inc.end,
       startIso: iso(inc.start),
@@ -126,8 +140,10 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
         ...(t.tail ? { tail: true } : {}),
         fact: cap(t.fact),
       })),
-    };
-  });
+    });
+  }
+  const out = judged;
+  const notes = [...tl.notes, ...sessionEnds.map((e) => `${e.iso}: ${e.summary} (${e.source}).`)];
   let diagnosis: Diagnosis = {
     schema: DIAGNOSIS_SCHEMA,
     version: DIAGNOSIS_VERSION,
@@ -151,7 +167,8 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
     })),
     unreadable: input.unreadable ?? [],
     notifs: { hosts: tl.notifs.hosts, ips: tl.notifs.ips },
-    notes: tl.notes,
+    notes,
+    sessionEnds,
     summary: summarize(out),
     incidents: out,
   };

@@ -128,6 +128,7 @@ export function nextStepsFor(cause: Cause, ctx: StepContext, detail?: string): s
       return [
         "The server (or its load balancer) reset the connection: open a backend ticket with the time, the server address and the connection's 5-tuple.",
         'Check the Webex Contact Center status page for the data centre at that time.',
+        "The RST's TTL matches the server's packets, which also fits a load balancer, NAT or firewall right in front of it: a capture at the server side (or that device's log) tells which one sent it.",
       ];
     case 'closed-by-server':
       if (detail === 'multi-login')

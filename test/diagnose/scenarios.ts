@@ -232,7 +232,8 @@ const multiLogin: World = {
 };
 
 /** The agent signs out: the desktop closes 1000 with no silence before. */
-const closedDesktop: World = {
+/** The agent signs out: the desktop closes a healthy socket with 1000 and does not reconnect — a normal end. */
+const signOut: World = {
   conns: [
     {
       n: 1,
@@ -243,6 +244,21 @@ const closedDesktop: World = {
   ],
   msgs: [...keepalives('c2s', 1, 0, 41), ...keepalives('s2c', 1, 2, 41)],
   end: 60,
+};
+
+/** The desktop application closes its own healthy socket with an error (1011) and opens a new one. */
+const closedDesktop: World = {
+  conns: [
+    {
+      n: 1,
+      open: -10,
+      port: 50122,
+      close: { t: 40.5, how: 'ws-close', by: 'desktop', code: 1011, reason: 'client error' },
+    },
+    { n: 2, open: 43, port: 50123 },
+  ],
+  msgs: [...keepalives('c2s', 1, 0, 41), ...keepalives('s2c', 1, 2, 41), ...healthy(2, 43, 90)],
+  end: 90,
 };
 
 /** The socket errors; reconnects fail (DNS, then SYN timeouts) for 20 s, then one succeeds. */
@@ -346,6 +362,7 @@ export const SCENARIOS: Scenario[] = [
   { name: 'closed-by-server', world: closedServer, variants: std },
   { name: 'closed-by-server-multilogin', world: multiLogin, variants: std },
   { name: 'closed-by-desktop', world: closedDesktop, variants: std },
+  { name: 'session-end-signout', world: signOut, variants: std },
   { name: 'connect-failure', world: connectFail, variants: std },
   {
     name: 'connect-failure-refused',

@@ -9,6 +9,7 @@ import {
   CODE_SILENCE,
   CODE_SLEEP,
   closeBy,
+  closeCode,
   closeFact,
   knownCode,
   POLICY_CODES,
@@ -98,3 +99,46 @@ export const ruleClosedByDesktop: Rule = (f) => {
     contradictions,
   };
 };
+
+/** How a healthy session ends: RFC 6455 normal closure and going away (tab closed, signed out, reloaded). */
+const NORMAL_END_CODES = new Set([1000, 1001]);
+
+export interface SessionEnd {
+  source: string;
+  conn?: string;
+  ts: number;
+  by: 'desktop';
+  code?: number;
+  summary: string;
+}
+
+/**
+ * A normal session end, not an incident: the desktop closed (1000/1001, a plain close frame, or a FIN) with no
+ * silence before it in either direction, nothing failing, and no reconnect after. Every healthy recording ends so.
+ */
+export function sessionEnd(f: IncidentFacts): SessionEnd | null {
+  const { triggers } = f.incident;
+  if (triggers.some((t) => t.kind !== 'close' && t.kind !== 'silence')) return null;
+  if (f.fails.length || f.multilogin || f.incident.resumedAt !== undefined) return null;
+  const starters = starterCloses(f);
+  if (!starters.length || starters.some((c) => closeBy(f, c) !== 'desktop')) return null;
+  const first = starters[0];
+  const code = starters.map(closeCode).find((x) => x !== undefined);
+  const plain = starters.every(
+    (c) => c.kind === 'ws-control' || (c.kind === 'conn-close' && (c.how === 'ws-close' || c.how === 'fin')),
+  );
+  if (!plain || (code !== undefined && !NORMAL_END_CODES.has(code))) return null;
+  // Quiet that began with the close is its effect; quiet before it would be a reason to close.
+  const grace = 1.5 * f.opts.keepaliveMs;
+  if (f.silences.some((s) => s.from < first.ts - grace)) return null;
+  if (f.quietBeforeClose.c2s.ms >= 0.75 * f.opts.silenceMs || f.quietBeforeClose.s2c.ms >= 0.75 * f.opts.silenceMs)
+    return null;
+  return {
+    source: first.source,
+    ...(first.conn ? { conn: first.conn } : {}),
+    ts: first.ts,
+    by: 'desktop',
+    ...(code !== undefined ? { code } : {}),
+    summary: `the desktop ended the session normally (${closeFact(first)}) after a healthy connection, and did not reconnect: not an incident`,
+  };
+}

@@ -92,6 +92,14 @@ export function ttlMismatch(e: AlignedEvent): boolean {
 }
 
 /**
+ * An RST that reached the PC from the server's side: the capture's own `by` (server, or "middlebox" when it saw a
+ * TTL or IP-ID oddity) on a Notifs → desktop packet. Only the TTL decides whether another hop sent it.
+ */
+export function serverSideRst(e: AlignedEvent): boolean {
+  return e.kind === 'conn-close' && e.how === 'rst' && (e.by === 'server' || (e.by === 'middlebox' && e.dir !== 'c2s'));
+}
+
+/**
  * Closes that count as "who started it": per file and connection, the first close seen (a close frame, or the
  * TCP FIN/RST/error when no frame was seen), and other records of that same close by the same side at the same
  * instant (the frame and its conn-close event). The other side's answer — its echo close frame (RFC 6455 §5.5.1),

@@ -2,15 +2,18 @@
 import { APP_KINDS } from '../analyses.ts';
 import type { EvidenceItem } from '../model.ts';
 import { item, kindOf, type Rule } from './candidate.ts';
-import { closeFact, ttlMismatch } from './facts.ts';
+import { closeFact, serverSideRst, ttlMismatch } from './facts.ts';
 
-/** RST whose TTL / IP ID does not match the server's packets, or a device that reset a connection the server did not. */
+/** RST whose TTL does not match the server's packets, or a device that reset a connection the server did not. */
 export const ruleResetByMiddlebox: Rule = (f) => {
   const evidence: EvidenceItem[] = [];
   const contradictions: string[] = [];
   let base = 0;
   const rsts = f.closes.filter((c) => c.kind === 'conn-close' && c.how === 'rst');
-  const forged = rsts.filter((c) => (c.kind === 'conn-close' && c.by === 'middlebox') || ttlMismatch(c));
+  // A different TTL is another hop; a reader's "middlebox" without a TTL comparison (an IP-ID jump alone) is not.
+  const forged = rsts.filter(
+    (c) => ttlMismatch(c) || (c.kind === 'conn-close' && c.by === 'middlebox' && c.ttl === undefined && !c.ipIdJump),
+  );
   for (const r of forged)
     evidence.push(item(r.source, r.ts, `capture: ${closeFact(r)} — not from the server's TCP stack`));
   if (forged.length) base = 0.65;
@@ -19,8 +22,7 @@ export const ruleResetByMiddlebox: Rule = (f) => {
   );
   const captureCovers = f.wire.length > 0;
   const realServerRst = rsts.some(
-    (c) =>
-      c.kind === 'conn-close' && c.by === 'server' && !ttlMismatch(c) && f.sources.get(c.source)?.kind === 'capture',
+    (c) => serverSideRst(c) && !ttlMismatch(c) && f.sources.get(c.source)?.kind === 'capture',
   );
   for (const d of deviceResets) {
     if (d.cause === 'reset-device') {
@@ -69,14 +71,25 @@ export const ruleResetByMiddlebox: Rule = (f) => {
   };
 };
 
-/** RST from the server's own stack (TTL and IP ID consistent with its earlier packets). */
+/**
+ * RST from the server's side with the TTL of its earlier packets. That fits the server's own stack and any device at
+ * the same hop distance (its load balancer, a NAT or firewall on its host or right in front of it): the verdict names
+ * both, at a confidence that says so; a capture at the server side tells them apart.
+ */
 export const ruleResetByServer: Rule = (f) => {
-  const rsts = f.closes.filter(
-    (c) => c.kind === 'conn-close' && c.how === 'rst' && c.by === 'server' && !ttlMismatch(c),
-  );
+  const rsts = f.closes.filter((c) => serverSideRst(c) && !ttlMismatch(c));
   const evidence: EvidenceItem[] = rsts.map((r) => item(r.source, r.ts, `${kindOf(f, r.source)}: ${closeFact(r)}`));
+  for (const r of rsts)
+    if (r.kind === 'conn-close' && r.ipIdJump)
+      evidence.push(
+        item(
+          r.source,
+          r.ts,
+          "capture: the RST's IP ID is out of the sender's sequence — not proof of another sender (random IP-ID counters are common)",
+        ),
+      );
   const contradictions: string[] = [];
-  let base = rsts.length ? 0.65 : 0;
+  let base = rsts.length ? 0.5 : 0;
   const deviceServer = f.devices.filter((d) => d.cause === 'reset-server');
   for (const d of deviceServer) {
     if (rsts.length)
@@ -102,7 +115,8 @@ export const ruleResetByServer: Rule = (f) => {
   return {
     cause: 'reset-by-server',
     domain: 'backend',
-    summary: "The server's own TCP stack reset the connection.",
+    summary:
+      "The connection was reset from the server's side: its own TCP stack, or a device at the same hop distance (its load balancer, a NAT or firewall in front of it).",
     base,
     evidence,
     contradictions,

@@ -2,7 +2,6 @@
 import type { Scenario } from '../scenario.ts';
 import { BROWSER_SCENARIOS } from './browser.ts';
 import { BROWSER_HIDDEN_SCENARIOS } from './browser-hidden.ts';
-import { closedByDesktop } from './closed-by-desktop.ts';
 import { closedByServer } from './closed-by-server.ts';
 import { connectFailure } from './connect-failure.ts';
 import { delayed } from './delayed.ts';
@@ -16,6 +15,7 @@ import { outboundLoss } from './outbound-loss.ts';
 import { resetByMiddlebox } from './reset-by-middlebox.ts';
 import { resetByServer } from './reset-by-server.ts';
 import { serverStalled } from './server-stalled.ts';
+import { sessionEnd } from './session-end.ts';
 
 export const SCENARIOS: readonly Scenario[] = [
   healthy,
@@ -28,7 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   resetByMiddlebox,
   resetByServer,
   closedByServer,
-  closedByDesktop,
+  sessionEnd,
   connectFailure,
   serverStalled,
   ...NETNS_SCENARIOS,

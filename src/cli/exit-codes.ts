@@ -11,6 +11,8 @@ export const EXIT = {
   FOUND: 4,
   /** A required system tool is missing (tcpdump, chromium, …); the message says how to install it. */
   MISSING_TOOL: 5,
+  /** The inputs were read but none recorded what the command judges (`diagnose`: no Notifs connection at all). */
+  NOTHING: 6,
 } as const;
 
 /** Error with a stable machine-readable code; CLI prints `code: message` and exits with `exit`. */

@@ -48,7 +48,8 @@ Examples:
   lifeline diagnose desktop.har --html - > report.html
   lifeline diagnose *.har --fail-on-incident && echo "no disconnects"
 
-Exit codes: 0 done, 2 bad usage, 3 no file readable, 4 incidents found (with --fail-on-incident).
+Exit codes: 0 done, 2 bad usage, 3 no file readable, 4 incidents found (with --fail-on-incident),
+6 nothing to judge (no file recorded the Notifs connection: never read as "no incidents").
 The JSON schema (lifeline.diagnosis v1) is documented in docs/diagnose.md.`;
 
 export function registerDiagnoseCommand(program: Command): void {
@@ -96,7 +97,8 @@ export function registerDiagnoseCommand(program: Command): void {
       if (o.html) stdoutTaken = writeReport(o.html, renderHtml(diagnosis, series)) || stdoutTaken;
       if (o.md) stdoutTaken = writeReport(o.md, renderMarkdown(diagnosis)) || stdoutTaken;
       if (!stdoutTaken) process.stdout.write(o.json ? renderJson(diagnosis) : renderText(diagnosis));
-      if (o.failOnIncident && diagnosis.incidents.length > 0) process.exitCode = EXIT.FOUND;
+      if (diagnosis.summary.nothingToJudge) process.exitCode = EXIT.NOTHING;
+      else if (o.failOnIncident && diagnosis.incidents.length > 0) process.exitCode = EXIT.FOUND;
     });
 }
 

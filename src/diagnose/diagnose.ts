@@ -78,6 +78,8 @@ export interface Diagnosis {
     text: string;
     byCause: Partial<Record<Cause, number>>;
     byDomain: Partial<Record<Domain, number>>;
+    /** Set when no evidence recorded the Notifs connection at all: not "no incidents". */
+    nothingToJudge?: true;
   };
   incidents: DiagnosisIncident[];
 }
@@ -169,7 +171,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
     notifs: { hosts: tl.notifs.hosts, ips: tl.notifs.ips },
     notes,
     sessionEnds,
-    summary: summarize(out),
+    summary: summarize(out, nothingToJudge(tl)),
     incidents: out,
   };
   if (input.redact !== false) diagnosis = redactDeep(diagnosis);
@@ -201,8 +203,13 @@ function presentSteps(tl: Timeline, opts: DiagnoseOptions): Set<Step> {
   return present;
 }
 
+/** No file recorded anything of a Notifs connection (a HAR or NetLog taken without the socket, say). */
+function nothingToJudge(tl: Timeline): boolean {
+  return !tl.events.some((e) => e.kind !== 'dns-answer');
+}
+
 /** "3 incidents: 2 desktop-throttled (desktop), 1 inbound-loss (network)". */
-export function summarize(incidents: DiagnosisIncident[]): Diagnosis['summary'] {
+export function summarize(incidents: DiagnosisIncident[], empty = false): Diagnosis['summary'] {
   const byCause: Partial<Record<Cause, number>> = {};
   const byDomain: Partial<Record<Domain, number>> = {};
   const groups = new Map<string, number>();
@@ -216,11 +223,12 @@ export function summarize(incidents: DiagnosisIncident[]): Diagnosis['summary'] 
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([k, n]) => `${n} ${k}`);
   const n = incidents.length;
-  const text =
-    n === 0
+  const text = empty
+    ? 'Nothing to judge: no evidence file recorded the Notifs connection (no WebSocket messages, connections or device lines for it).'
+    : n === 0
       ? 'No incidents: no silence or connection end found in the evidence.'
       : `${n} incident${n === 1 ? '' : 's'}: ${parts.join(', ')}`;
-  return { incidents: n, text, byCause, byDomain };
+  return { incidents: n, text, byCause, byDomain, ...(empty ? { nothingToJudge: true } : {}) };
 }
 
 export function outcomeWords(o: Outcome): string {

@@ -41,8 +41,13 @@ export function classifyMessage(text: string): MessageMeaning {
   const lower = type.toLowerCase();
   if (lower === 'welcome') return { cls: 'welcome', type, ...pos };
   if (/multi.?login/.test(lower)) return { cls: 'multilogin', type, ...pos };
-  if (RESUME_TYPES.has(lower)) return { cls: 'resume', type, ...pos };
+  // "ack" is a common word (Zeek's broker sends {"type":"ack"}): Lifeline's Ack carries data.cseq.
+  if (RESUME_TYPES.has(lower) && (lower !== 'ack' || hasCseq(o.data))) return { cls: 'resume', type, ...pos };
   return { cls: 'notification', type, ...pos };
+}
+
+function hasCseq(d: unknown): boolean {
+  return !!d && typeof d === 'object' && Number.isInteger((d as Record<string, unknown>).cseq);
 }
 
 /** Lifeline stream position: top-level `epoch`/`seq`, or `position: {epoch, seq}`, or the same inside `data`. */

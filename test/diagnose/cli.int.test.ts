@@ -95,3 +95,13 @@ test('an output path that is an evidence file is refused (evidence is never over
   assert.match(out.stdout, /^<!doctype html>/);
   assert.match(out.stdout, /data-incidents="1"/);
 });
+
+test('a HAR that never recorded the socket is "nothing to judge" (exit 6), even with --fail-on-incident', () => {
+  for (const extra of [[], ['--fail-on-incident']]) {
+    const r = run(join(files, 'no-socket.har'), ...extra);
+    assert.equal(r.status, 6, r.stderr);
+    assert.match(r.stdout.split('\n')[0], /^Nothing to judge/);
+  }
+  const j = JSON.parse(run(join(files, 'no-socket.har'), '--json').stdout);
+  assert.equal(j.summary.nothingToJudge, true);
+});

@@ -52,11 +52,12 @@ test('300 mutated evidence sets never crash and always give a valid diagnosis an
   }
 });
 
-test('no evidence events at all: no incidents, a clear summary', () => {
+test('no evidence events at all: "nothing to judge", never "no incidents"', () => {
   const { diagnosis } = diagnose({
     results: [{ file: 'empty.har', kind: 'har', format: 'har-chrome', events: [], problems: [], meta: {} }],
     options: DEFAULT_OPTIONS,
   });
   assert.equal(diagnosis.incidents.length, 0);
-  assert.match(diagnosis.summary.text, /^No incidents/);
+  assert.match(diagnosis.summary.text, /^Nothing to judge/);
+  assert.equal(diagnosis.summary.nothingToJudge, true);
 });

@@ -35,6 +35,9 @@ test('Lifeline-only shapes are told apart from plain WxCC', () => {
   assert.equal(lif('{"type":"Ack","data":{"cseq":3}}'), true);
   assert.equal(lif('{"type":"DesktopMessage","cseq":1,"data":{}}'), true);
   assert.equal(lif('{"type":"X","data":{},"epoch":"e","seq":1}'), true);
+  // Another project's "ack" (Zeek's broker: {"type": "ack", "endpoint": …}) is not Lifeline's Ack.
+  assert.equal(lif('{"type": "ack", "endpoint": "a", "version": "2.8"}'), false);
+  assert.equal(classifyMessage('{"type": "ack", "endpoint": "a"}').cls, 'notification');
 });
 
 test('WxCC data centres from host names', () => {

@@ -43,6 +43,21 @@ export function calibrate(c: Candidate): number {
   return Math.round(Math.max(0.05, Math.min(0.95, conf)) * 100) / 100;
 }
 
+/** On connections only taken as Notifs for want of any other (find-notifs' fallback), verdicts stay tentative. */
+const NOT_NOTIFS_MAX_CONFIDENCE = 0.3;
+const NOT_NOTIFS_STEP =
+  'No connection in this evidence was recognised as Notifs (host, address, WxCC/Lifeline messages or keepalive rhythm): check that it covers the Agent Desktop socket, or name Notifs with --dc, --host or --ip.';
+/** Advice that only makes sense about the real Notifs: never given about unrelated traffic. */
+const BACKEND_ADVICE = /backend ticket|status page|Webex Contact Center/i;
+
+/** Every file behind this incident's triggers analysed only fallback connections (nothing recognised as Notifs). */
+function notNotifs(f: IncidentFacts): boolean {
+  return f.incident.triggers.every((t) => {
+    const conns = f.sources.get(t.source)?.notifsConns ?? [];
+    return conns.length > 0 && conns.every((c) => c.why === 'fallback');
+  });
+}
+
 export interface Judgement {
   verdict: Verdict;
   considered: { cause: Cause; domain: Domain; confidence: number; summary: string }[];
@@ -57,20 +72,23 @@ export function judge(f: IncidentFacts, ctx: StepContext, present: Set<Step>): J
   scored.sort((a, b) => b.conf - a.conf || a.order - b.order);
   const best = scored[0];
   const c = best.c;
+  const foreign = notNotifs(f);
   const evidence = [...c.evidence].sort((a, b) => a.ts - b.ts);
   const verdict: Verdict = {
     domain: c.domain,
     cause: c.cause,
     ...(c.detail ? { detail: c.detail } : {}),
-    summary: c.summary,
-    confidence: best.conf,
+    summary: foreign ? `Not recognised as Notifs — ${c.summary}` : c.summary,
+    confidence: foreign ? Math.min(best.conf, NOT_NOTIFS_MAX_CONFIDENCE) : best.conf,
     evidence:
       evidence.length > MAX_EVIDENCE
         ? [...evidence.slice(0, MAX_EVIDENCE - 1), evidence[evidence.length - 1]]
         : evidence,
     contradictions: c.contradictions,
     missing: missingFor(c.cause, present),
-    nextSteps: nextStepsFor(c.cause, ctx, c.detail),
+    nextSteps: foreign
+      ? [NOT_NOTIFS_STEP, ...nextStepsFor(c.cause, ctx, c.detail).filter((s) => !BACKEND_ADVICE.test(s))]
+      : nextStepsFor(c.cause, ctx, c.detail),
   };
   const considered = scored
     .slice(1)

@@ -167,8 +167,7 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
     }
   }
   // Pass 2: while a drop has not recovered, later failures and silences within the recovery timeout belong to it.
-  const evidenceEnd = tl.end ?? -Infinity;
-  let incidents = groups.map((g) => toIncident(g, tl, msgs, opts, evidenceEnd));
+  let incidents = groups.map((g) => toIncident(g, tl, msgs, opts));
   for (let changed = true, guard = 0; changed && guard < 1000; guard++) {
     changed = false;
     for (let i = 1; i < incidents.length; i++) {
@@ -177,7 +176,7 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
       const open = a.resumedAt === undefined || a.resumedAt >= b.start;
       if (open && b.start - a.end <= opts.recoveryMs) {
         groups = [...groups.slice(0, i - 1), [...groups[i - 1], ...groups[i]], ...groups.slice(i + 1)];
-        incidents = groups.map((g) => toIncident(g, tl, msgs, opts, evidenceEnd));
+        incidents = groups.map((g) => toIncident(g, tl, msgs, opts));
         changed = true;
         break;
       }
@@ -187,13 +186,11 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
   return incidents;
 }
 
-function toIncident(
-  g: Trigger[],
-  tl: Timeline,
-  msgs: Map<string, MessageTimes>,
-  opts: DiagnoseOptions,
-  evidenceEnd: number,
-): Incident {
+function toIncident(g: Trigger[], tl: Timeline, all: Map<string, MessageTimes>, opts: DiagnoseOptions): Incident {
+  // Only evidence of the same time span can show this incident's recovery (files days apart are other timelines).
+  const seg = tl.segmentOf.get(g[0].source);
+  const evidenceEnd = seg === undefined ? (tl.end ?? -Infinity) : tl.segmentEnd[seg];
+  const msgs = new Map([...all].filter(([src]) => tl.segmentOf.get(src) === seg));
   const start = Math.min(...g.map((t) => t.from));
   const end = Math.max(...g.map((t) => t.to));
   const drops = g.filter((t) => t.kind === 'close' || t.kind === 'conn-fail' || t.kind === 'device-teardown');
@@ -209,7 +206,7 @@ function toIncident(
     if (drops.length) {
       const lastDrop = Math.max(...drops.map((d) => d.from));
       // Without any message-bearing evidence (device logs alone), a new connection is the best sign of recovery.
-      const next = msgs.size > 0 ? firstMessageAfter(msgs, lastDrop) : firstOpenAfter(tl, lastDrop);
+      const next = all.size > 0 ? firstMessageAfter(msgs, lastDrop) : firstOpenAfter(tl, lastDrop, seg);
       t = next === undefined ? Number.NaN : Math.max(t, next);
     }
     if (!Number.isNaN(t)) resumedAt = t;
@@ -245,9 +242,14 @@ function firstMessageAfter(msgs: Map<string, MessageTimes>, t: number, only?: Di
   return best;
 }
 
-function firstOpenAfter(tl: Timeline, t: number): number | undefined {
+function firstOpenAfter(tl: Timeline, t: number, seg: number | undefined): number | undefined {
   for (const e of tl.events)
-    if (e.ts > t && ((e.kind === 'device-log' && e.action === 'built') || e.kind === 'conn-open')) return e.ts;
+    if (
+      e.ts > t &&
+      tl.segmentOf.get(e.source) === seg &&
+      ((e.kind === 'device-log' && e.action === 'built') || e.kind === 'conn-open')
+    )
+      return e.ts;
   return undefined;
 }
 

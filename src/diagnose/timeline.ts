@@ -33,6 +33,13 @@ export interface Timeline {
   start?: number;
   end?: number;
   notes: string[];
+  /**
+   * Sources whose time spans overlap (within the recovery timeout) share a segment number; files days apart are
+   * separate timelines, judged on their own (an incident never spans two segments).
+   */
+  segmentOf: Map<string, number>;
+  /** Per segment, when its evidence ends (reference clock). */
+  segmentEnd: number[];
 }
 
 export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions): Timeline {
@@ -96,7 +103,10 @@ export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions):
   }
   events.sort((a, b) => a.ts - b.ts);
   const withTs = sources.filter((s) => s.firstTs !== undefined);
+  const { segmentOf, segmentEnd } = segments(withTs, opts.recoveryMs, notes);
   return {
+    segmentOf,
+    segmentEnd,
     reference,
     sources,
     events,
@@ -105,6 +115,34 @@ export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions):
     end: withTs.length ? Math.max(...withTs.map((s) => s.lastTs!)) : undefined,
     notes,
   };
+}
+
+/** Groups sources whose spans overlap (with `slackMs`); says so in a note when there is more than one group. */
+function segments(
+  sources: SourceInfo[],
+  slackMs: number,
+  notes: string[],
+): { segmentOf: Map<string, number>; segmentEnd: number[] } {
+  const sorted = [...sources].sort((a, b) => a.firstTs! - b.firstTs!);
+  const segmentOf = new Map<string, number>();
+  const segmentEnd: number[] = [];
+  const members: string[][] = [];
+  for (const s of sorted) {
+    const i = segmentEnd.length - 1;
+    if (i >= 0 && s.firstTs! <= segmentEnd[i] + slackMs) {
+      segmentEnd[i] = Math.max(segmentEnd[i], s.lastTs!);
+      members[i].push(s.file);
+    } else {
+      segmentEnd.push(s.lastTs!);
+      members.push([s.file]);
+    }
+    segmentOf.set(s.file, segmentEnd.length - 1);
+  }
+  if (members.length > 1)
+    notes.push(
+      `The evidence covers ${members.length} time spans that do not overlap (${members.map((m) => m.join(', ')).join(' | ')}): each is judged as its own timeline, and their clocks could not be checked against each other.`,
+    );
+  return { segmentOf, segmentEnd };
 }
 
 /** Which events count as "a completed message" in one direction for one source (any message is proof of life). */

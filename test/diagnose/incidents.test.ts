@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { diagnose } from '../../src/diagnose/diagnose.ts';
 import { findIncidents } from '../../src/diagnose/incidents.ts';
 import { DEFAULT_OPTIONS } from '../../src/diagnose/model.ts';
 import { buildTimeline } from '../../src/diagnose/timeline.ts';
-import { healthy, keepalives, T0, toHar, type World } from './world.ts';
+import { healthy, keepalives, T0, toCapture, toHar, type World } from './world.ts';
 
 const run = (w: World, opts = DEFAULT_OPTIONS) => findIncidents(buildTimeline([toHar(w)], opts), opts);
 
@@ -82,4 +83,30 @@ test('--silence changes what counts as an incident', () => {
   };
   assert.equal(run(w).length, 0);
   assert.equal(run(w, { ...DEFAULT_OPTIONS, silenceMs: 8000 }).length, 1);
+});
+
+test('files days apart are separate timelines: no incident spans them, and a note says so', () => {
+  const w: World = {
+    conns: [{ n: 1, open: -10, port: 50991 }],
+    msgs: [...keepalives('c2s', 1, 0, 41), ...keepalives('s2c', 1, 2, 41)],
+    end: 70,
+  };
+  const monday = toCapture(w, { file: 'monday.pcap' });
+  const DAYS = 3 * 86_400_000;
+  const t = toHar(w, { file: 'thursday.har' });
+  const thursday = {
+    ...t,
+    events: t.events.map((e) => ({ ...e, ts: e.ts + DAYS })),
+    meta: { ...t.meta, firstTs: (t.meta.firstTs as number) + DAYS, lastTs: (t.meta.lastTs as number) + DAYS },
+  };
+  const { diagnosis } = diagnose({ results: [monday, thursday], options: DEFAULT_OPTIONS });
+  assert.ok(diagnosis.incidents.length > 0);
+  for (const i of diagnosis.incidents) assert.ok(i.durationMs < 3_600_000, `${i.cause}: ${i.durationMs} ms`);
+  assert.ok(
+    diagnosis.notes.some((n) => /2 time spans that do not overlap/.test(n)),
+    diagnosis.notes.join('\n'),
+  );
+  // Files that do overlap stay one timeline.
+  const one = diagnose({ results: [monday, toHar(w)], options: DEFAULT_OPTIONS }).diagnosis;
+  assert.ok(!one.notes.some((n) => /do not overlap/.test(n)));
 });

@@ -90,6 +90,8 @@ export interface IncidentFacts {
   firstSilentDir?: Dir;
   /** Connections a capture saw opened during the incident that never got a Notifs message (nor a WebSocket upgrade). */
   stuckConnects: AlignedEvent[];
+  /** Page sends logged after the connection had closed (set by the rules' facts step, withoutSendsIntoClosed). */
+  sentIntoClosed?: A<WsMessageEvent>[];
   /** The server is known to be Lifeline (its Welcome or other Lifeline-only messages say so): its close codes are ours. */
   serverIsLifeline?: boolean;
 }

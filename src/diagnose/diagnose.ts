@@ -11,6 +11,7 @@ import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Out
 import type { StepContext } from './next-steps.ts';
 import { redactDeep } from './redact.ts';
 import { type SessionEnd, sessionEnd } from './rules/closes.ts';
+import { withoutSendsIntoClosed } from './rules/facts.ts';
 import { judge } from './rules/judge.ts';
 import { buildTimeline, type Timeline } from './timeline.ts';
 
@@ -108,7 +109,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
   const sessionEnds: DiagnosisSessionEnd[] = [];
   const judged: DiagnosisIncident[] = [];
   for (const inc of incidents) {
-    const facts = { ...analyseIncident(inc, tl, opts), serverIsLifeline };
+    const facts = withoutSendsIntoClosed({ ...analyseIncident(inc, tl, opts), serverIsLifeline });
     const end = sessionEnd(facts);
     if (end) {
       sessionEnds.push({ ...end, iso: iso(end.ts) });

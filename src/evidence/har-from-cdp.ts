@@ -1,5 +1,7 @@
-// Records a Chrome-style HAR of a page's WebSockets from the browser's own DevTools protocol events, the same
-// events DevTools' "Save all as HAR" is built from. Used by tests and the fault lab to produce real HAR evidence.
+// Records a Chrome-style HAR of a page's WebSockets — and of its plain HTTP requests (the subscribe call, failed or
+// not, like DevTools' own export) — from the browser's own DevTools protocol events, the same events DevTools'
+// "Save all as HAR" is built from. Used by tests and the fault lab to produce real HAR evidence.
+//   Network.requestWillBeSent / responseReceived / loadingFailed (HTTP);
 //   Network.webSocketCreated / webSocketWillSendHandshakeRequest (timestamp + wallTime) /
 //   webSocketHandshakeResponseReceived / webSocketFrameSent / webSocketFrameReceived / webSocketFrameError /
 //   webSocketClosed.
@@ -42,6 +44,20 @@ interface Socket {
   closedAt?: number;
 }
 
+interface HttpRequest {
+  requestId: string;
+  url: string;
+  method: string;
+  type: string;
+  startWall: number; // epoch s
+  startTs: number; // monotonic s
+  requestHeaders: { name: string; value: string }[];
+  status?: number;
+  statusText?: string;
+  respTs?: number;
+  error?: string;
+}
+
 function headerList(h: unknown): { name: string; value: string }[] {
   if (!h || typeof h !== 'object') return [];
   return Object.entries(h as Record<string, unknown>).map(([name, value]) => ({ name, value: String(value) }));
@@ -50,6 +66,7 @@ function headerList(h: unknown): { name: string; value: string }[] {
 export class HarRecorder {
   private readonly sockets = new Map<string, Socket>();
   private readonly order: string[] = [];
+  private readonly requests = new Map<string, HttpRequest>();
   /** A wall offset learned from any handshake, for sockets whose own handshake was missed. */
   private anyOffset: number | undefined;
 
@@ -69,6 +86,78 @@ export class HarRecorder {
     cdp.on('Network.webSocketFrameReceived', (p) => this.frame(p, 'receive'));
     cdp.on('Network.webSocketFrameError', (p) => this.frameError(p));
     cdp.on('Network.webSocketClosed', (p) => this.closed(p));
+    cdp.on('Network.requestWillBeSent', (p) => this.request(p));
+    cdp.on('Network.responseReceived', (p) => this.response(p));
+    cdp.on('Network.loadingFailed', (p) => this.failed(p));
+  }
+
+  request(p: {
+    requestId: string;
+    timestamp: number;
+    wallTime: number;
+    type?: string;
+    request?: { url?: string; method?: string; headers?: unknown };
+  }): void {
+    this.anyOffset ??= p.wallTime - p.timestamp;
+    this.requests.set(p.requestId, {
+      requestId: p.requestId,
+      url: p.request?.url ?? '',
+      method: p.request?.method ?? 'GET',
+      type: (p.type ?? 'other').toLowerCase(),
+      startWall: p.wallTime,
+      startTs: p.timestamp,
+      requestHeaders: headerList(p.request?.headers),
+    });
+  }
+
+  response(p: { requestId: string; timestamp: number; response?: { status?: number; statusText?: string } }): void {
+    const r = this.requests.get(p.requestId);
+    if (!r) return;
+    r.status = p.response?.status;
+    r.statusText = p.response?.statusText;
+    r.respTs = p.timestamp;
+  }
+
+  failed(p: { requestId: string; timestamp: number; errorText?: string; canceled?: boolean }): void {
+    const r = this.requests.get(p.requestId);
+    if (!r) return;
+    r.error = p.errorText || (p.canceled ? 'net::ERR_ABORTED' : 'net::ERR_FAILED');
+    r.respTs ??= p.timestamp;
+  }
+
+  private httpEntry(r: HttpRequest): Record<string, unknown> {
+    const waitMs = r.respTs !== undefined ? Math.max(0, (r.respTs - r.startTs) * 1000) : 0;
+    return {
+      _resourceType: r.type,
+      cache: {},
+      connection: r.requestId,
+      request: {
+        method: r.method,
+        url: r.url,
+        httpVersion: 'HTTP/1.1',
+        headers: r.requestHeaders,
+        queryString: [],
+        cookies: [],
+        headersSize: -1,
+        bodySize: 0,
+      },
+      response: {
+        status: r.error ? 0 : (r.status ?? 0),
+        statusText: r.statusText ?? '',
+        httpVersion: 'HTTP/1.1',
+        headers: [],
+        cookies: [],
+        content: { size: 0, mimeType: 'x-unknown' },
+        redirectURL: '',
+        headersSize: -1,
+        bodySize: 0,
+        _error: r.error ?? null,
+      },
+      serverIPAddress: '',
+      startedDateTime: new Date(r.startWall * 1000).toISOString(),
+      time: waitMs,
+      timings: { blocked: -1, dns: -1, ssl: -1, connect: -1, send: 0, wait: waitMs, receive: 0 },
+    };
   }
 
   private sock(requestId: string, url = ''): Socket {
@@ -140,7 +229,7 @@ export class HarRecorder {
 
   /** The HAR 1.2 document (Chrome flavour: `_resourceType`, `_webSocketMessages`). */
   toHar(): Record<string, unknown> {
-    const entries = this.order.map((id) => {
+    const sockets = this.order.map((id) => {
       const s = this.sockets.get(id)!;
       const start = s.reqTs ?? s.createdAt;
       const startedMs = this.wall(s, start) * 1000;
@@ -181,6 +270,10 @@ export class HarRecorder {
         _webSocketMessages: s.messages,
       };
     });
+    const http = [...this.requests.values()].map((r) => this.httpEntry(r));
+    const entries = [...http, ...sockets].sort((a, b) =>
+      String(a.startedDateTime).localeCompare(String(b.startedDateTime)),
+    );
     return {
       log: {
         version: '1.2',

@@ -20,7 +20,7 @@ export class AgentHandle {
   readonly exited: Promise<void>;
 
   constructor(
-    readonly role: 'notifs' | 'desktop',
+    readonly role: 'notifs' | 'foreign-notifs' | 'desktop',
     config: unknown,
     opts: { netnsExec?: string[]; log?: (line: string) => void } = {},
   ) {

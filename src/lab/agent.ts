@@ -1,8 +1,9 @@
-// Child-process entry of a lab agent: `node --import tsx src/lab/agent.ts notifs|desktop '<json config>'`.
+// Child-process entry of a lab agent: `node --import tsx src/lab/agent.ts notifs|foreign-notifs|desktop '<json>'`.
 // Commands arrive as JSON lines on stdin, events and replies leave as JSON lines on stdout (agent-protocol.ts).
 // Runs inside a network namespace when the runner starts it with `ip netns exec`.
 import { createInterface } from 'node:readline';
 import { startDesktopRole } from './agent-desktop.ts';
+import { startForeignNotifsRole } from './agent-foreign-notifs.ts';
 import { startNotifsRole } from './agent-notifs.ts';
 import type { AgentCommand, AgentEvent, DesktopAgentConfig, NotifsAgentConfig } from './agent-protocol.ts';
 
@@ -19,6 +20,8 @@ async function main(): Promise<void> {
   let handler: Handler;
   let shutdown: () => Promise<void>;
   if (role === 'notifs') ({ handler, shutdown } = await startNotifsRole(config as NotifsAgentConfig, emit));
+  else if (role === 'foreign-notifs')
+    ({ handler, shutdown } = await startForeignNotifsRole(config as NotifsAgentConfig, emit));
   else if (role === 'desktop') ({ handler, shutdown } = await startDesktopRole(config as DesktopAgentConfig, emit));
   else throw new Error(`unknown role ${role}`);
   const rl = createInterface({ input: process.stdin });

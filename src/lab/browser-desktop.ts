@@ -10,6 +10,7 @@
 // main-thread timers fired at 1 s spacing while a Worker's kept 250 ms, in plain --headless). So a `hideable`
 // desktop is started by us and attached with connectOverCDP({noDefaults: true}); see docs/lab.md.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -90,8 +91,14 @@ export class BrowserDesktop {
     const cdp = await page.context().newCDPSession(page);
     const bd = new BrowserDesktop(browser, page, cdp);
     bd.proc = proc;
-    await bd.wire(opts.log);
-    await page.goto(opts.pageUrl, { timeout: opts.loadTimeoutMs ?? 15_000 });
+    try {
+      await bd.wire(opts.log);
+      await page.goto(opts.pageUrl, { timeout: opts.loadTimeoutMs ?? 15_000 });
+    } catch (e) {
+      // Nobody else holds the browser yet: a page that does not load must not leave it running.
+      await bd.close().catch(() => {});
+      throw e;
+    }
     return bd;
   }
 
@@ -231,6 +238,38 @@ export class BrowserDesktop {
     if (!ok) throw new Error('the page has no window.lifeline.client');
   }
 
+  /**
+   * The user closes the desktop's tab: the page unloads (the browser sends the WebSocket close itself, 1001) while
+   * the browser — and its recorders — keep running. Navigating away has the same effect on the page as closing it.
+   */
+  async closeTab(): Promise<void> {
+    await this.page.goto('about:blank');
+  }
+
+  /**
+   * Stops (SIGSTOP) or continues (SIGCONT) the whole browser — its own process and every descendant (renderers,
+   * network service), found by PID in /proc — as when the browser hangs: the PC's kernel still ACKs what arrives.
+   * Returns how many processes were signalled.
+   */
+  signalBrowser(signal: 'SIGSTOP' | 'SIGCONT'): number {
+    const root = this.rootPid();
+    if (root === undefined) throw new Error('browser: no process id to signal (launch it with hideable: true)');
+    const pids = descendants(root);
+    for (const pid of pids) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return pids.length;
+  }
+
+  /** Known when the lab started the browser itself (hideable); Playwright's launch does not expose it. */
+  private rootPid(): number | undefined {
+    return this.proc?.child.pid;
+  }
+
   /** Closes the browser cleanly (the NetLog is only complete after a clean close). */
   async close(): Promise<void> {
     await this.resumeJs().catch(() => {});
@@ -256,6 +295,31 @@ export class BrowserDesktop {
     await this.browser.close().catch(() => {});
     await rm(proc.userDataDir, { recursive: true, force: true });
   }
+}
+
+/** A process and all its descendants (by /proc/<pid>/task/<tid>/children), parents first. */
+function descendants(root: number): number[] {
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length && out.length < 4096) {
+    const pid = queue.shift()!;
+    out.push(pid);
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(/\s+/))
+          if (c) queue.push(Number(c));
+      } catch {
+        // the task ended
+      }
+    }
+  }
+  return out;
 }
 
 /** Reads Chromium's "DevTools listening on ws://…" line from its stderr (bounded). */

@@ -3,6 +3,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { PRODUCTION_TIMERS } from './agent-protocol.ts';
 import { demoScenarios, resultLine, runDemo } from './demo.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { startProxyApi } from './proxy-http-api.ts';
@@ -153,6 +154,15 @@ See docs/lab.md.`,
     .argument('<name>', 'scenario name (see `lifeline lab list`)')
     .option('--out <dir>', 'where the evidence, truth.json, report and check.json go (default lab-out/<name>)')
     .option('--json', 'print check.json on stdout')
+    .option(
+      '--pair <pair>',
+      'lifeline (our Notifs and desktop) or foreign (an independent WxCC-like Notifs and a home-grown page)',
+      'lifeline',
+    )
+    .option(
+      '--production-timers',
+      'run at the production timers (4 s / 16 s / 50 s) instead of the compressed lab ones',
+    )
     .addHelpText(
       'after',
       `
@@ -162,9 +172,13 @@ check.json (expected vs got). Exit code 0 if the verdict matches, 4 if not.
 
 Examples:
   lifeline lab run inbound-loss --out /tmp/inbound
-  lifeline lab run netns-reset-by-middlebox --json     # as root`,
+  lifeline lab run netns-reset-by-middlebox --json     # as root
+  lifeline lab run inbound-loss --pair foreign --production-timers`,
     )
-    .action(async (name: string, o: { out?: string; json?: boolean }) => {
+    .action(async (name: string, o: { out?: string; json?: boolean; pair: string; productionTimers?: boolean }) => {
+      if (o.pair !== 'lifeline' && o.pair !== 'foreign')
+        throw new LifelineError('USAGE_BAD_PAIR', `--pair ${JSON.stringify(o.pair)}: lifeline or foreign`, EXIT.USAGE);
+      const pair = o.pair;
       const s = findScenario(name);
       if (!s) {
         throw new LifelineError(
@@ -173,13 +187,15 @@ Examples:
           EXIT.USAGE,
         );
       }
-      const why = scenarioUnavailable(s);
+      const why = scenarioUnavailable(s, pair);
       if (why)
         throw new LifelineError('LAB_SCENARIO_UNAVAILABLE', `${name} cannot run here: ${why}`, EXIT.MISSING_TOOL);
       const p = progress();
       p.start(`running ${name}…`);
       const r = await runScenario(s, {
-        outDir: o.out ?? path.join('lab-out', name),
+        outDir: o.out ?? path.join('lab-out', pair === 'foreign' ? `${name}@foreign` : name),
+        pair,
+        ...(o.productionTimers ? { timers: PRODUCTION_TIMERS } : {}),
         log: (line) => {
           if (process.stderr.isTTY) p.start(line);
         },

@@ -11,7 +11,7 @@ import { BrowserDesktop, truncateNetlog } from './browser-desktop.ts';
 import { type CheckResult, checkVerdicts, runDiagnose } from './check.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { createTopology, DESKTOP_IP, NOTIFS_IP, netnsUnavailableReason, type Topology } from './netns.ts';
-import type { EvidenceKind, Scenario, ScenarioContext, Truth } from './scenario.ts';
+import type { EvidenceKind, Pair, Scenario, ScenarioContext, Truth } from './scenario.ts';
 import { type RunningCapture, startCapture } from './tcpdump.ts';
 
 export interface RunOptions {
@@ -21,6 +21,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Run the troubleshooter on the evidence (default true). */
   diagnose?: boolean;
+  /** Which desktop ⇄ Notifs pair (default lifeline); see Pair. */
+  pair?: Pair;
 }
 
 export interface RunResult {
@@ -34,10 +36,17 @@ export interface RunResult {
   durationMs: number;
 }
 
-/** Why a scenario cannot run on this machine, or undefined. */
-export function scenarioUnavailable(s: Scenario): string | undefined {
+/** Why a scenario cannot run on this machine (or on this pair), or undefined. */
+export function scenarioUnavailable(s: Scenario, pair: Pair = 'lifeline'): string | undefined {
+  if (!(s.pairs ?? ['lifeline']).includes(pair)) return `not a ${pair}-pair scenario`;
   if (s.network === 'netns') return netnsUnavailableReason();
   return undefined;
+}
+
+/** The home-grown desktop page the foreign Notifs serves, with the run's timers (retry like Cisco's SDK: 5 s). */
+function plainPageUrl(base: string, agentId: string, t: LabTimers): string {
+  const retryMs = Math.min(5000, Math.max(100, Math.floor(t.recoveryMs / 8)));
+  return `${base}/plain/?agentId=${agentId}&keepaliveMs=${t.keepaliveMs}&silenceMs=${t.silenceMs}&recoveryMs=${t.recoveryMs}&retryMs=${retryMs}`;
 }
 
 export const EVIDENCE_FILES: Record<EvidenceKind, string> = {
@@ -62,7 +71,9 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
   const timers: LabTimers = { ...(opts.timers ?? LAB_TIMERS), ...s.timers };
   const out = path.resolve(opts.outDir);
   const log = (msg: string) => opts.log?.(`[${s.name}] ${msg}`);
-  const skipped = scenarioUnavailable(s);
+  const pair: Pair = opts.pair ?? 'lifeline';
+  const foreign = pair === 'foreign';
+  const skipped = scenarioUnavailable(s, pair);
   if (skipped) return { scenario: s.name, outDir: out, skipped, durationMs: 0 };
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
@@ -99,7 +110,10 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       agents: [agentId],
       secret,
     };
-    const notifs = new AgentHandle('notifs', notifsConfig, { netnsExec: topo?.exec(topo.notifsNs), log: note });
+    const notifs = new AgentHandle(foreign ? 'foreign-notifs' : 'notifs', notifsConfig, {
+      netnsExec: topo?.exec(topo.notifsNs),
+      log: note,
+    });
     cleanups.push(() => notifs.stop());
     const ready = await notifs.waitFor('Notifs ready', (e) => e.ev === 'ready', 20_000);
     const notifsPort = ready.ev === 'ready' ? (ready.port ?? 0) : 0;
@@ -132,7 +146,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     const baseUrl = `http://${notifsIp}:${desktopPort}`;
     let desktop: AgentHandle | undefined;
     let browser: BrowserDesktop | undefined;
-    if (s.desktop === 'node') {
+    if (s.desktop === 'node' && !foreign) {
       const d = new AgentHandle('desktop', { url: baseUrl, agentId, token, timers } satisfies DesktopAgentConfig, {
         netnsExec: topo?.exec(topo.desktopNs),
         log: note,
@@ -142,7 +156,9 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     } else {
       const pt: LabTimers = { ...timers, ...s.pageTimers };
       const b = await BrowserDesktop.launch({
-        pageUrl: `${baseUrl}/desktop/?agentId=${agentId}&token=${encodeURIComponent(token)}${s.pageQuery ? `&${s.pageQuery}` : ''}&keepaliveMs=${pt.keepaliveMs}&silenceMs=${pt.silenceMs}&recoveryMs=${pt.recoveryMs}&connectTimeoutMs=${Math.max(500, Math.floor(pt.recoveryMs / 4))}`,
+        pageUrl: foreign
+          ? plainPageUrl(baseUrl, agentId, pt)
+          : `${baseUrl}/desktop/?agentId=${agentId}&token=${encodeURIComponent(token)}${s.pageQuery ? `&${s.pageQuery}` : ''}&keepaliveMs=${pt.keepaliveMs}&silenceMs=${pt.silenceMs}&recoveryMs=${pt.recoveryMs}&connectTimeoutMs=${Math.max(500, Math.floor(pt.recoveryMs / 4))}`,
         netlogFile: f('netlog'),
         keylogFile: f('keylog'),
         hideable: s.hideablePage,
@@ -208,7 +224,8 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     const evidence: Truth['evidence'] = {};
     if (desktop) await desktop.call('report', { file: f('report') }).catch((e) => note(`report: ${e.message}`));
     if (browser) {
-      await browser.writeErrorReport(f('report')).catch((e) => note(`report: ${(e as Error).message}`));
+      // The home-grown desktop writes no error report (only Lifeline's does).
+      if (!foreign) await browser.writeErrorReport(f('report')).catch((e) => note(`report: ${(e as Error).message}`));
       await browser.writeHar(f('har'));
     }
     // The evidence ends here, while the desktop is still connected (as when an engineer stops a capture): the
@@ -232,6 +249,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     }
     truth = {
       scenario: s.name,
+      pair,
       title: s.title,
       fault: s.fault,
       direction: s.direction,

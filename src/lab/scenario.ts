@@ -14,6 +14,13 @@ export interface Expected {
   cause: Cause | 'none';
 }
 
+/**
+ * Which lab pair a run uses. `lifeline`: Lifeline's own Notifs and desktop. `foreign`: an independently written
+ * WxCC-like Notifs (src/lab/foreign) and a home-grown desktop page with main-thread timers in Chromium — evidence
+ * Lifeline did not make, so no verdict can lean on a detail only our own server or desktop produces.
+ */
+export type Pair = 'lifeline' | 'foreign';
+
 /** Where the fault acts, from the desktop's side. */
 export type FaultDirection = 'upstream' | 'downstream' | 'both' | 'desktop' | 'server' | 'none';
 
@@ -42,6 +49,12 @@ export interface Scenario {
   pageTimers?: Partial<LabTimers>;
   /** The runner waits for the desktop to be connected again after the fault (default true). */
   expectReconnect?: boolean;
+  /**
+   * Pairs the scenario runs on (default: lifeline only). A scenario on the foreign pair may only inject through the
+   * network (proxy, namespaces), the Notifs agent's commands and the generic browser controls (pause, hide, stop,
+   * close the tab) — never through Lifeline's desktop. On the foreign pair the desktop is always the browser page.
+   */
+  pairs?: Pair[];
   /** Part of `lifeline demo`'s representative set. */
   demo?: boolean;
   /** Breaks the connection, holds the fault, and ends it (if it ends). */
@@ -72,6 +85,8 @@ export interface ScenarioContext {
 /** Time window of the injected fault, epoch ms. */
 export interface Truth {
   scenario: string;
+  /** The lab pair the run used (absent in runs recorded before the foreign pair existed: lifeline). */
+  pair?: Pair;
   title: string;
   fault: string;
   direction: FaultDirection;

@@ -1,6 +1,7 @@
 // Desktop family: the desktop stopped sending — throttled, asleep, or stalled (seed step 3a).
-import { APP_KINDS } from '../analyses.ts';
+import { APP_KINDS, type IncidentFacts } from '../analyses.ts';
 import { formatDuration } from '../duration.ts';
+import type { Trigger } from '../incidents.ts';
 import type { Cause, EvidenceItem } from '../model.ts';
 import { fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
 import { CODE_SLEEP, desktopSending, knownCode, pageSilentOver, pcStopped } from './facts.ts';
@@ -12,6 +13,35 @@ function driftWords(lateMs: number, actualMs: number): string {
   if (lateMs >= 900 && Math.abs(actualMs / 1000 - Math.round(actualMs / 1000)) < 0.05)
     return ' — aligned to a second: hidden-tab timer throttling';
   return '';
+}
+
+/** A burst the capture shows arriving on time (within a second of the capture's own messages window). */
+function onTimeOnWire(f: IncidentFacts, b: Trigger): boolean {
+  return f.wire.some((w) => w.s2cMessages > 0 && b.from >= w.from - 1000 && b.to <= w.to + 1000);
+}
+
+/**
+ * The browser's network stack was not reading: over a NetLog silence of Notifs → desktop messages, the PC's capture
+ * shows them arriving (a frozen page alone leaves the NetLog on time; only the page's own log goes quiet).
+ */
+function browserHung(f: IncidentFacts): EvidenceItem[] {
+  const margin = Math.min(500, f.opts.keepaliveMs / 4);
+  const out: EvidenceItem[] = [];
+  for (const s of f.appSilent.s2c) {
+    if (f.sources.get(s.source)?.kind !== 'netlog') continue;
+    const seen = f.wireMessages.filter(
+      (m) => 'dir' in m && m.dir === 's2c' && m.ts > s.from + margin && m.ts < s.to - margin,
+    );
+    if (seen.length >= 2)
+      out.push(
+        item(
+          s.source,
+          s.from,
+          `netlog: the browser read no Notifs message for ${formatDuration(s.to - s.from)} while the PC's capture shows ${seen.length} arriving (${seen[0].source}) — its network stack was not running`,
+        ),
+      );
+  }
+  return out;
 }
 
 /** Desktop stopped sending: throttled (drift/hidden/freeze), asleep (wall-clock jump), or stalled (no reason seen). */
@@ -45,6 +75,15 @@ export const ruleDesktopStopped: Rule = (f) => {
         s.source,
         s.from,
         `capture: no desktop → Notifs data on the wire for ${formatDuration(s.to - s.from)}, not even a retransmission`,
+      ),
+    );
+  const late = f.sentIntoClosed ?? [];
+  if (late.length)
+    evidence.push(
+      item(
+        late[0].source,
+        late[0].ts,
+        `${kindOf(f, late[0].source)}: the page sent ${late.length} message(s) only after its connection had closed — it was not running when the close came`,
       ),
     );
   const onWire = f.wireDuringAppSilence.c2s;
@@ -123,8 +162,13 @@ export const ruleDesktopStopped: Rule = (f) => {
         'the desktop tab was hidden (and not visible again) when the silence began',
       ),
     );
+  // The browser's own network log (NetLog) read Notifs' frames late, in a burst, while the PC's capture shows them
+  // arriving on time: not only the page but the whole browser had stopped (hung, or stopped by the OS). A frozen
+  // page alone leaves the NetLog on time.
+  const hung = browserHung(f);
+  const pageBursts = f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind) && !hung.length);
   // Everything received at once after a gap in which the page also sent nothing: the page was frozen.
-  for (const b of f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind) && pageSilentOver(f, b)))
+  for (const b of pageBursts.filter((b) => pageSilentOver(f, b)))
     throttle.push(
       item(
         b.source,
@@ -133,9 +177,7 @@ export const ruleDesktopStopped: Rule = (f) => {
       ),
     );
   // Received late by the page but on time on the wire: the page's JavaScript was not running.
-  for (const b of f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind)))
-    if (f.wire.some((w) => w.s2cMessages > 0 && b.from >= w.from - 1000 && b.to <= w.to + 1000))
-      throttle.push(fromTrigger(b, `${kindOf(f, b.source)}: `));
+  for (const b of pageBursts) if (onTimeOnWire(f, b)) throttle.push(fromTrigger(b, `${kindOf(f, b.source)}: `));
 
   // The wire delivered Notifs messages the page never logged: the page's JavaScript was not running.
   const unprocessed = f.wireDuringAppSilence.s2c;
@@ -184,6 +226,12 @@ export const ruleDesktopStopped: Rule = (f) => {
       'Nothing was sent or received until the desktop itself came back: the PC slept or the browser hung (a dead path would have left the desktop sending and retransmitting).';
     evidence.push(...stopped);
     base = 0.55;
+  } else if (hung.length) {
+    cause = 'desktop-stalled';
+    summary =
+      "The whole browser stopped (hung or stopped by the OS): the PC received Notifs' messages on time, but the browser's own network stack read them only later, and the desktop sent nothing meanwhile.";
+    evidence.push(...hung);
+    base = 0.6;
   } else if (throttle.length) {
     cause = 'desktop-throttled';
     summary = 'The desktop stopped sending keepalives while its tab was throttled/frozen by the browser.';

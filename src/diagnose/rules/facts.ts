@@ -221,3 +221,22 @@ function desktopCameBack(f: IncidentFacts): boolean {
   if (first) return closeBy(f, first) === 'desktop';
   return f.incident.resumedAt !== undefined;
 }
+
+/**
+ * Sends the page logged after its connection had already closed (a frozen page's queued timer firing into a
+ * closed socket; the browser drops them): they are not "lost on the path", so they leave the sends that the wire
+ * should have shown and are kept apart as `sentIntoClosed`.
+ */
+export function withoutSendsIntoClosed(f: IncidentFacts): IncidentFacts {
+  const firstClose = f.closes.length ? Math.min(...f.closes.map((c) => c.ts)) : undefined;
+  if (firstClose === undefined) return f;
+  const until = f.incident.resumedAt ?? Number.POSITIVE_INFINITY;
+  const closed = (m: { ts: number }) => m.ts >= firstClose && m.ts < until;
+  const into = f.appDuringWireSilence.c2s.filter(closed);
+  if (!into.length) return f;
+  return {
+    ...f,
+    appDuringWireSilence: { ...f.appDuringWireSilence, c2s: f.appDuringWireSilence.c2s.filter((m) => !closed(m)) },
+    sentIntoClosed: into,
+  };
+}

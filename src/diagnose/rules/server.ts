@@ -19,6 +19,12 @@ export const ruleServerStalled: Rule = (f) => {
     );
     base = 0.4;
   }
+  // ACKs at the PC prove only that the next TCP endpoint lives: a TCP-terminating proxy or SSL inspection answers
+  // for the server too. What tells a stalled server is a new connection that works while the old one stays silent.
+  if (f.incident.outcome.status !== 'recovered' && !f.fails.length && !f.stuckConnects.length)
+    contradictions.push(
+      'nothing shows a new connection working meanwhile: a TCP-terminating proxy or SSL inspection that stopped forwarding looks the same from the PC',
+    );
   if (f.bursts.some((b) => b.sourceKind === 'capture')) {
     contradictions.push('the silence ended with a burst on the wire: held on the path, or flushed by the server');
     base = 0.45;

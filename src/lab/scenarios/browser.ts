@@ -9,6 +9,7 @@ export const browserHealthy: Scenario = {
   direction: 'none',
   expected: { domain: 'none', cause: 'none' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'browser',
   demo: true,
   async inject(ctx) {
@@ -23,6 +24,7 @@ export const browserFrozen: Scenario = {
   direction: 'desktop',
   expected: { domain: 'desktop', cause: 'desktop-throttled' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'browser',
   pageQuery: 'timer=main',
   demo: true,
@@ -41,6 +43,7 @@ export const browserInboundLoss: Scenario = {
   direction: 'downstream',
   expected: { domain: 'network', cause: 'inbound-loss' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'browser',
   async inject(ctx) {
     ctx.proxy!.addToxic({ name: 'loss', type: 'blackhole', stream: 'downstream', attributes: {} });

@@ -8,6 +8,7 @@ export const closedByServer: Scenario = {
   direction: 'server',
   expected: { domain: 'backend', cause: 'closed-by-server' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

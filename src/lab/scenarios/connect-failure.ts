@@ -8,6 +8,7 @@ export const connectFailure: Scenario = {
   direction: 'server',
   expected: { domain: 'backend', cause: 'connect-failure' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

@@ -9,6 +9,7 @@ export const delayed: Scenario = {
   direction: 'downstream',
   expected: { domain: 'network', cause: 'delayed' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   expectReconnect: false,

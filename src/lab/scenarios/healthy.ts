@@ -8,6 +8,7 @@ export const healthy: Scenario = {
   direction: 'none',
   expected: { domain: 'none', cause: 'none' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

@@ -8,6 +8,7 @@ export const inboundLoss: Scenario = {
   direction: 'downstream',
   expected: { domain: 'network', cause: 'inbound-loss' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

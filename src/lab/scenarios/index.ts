@@ -1,6 +1,7 @@
 // Every lab scenario, in the order `lab list` and `demo` show them.
 import type { Scenario } from '../scenario.ts';
 import { BROWSER_SCENARIOS } from './browser.ts';
+import { BROWSER_FOREIGN_SCENARIOS } from './browser-foreign.ts';
 import { BROWSER_HIDDEN_SCENARIOS } from './browser-hidden.ts';
 import { closedByServer } from './closed-by-server.ts';
 import { connectFailure } from './connect-failure.ts';
@@ -34,6 +35,7 @@ export const SCENARIOS: readonly Scenario[] = [
   ...NETNS_SCENARIOS,
   ...BROWSER_SCENARIOS,
   ...BROWSER_HIDDEN_SCENARIOS,
+  ...BROWSER_FOREIGN_SCENARIOS,
 ];
 
 export function findScenario(name: string): Scenario | undefined {

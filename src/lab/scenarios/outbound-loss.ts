@@ -8,6 +8,7 @@ export const outboundLoss: Scenario = {
   direction: 'upstream',
   expected: { domain: 'network', cause: 'outbound-loss' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

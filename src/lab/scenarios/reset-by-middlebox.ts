@@ -9,6 +9,7 @@ export const resetByMiddlebox: Scenario = {
   direction: 'both',
   expected: { domain: 'network', cause: 'reset-by-middlebox' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

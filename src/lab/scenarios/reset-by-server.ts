@@ -8,6 +8,7 @@ export const resetByServer: Scenario = {
   direction: 'server',
   expected: { domain: 'backend', cause: 'reset-by-server' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

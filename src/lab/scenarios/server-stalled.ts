@@ -8,6 +8,7 @@ export const serverStalled: Scenario = {
   direction: 'server',
   expected: { domain: 'backend', cause: 'server-stalled' },
   network: 'proxy',
+  pairs: ['lifeline', 'foreign'],
   desktop: 'node',
   demo: true,
   async inject(ctx) {

@@ -14,6 +14,7 @@ export interface Subset {
 export const SUBSETS: Subset[] = [
   { name: 'report', kinds: ['report'] },
   { name: 'har', kinds: ['har'] },
+  { name: 'netlog', kinds: ['netlog'] },
   { name: 'capture', kinds: ['capture'] },
   { name: 'all', kinds: ['report', 'har', 'netlog', 'capture', 'device-log'] },
 ];
@@ -38,7 +39,10 @@ export async function matrixForRun(dir: string, subsets: Subset[] = SUBSETS): Pr
     if (files.length === 0) continue;
     const results = files.map((f) => read.get(f)).filter((r): r is EvidenceResult => r !== undefined);
     const verdicts = verdictsFromJson(diagnoseResults(results, truth.timers));
-    cells.push({ ...checkVerdicts(truth, verdicts, sub.name), files: files.map((f) => path.basename(f)) });
+    const check = checkVerdicts(truth, verdicts, sub.name);
+    // Runs of the foreign pair are their own rows: the same fault, evidence Lifeline did not make.
+    const scenario = truth.pair === 'foreign' ? `${truth.scenario}@foreign` : truth.scenario;
+    cells.push({ ...check, scenario, files: files.map((f) => path.basename(f)) });
   }
   return cells;
 }

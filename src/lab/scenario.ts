@@ -43,6 +43,8 @@ export interface Scenario {
    * creates visible (focus emulation), so such a page is opened without it (see browser-desktop.ts).
    */
   hideablePage?: boolean;
+  /** The fault hides the page (the scenario test then checks, from the report, that Chrome really hid it). */
+  hidesPage?: boolean;
   /** Timers for this scenario, over the lab's (server, client and troubleshooter alike). */
   timers?: Partial<LabTimers>;
   /** Browser scenarios: the page's own timers where they differ from Notifs' (over `timers`). */

@@ -1,5 +1,7 @@
 // Every lab scenario end to end, once, sequentially (real processes, sockets, tcpdump, namespaces as root, and
-// Chromium for browser scenarios); the accuracy matrix is derived from the same runs.
+// Chromium for browser scenarios) — on Lifeline's own pair, then every scenario that runs there on the foreign pair
+// (an independent WxCC-like Notifs and a home-grown page: evidence Lifeline did not make); the accuracy matrix is
+// derived from the same runs.
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -7,7 +9,8 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type MatrixCell, matrixForRun, matrixMarkdown } from '../../src/lab/accuracy.ts';
 import { netnsUnavailableReason } from '../../src/lab/netns.ts';
-import { type RunResult, runScenario } from '../../src/lab/run-scenario.ts';
+import { type RunResult, runScenario, scenarioUnavailable } from '../../src/lab/run-scenario.ts';
+import type { Pair, Scenario } from '../../src/lab/scenario.ts';
 import { SCENARIOS } from '../../src/lab/scenarios/index.ts';
 
 let root: string;
@@ -31,28 +34,48 @@ test('kernel-level scenarios can run here (root, iproute2, iptables, conntrack)'
   assert.equal(why, undefined, `netns scenarios need: ${why}`);
 });
 
-for (const s of SCENARIOS) {
-  test(`scenario ${s.name} runs end to end and collects its evidence`, async () => {
-    const r = await runScenario(s, { outDir: path.join(root, s.name) });
-    results.set(s.name, r);
+const runs: { s: Scenario; pair: Pair; label: string }[] = [
+  ...SCENARIOS.map((s) => ({ s, pair: 'lifeline' as Pair, label: s.name })),
+  ...SCENARIOS.filter((s) => scenarioUnavailable(s, 'foreign') === undefined).map((s) => ({
+    s,
+    pair: 'foreign' as Pair,
+    label: `${s.name}@foreign`,
+  })),
+];
+
+test('the foreign pair runs every network, server and browser fault (not only our own desktop and server)', () => {
+  const foreign = runs.filter((r) => r.pair === 'foreign').map((r) => r.s.name);
+  assert.ok(foreign.length >= 12, foreign.join(', '));
+});
+
+for (const { s, pair, label } of runs) {
+  test(`scenario ${label} runs end to end and collects its evidence`, async () => {
+    const r = await runScenario(s, { outDir: path.join(root, label), pair });
+    results.set(label, r);
     assert.equal(r.skipped, undefined, `skipped: ${r.skipped}`);
     assert.equal(r.error, undefined, `error: ${r.error}`);
     const t = r.truth!;
     assert.equal(t.scenario, s.name);
+    assert.equal(t.pair, pair);
     assert.ok(t.end >= t.start, 'fault window');
-    assert.ok(t.evidence.report, 'error report collected');
     assert.ok(t.evidence.capture, 'capture collected');
     assert.ok(t.evidence['device-log'], 'device log collected');
     // A pcap has a 24-byte header; more means packets were captured.
     assert.ok((await size(path.join(r.outDir, t.evidence.capture!))) > 24, 'capture has packets');
-    const report = JSON.parse(await readFile(path.join(r.outDir, t.evidence.report!), 'utf8'));
-    assert.equal(report.schema, 'lifeline.error-report');
-    assert.ok(report.entries.length > 0);
-    if (s.desktop === 'browser') {
+    if (pair === 'lifeline') {
+      assert.ok(t.evidence.report, 'error report collected');
+      const report = JSON.parse(await readFile(path.join(r.outDir, t.evidence.report!), 'utf8'));
+      assert.equal(report.schema, 'lifeline.error-report');
+      assert.ok(report.entries.length > 0);
+      if (s.hidesPage) assertReallyHidden(s.pageQuery?.includes('timer=main') ?? false, report.entries, t.timers);
+    } else {
+      // The home-grown desktop writes no error report: the verdict rests on the browser's and the wire's evidence.
+      assert.equal(t.evidence.report, undefined);
+    }
+    if (s.desktop === 'browser' || pair === 'foreign') {
       assert.ok(t.evidence.har, 'HAR collected');
       assert.ok(t.evidence.netlog, 'NetLog collected');
     }
-    if (s.hideablePage) assertReallyHidden(s.pageQuery?.includes('timer=main') ?? false, report.entries, t.timers);
     assert.ok(r.check, 'troubleshooter ran and its verdict was checked');
     for (const f of ['truth.json', 'report.json', 'report.html', 'check.json']) {
       assert.ok((await size(path.join(r.outDir, f))) > 0, f);
@@ -97,10 +120,10 @@ function assertReallyHidden(mainTimer: boolean, entries: Entry[], timers: { keep
 test('accuracy matrix: with all evidence, the domain is right for every scenario', (t) => {
   t.diagnostic(`\n${matrixMarkdown(cells)}`);
   const wrong: string[] = [];
-  for (const s of SCENARIOS) {
-    const c = cells.find((x) => x.scenario === s.name && x.subset === 'all');
-    if (!c) wrong.push(`${s.name}: did not run to the end (${results.get(s.name)?.error ?? 'not run'})`);
-    else if (!c.domainOk) wrong.push(`${s.name}: expected ${c.expected.domain}, got ${c.got?.domain ?? 'no incident'}`);
+  for (const { label } of runs) {
+    const c = cells.find((x) => x.scenario === label && x.subset === 'all');
+    if (!c) wrong.push(`${label}: did not run to the end (${results.get(label)?.error ?? 'not run'})`);
+    else if (!c.domainOk) wrong.push(`${label}: expected ${c.expected.domain}, got ${c.got?.domain ?? 'no incident'}`);
   }
   assert.deepEqual(wrong, []);
 });

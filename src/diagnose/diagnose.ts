@@ -1,13 +1,13 @@
 // The troubleshooter's pipeline: evidence results → timeline → incidents → facts → verdicts → one Diagnosis
 // (the versioned JSON document every report renders). Pure: no files, no clock.
 import type { EvidenceResult, Problem } from '../events/types.ts';
+import { redactDeep } from '../redact.ts';
 import { analyseIncident } from './analyses.ts';
 import type { Alignment } from './clock-alignment.ts';
 import { formatDuration, iso } from './duration.ts';
 import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
 import type { StepContext } from './next-steps.ts';
-import { redactDeep } from './redact.ts';
 import { judge } from './rules.ts';
 import { buildTimeline, type Timeline } from './timeline.ts';
 

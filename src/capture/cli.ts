@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { assertSideInput } from '../cli/input-files.ts';
 import { redactDeep } from '../redact.ts';
 import { formatInspect, inspectCapture } from './inspect.ts';
 
@@ -68,6 +69,7 @@ export function registerCaptureCommands(program: Command): void {
       if (!Number.isInteger(maxFlows) || maxFlows < 0) {
         throw new LifelineError('USAGE', `--max-flows must be a non-negative integer, got ${o.maxFlows}`, EXIT.USAGE);
       }
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       const read = await inspectCapture(file, { keylog: o.keylog, progress: progressReporter('reading') });
       const report = o.redact ? redactDeep(read) : read;
       if (o.json) process.stdout.write(`${JSON.stringify({ ...report, redacted: o.redact }, null, 2)}\n`);
@@ -116,6 +118,7 @@ function registerExtract(capture: Command): void {
       }
       checkTargets(o);
       let keylogText: string | undefined;
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       if (o.keylog) {
         try {
           keylogText = await readFile(o.keylog, 'utf8');

@@ -2,6 +2,7 @@
 // permission gets one clear message (never a bare EISDIR) and the same exit code everywhere (3).
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
+import { EXIT, LifelineError } from './exit-codes.ts';
 
 export interface UnreadableInput {
   file: string;
@@ -38,4 +39,11 @@ export function unreadableMessage(list: { file: string; code: string; message: s
     `${list.length} of ${total} file(s) cannot be read:\n${lines.join('\n')}\n` +
     'Fix the path(s), or give --allow-missing to go on with the files that can be read.'
   );
+}
+
+/** A single side input (the `--keylog` file): checked before any evidence is read, blamed on its own flag. */
+export async function assertSideInput(flag: string, code: string, file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  const why = await whyUnreadable(file);
+  if (why) throw new LifelineError(code, `${flag} ${file}: ${why.message}`, EXIT.INPUT);
 }

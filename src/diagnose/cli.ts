@@ -5,7 +5,7 @@ import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { unreadableMessage, whyUnreadable } from '../cli/input-files.ts';
+import { assertSideInput, unreadableMessage, whyUnreadable } from '../cli/input-files.ts';
 import type { EvidenceResult } from '../events/types.ts';
 import { readEvidence } from '../evidence/read-evidence.ts';
 import { DATA_CENTRES, knownDataCentre } from '../protocol/wxcc.ts';
@@ -85,6 +85,7 @@ export function registerDiagnoseCommand(program: Command): void {
     .action(async (files: string[], o: CliOptions) => {
       const options = parseOptions(o);
       guardOutputs(files, o);
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       const { results, unreadable } = await readAll(files, o.keylog, o.allowMissing === true);
       if (unreadable.length > 0 && !o.allowMissing)
         throw new LifelineError('DIAGNOSE_UNREADABLE', unreadableMessage(unreadable, files.length), EXIT.INPUT);

@@ -1,7 +1,7 @@
 // `lifeline evidence inspect FILE…`: what each evidence file is and what it shows, before any judgement.
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { whyUnreadable } from '../cli/input-files.ts';
+import { assertSideInput, whyUnreadable } from '../cli/input-files.ts';
 import { formatDuration } from '../duration.ts';
 import type { EvidenceResult, TimelineEvent } from '../events/types.ts';
 import { redactDeep } from '../redact.ts';
@@ -204,6 +204,7 @@ export function registerEvidenceCommands(program: Command): void {
         if (!/^\d{4}$/.test(o.year))
           throw new LifelineError('USAGE', `--year must be a 4-digit year, got ${o.year}`, EXIT.USAGE);
       }
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       const out: InspectJson = { schema: INSPECT_SCHEMA, version: 1, redacted: o.redact, files: [], unreadable: [] };
       for (const file of files) {
         const r = await inspectOne(file, { ...o, year });

@@ -196,6 +196,14 @@ test('extract: --ip takes only addresses, --host only names; a directory is name
   assert.equal(d.status, 3);
   assert.match(d.stderr, /CAPTURE_OPEN_FAILED: cannot open .*: is a directory, not a file/);
   assert.doesNotMatch(d.stderr, /EISDIR/);
+  for (const cmd of [
+    ['inspect', f],
+    ['extract', f, '--ip', '203.0.113.10', '-o', o],
+  ]) {
+    const k = run('capture', ...cmd, '--keylog', dir);
+    assert.equal(k.status, 3, cmd[0]);
+    assert.match(k.stderr, /KEYLOG_OPEN_FAILED: --keylog .*: is a directory, not a file/);
+  }
   const x = run('capture', 'extract', dir, '--ip', '203.0.113.10', '-o', o);
   assert.equal(x.status, 3);
   assert.match(x.stderr, /is a directory, not a file/);

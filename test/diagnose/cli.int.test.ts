@@ -65,6 +65,10 @@ test('an unreadable, missing or directory file exits 3 naming each; --allow-miss
     'INPUT_MISSING',
   ]);
   assert.equal(d.incidents[0].cause, 'inbound-loss');
+  // A bad --keylog is blamed on --keylog, not on the capture it was meant for.
+  const keys = run(har, '--keylog', tmp);
+  assert.equal(keys.status, 3);
+  assert.match(keys.stderr, /KEYLOG_OPEN_FAILED: --keylog .*: is a directory, not a file/);
   const none = run(join(files, 'garbage.bin'), join(tmp, 'missing.pcap'), '--allow-missing');
   assert.equal(none.status, 3);
   assert.match(none.stderr, /DIAGNOSE_NOTHING_READABLE/);

@@ -67,6 +67,9 @@ test('a missing file or a directory among readable ones: exit 3 with a clear mes
     ['INPUT_MISSING'],
   );
   assert.equal(run('--allow-missing', missing).status, 3, 'nothing readable is still exit 3');
+  const keys = run('--keylog', tmp, fx('asa.log'));
+  assert.equal(keys.status, 3);
+  assert.match(keys.stderr, /KEYLOG_OPEN_FAILED: --keylog .*: is a directory, not a file/);
 });
 
 test('time spans are human durations, never thousands of seconds', () => {

@@ -90,7 +90,7 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
   // Written under a temporary name and renamed when complete and not empty: a failed or empty extract leaves no
   // file, and an existing output (with --force) is replaced in one step.
   const part = opts.output === '-' ? '-' : tempBeside(opts.output);
-  const out = createPcapngFile(part);
+  const out = openOutput(part, opts.output);
   if (opts.keylogText) out.writer.writeTlsKeyLog(opts.keylogText);
   let read = 0;
   let written = 0;
@@ -149,6 +149,16 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
     unresolved,
     problems: [...src.problems, ...problems],
   };
+}
+
+/** The temporary file, with errors naming the file the user asked for. */
+function openOutput(part: string, output: string): ReturnType<typeof createPcapngFile> {
+  try {
+    return createPcapngFile(part);
+  } catch (err) {
+    if (!(err instanceof LifelineError)) throw err;
+    throw new LifelineError(err.code, err.message.split(part).join(output), err.exit);
+  }
 }
 
 function moveInto(part: string, output: string): void {

@@ -204,6 +204,10 @@ test('extract: --ip takes only addresses, --host only names; a directory is name
     assert.equal(k.status, 3, cmd[0]);
     assert.match(k.stderr, /KEYLOG_OPEN_FAILED: --keylog .*: is a directory, not a file/);
   }
+  const nowhere = join(dir, 'no-such-dir', 'x.pcapng');
+  const w = run('capture', 'extract', f, '--ip', '203.0.113.10', '-o', nowhere);
+  assert.equal(w.status, 3);
+  assert.ok(w.stderr.includes(`CAPTURE_WRITE_FAILED: cannot write ${nowhere}: ENOENT`), w.stderr);
   const x = run('capture', 'extract', dir, '--ip', '203.0.113.10', '-o', o);
   assert.equal(x.status, 3);
   assert.match(x.stderr, /is a directory, not a file/);

@@ -9,6 +9,7 @@ import { assertSideInput, unreadableMessage, whyUnreadable } from '../cli/input-
 import type { EvidenceResult } from '../events/types.ts';
 import { readEvidence } from '../evidence/read-evidence.ts';
 import { DATA_CENTRES, knownDataCentre } from '../protocol/wxcc.ts';
+import { redactDeep } from '../redact.ts';
 import { type Diagnosis, diagnose } from './diagnose.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_OPTIONS, type DiagnoseOptions } from './model.ts';
@@ -87,15 +88,16 @@ export function registerDiagnoseCommand(program: Command): void {
       guardOutputs(files, o);
       await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       const { results, unreadable } = await readAll(files, o.keylog, o.allowMissing === true);
+      const listed = o.redact ? redactDeep(unreadable) : unreadable; // file names and messages printed below
       if (unreadable.length > 0 && !o.allowMissing)
-        throw new LifelineError('DIAGNOSE_UNREADABLE', unreadableMessage(unreadable, files.length), EXIT.INPUT);
+        throw new LifelineError('DIAGNOSE_UNREADABLE', unreadableMessage(listed, files.length), EXIT.INPUT);
       if (results.length === 0)
         throw new LifelineError(
           'DIAGNOSE_NOTHING_READABLE',
-          `none of the ${files.length} file(s) could be read:\n${unreadable.map((u) => `  ${u.file}: ${u.code}: ${u.message}`).join('\n')}`,
+          `none of the ${files.length} file(s) could be read:\n${listed.map((u) => `  ${u.file}: ${u.code}: ${u.message}`).join('\n')}`,
           EXIT.INPUT,
         );
-      for (const u of unreadable) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
+      for (const u of listed) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
       const { diagnosis, series } = diagnose({ results, unreadable, options, redact: o.redact });
       // `-` sends that report to stdout instead of the text/JSON one.
       let stdoutTaken = false;

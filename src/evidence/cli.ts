@@ -209,8 +209,9 @@ export function registerEvidenceCommands(program: Command): void {
       for (const file of files) {
         const r = await inspectOne(file, { ...o, year });
         if ('error' in r) {
-          out.unreadable.push(r.error);
-          if (!o.json) process.stderr.write(`lifeline: ${r.error.code}: ${escapeControls(r.error.message)}\n`);
+          const error = o.redact ? redactDeep(r.error) : r.error;
+          out.unreadable.push(error);
+          if (!o.json) process.stderr.write(`lifeline: ${error.code}: ${escapeControls(error.message)}\n`);
           continue;
         }
         const s = o.redact ? redactDeep(r.summary) : r.summary;

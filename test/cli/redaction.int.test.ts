@@ -131,3 +131,19 @@ test('diagnose: --json carries the URLs redacted; text, --md - and --html - prin
   check('diagnose --md -', ['diagnose', har, pcap, '--md', '-'], []);
   check('diagnose --html -', ['diagnose', har, pcap, '--html', '-'], []);
 });
+
+test('messages about unreadable files are redacted too (a path can carry a copied URL)', () => {
+  const missing = join(dir, 'desktop.har?token=TOKSECRET');
+  for (const args of [
+    ['diagnose', har, missing],
+    ['diagnose', har, missing, '--allow-missing'],
+    ['evidence', 'inspect', har, missing],
+    ['evidence', 'inspect', '--json', har, missing],
+  ]) {
+    const r = run(...args);
+    const all = r.stdout + r.stderr;
+    assert.deepEqual(leaked(all), [], args.join(' '));
+    assert.match(all, /desktop\.har\?token=\[REDACTED\]/, args.join(' '));
+    assert.ok((run(...args, '--no-redact').stdout + run(...args, '--no-redact').stderr).includes('TOKSECRET'));
+  }
+});

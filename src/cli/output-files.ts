@@ -15,6 +15,13 @@ function identity(path: string): { dev: number; ino: number } | undefined {
   }
 }
 
+/** True when both paths name the same existing file (same device and inode). */
+export function sameFile(a: string, b: string): boolean {
+  const x = identity(a);
+  const y = identity(b);
+  return x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino;
+}
+
 /**
  * Throws a usage error (exit 2) when `output` is one of `inputs`, or exists and `force` is not set.
  * `-` (stdout / stdin) is never a file here.
@@ -25,8 +32,7 @@ export function guardOutput(flag: string, output: string, inputs: (string | unde
   if (!out) return;
   for (const input of inputs) {
     if (input === undefined || input === '-') continue;
-    const inp = identity(input);
-    if (inp && inp.dev === out.dev && inp.ino === out.ino)
+    if (sameFile(input, output))
       throw new LifelineError(
         'USAGE_OUTPUT_IS_INPUT',
         `${flag} ${output} is the input ${input}; refusing to write over evidence (give ${flag} a new file name)`,

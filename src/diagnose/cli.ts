@@ -2,10 +2,10 @@
 // Thin driver: reads files (readEvidence), runs the pure pipeline (diagnose.ts), writes the reports.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { assertSideInput, unreadableMessage, whyUnreadable } from '../cli/input-files.ts';
+import { sameFile } from '../cli/output-files.ts';
 import type { EvidenceResult } from '../events/types.ts';
 import { readEvidence } from '../evidence/read-evidence.ts';
 import { DATA_CENTRES, knownDataCentre } from '../protocol/wxcc.ts';
@@ -211,13 +211,12 @@ function progressLine(file: string, done: number, total: number): void {
 
 /** Evidence is never overwritten: an output path that is also an input is a usage error (and two `-` clash). */
 function guardOutputs(files: string[], o: CliOptions): void {
-  const inputs = new Set(files.map((f) => resolve(f)));
   for (const [flag, out] of [
     ['--html', o.html],
     ['--md', o.md],
   ] as const) {
     if (out === undefined || out === '-') continue;
-    if (inputs.has(resolve(out)))
+    if (files.some((f) => f !== '-' && sameFile(f, out)))
       throw new LifelineError(
         'USAGE_OUTPUT_IS_INPUT',
         `${flag} ${out}: that is one of the evidence files; refusing to overwrite evidence (give ${flag} a new file name, or - for stdout)`,

@@ -1,7 +1,7 @@
 // `lifeline diagnose` as a user runs it: real evidence files in, reports and exit codes out.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -129,6 +129,12 @@ test('an output path that is an evidence file is refused (evidence is never over
   const same = run(har, '--md', har);
   assert.equal(same.status, 2);
   assert.match(same.stderr, /USAGE_OUTPUT_IS_INPUT/);
+  assert.equal(readFileSync(har, 'utf8'), before);
+  const link = join(tmp, 'link.har');
+  symlinkSync(har, link);
+  const viaLink = run(link, '--md', har);
+  assert.equal(viaLink.status, 2);
+  assert.match(viaLink.stderr, /USAGE_OUTPUT_IS_INPUT/, 'the same file under another name');
   assert.equal(readFileSync(har, 'utf8'), before);
   const out = run(har, '--html', '-');
   assert.equal(out.status, 0, out.stderr);

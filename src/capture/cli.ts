@@ -1,7 +1,10 @@
 // CLI commands of src/capture: `lifeline capture inspect` and `lifeline capture extract`.
 import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { assertSideInput } from '../cli/input-files.ts';
+import { redactDeep } from '../redact.ts';
 import { formatInspect, inspectCapture } from './inspect.ts';
 
 /** Progress on stderr, only when stderr is a terminal and the file is big enough to wait for. */
@@ -41,6 +44,7 @@ export function registerCaptureCommands(program: Command): void {
       'NSS key log (SSLKEYLOGFILE) to decrypt TLS; pcapng Decryption Secrets Blocks are used too',
     )
     .option('--max-flows <n>', 'flows listed in the text output', '20')
+    .option('--no-redact', 'keep tokens, cookies, passwords and Authorization values in the output')
     .addHelpText(
       'after',
       '\nWhat it shows:\n' +
@@ -57,15 +61,18 @@ export function registerCaptureCommands(program: Command): void {
         '  lifeline capture inspect pc.pcapng\n' +
         '  lifeline capture inspect pc.pcapng --keylog sslkeys.log\n' +
         '  tcpdump -i any -w - port 443 | lifeline capture inspect -\n' +
+        '\nSecrets (tokens in URLs, Authorization, cookies, passwords) are shown as [REDACTED] unless --no-redact.\n' +
         '\nExit codes: 0 read (problems inside the file are listed, not fatal), 3 the file cannot be read at all.\n',
     )
-    .action(async (file: string, o: { json?: boolean; keylog?: string; maxFlows: string }) => {
+    .action(async (file: string, o: { json?: boolean; keylog?: string; maxFlows: string; redact: boolean }) => {
       const maxFlows = Number(o.maxFlows);
       if (!Number.isInteger(maxFlows) || maxFlows < 0) {
         throw new LifelineError('USAGE', `--max-flows must be a non-negative integer, got ${o.maxFlows}`, EXIT.USAGE);
       }
-      const report = await inspectCapture(file, { keylog: o.keylog, progress: progressReporter('reading') });
-      if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
+      const read = await inspectCapture(file, { keylog: o.keylog, progress: progressReporter('reading') });
+      const report = o.redact ? redactDeep(read) : read;
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...report, redacted: o.redact }, null, 2)}\n`);
       else process.stdout.write(formatInspect(report, maxFlows));
       if (report.format === 'unknown') process.exitCode = EXIT.INPUT;
     });
@@ -85,7 +92,12 @@ function registerExtract(capture: Command): void {
       [],
     )
     .option('--ip <addr>', 'IP address (IPv4 or IPv6)', collect, [])
-    .requiredOption('-o, --output <file>', 'output pcapng file')
+    .requiredOption(
+      '-o, --output <file>',
+      'output pcapng file (never one of the inputs; an existing file needs --force)',
+    )
+    .option('--force', 'replace the output file if it exists')
+    .option('--no-redact', 'keep tokens, cookies, passwords and Authorization values in the printed summary')
     .option('--keylog <file>', 'embed this NSS key log in the output (Decryption Secrets Block) so it decrypts alone')
     .option('--json', 'print what was kept as JSON')
     .addHelpText(
@@ -96,39 +108,77 @@ function registerExtract(capture: Command): void {
         '  lifeline capture extract pc.pcapng --host api.wxcc-us1.cisco.com -o notifs.pcapng\n' +
         '  lifeline capture extract pc.pcap.gz --ip 203.0.113.10 --ip 2001:db8::10 -o notifs.pcapng\n' +
         '  lifeline capture extract pc.pcapng --host api.wxcc-us1.cisco.com --keylog sslkeys.log -o notifs.pcapng\n' +
-        '\nDecryption Secrets Blocks of the input are copied to the output as well.\n',
+        '\nDecryption Secrets Blocks of the input are copied to the output as well.\n' +
+        '\nExit codes: 0 written, 2 bad usage (also: the output is an input, or exists without --force), 3 the\n' +
+        'input cannot be read, 4 no packet matched (no output file is left).\n',
     )
-    .action(
-      async (file: string, o: { host: string[]; ip: string[]; output: string; keylog?: string; json?: boolean }) => {
-        if (o.host.length === 0 && o.ip.length === 0) {
-          throw new LifelineError('USAGE', 'give at least one --host NAME or --ip ADDR', EXIT.USAGE);
+    .action(async (file: string, o: ExtractCliOptions) => {
+      if (o.host.length === 0 && o.ip.length === 0) {
+        throw new LifelineError('USAGE', 'give at least one --host NAME or --ip ADDR', EXIT.USAGE);
+      }
+      checkTargets(o);
+      let keylogText: string | undefined;
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
+      if (o.keylog) {
+        try {
+          keylogText = await readFile(o.keylog, 'utf8');
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          throw new LifelineError(
+            'KEYLOG_OPEN_FAILED',
+            `cannot read key log ${o.keylog}: ${e.code ?? e.message}`,
+            EXIT.INPUT,
+          );
         }
-        let keylogText: string | undefined;
-        if (o.keylog) {
-          try {
-            keylogText = await readFile(o.keylog, 'utf8');
-          } catch (err) {
-            const e = err as NodeJS.ErrnoException;
-            throw new LifelineError(
-              'KEYLOG_OPEN_FAILED',
-              `cannot read key log ${o.keylog}: ${e.code ?? e.message}`,
-              EXIT.INPUT,
-            );
-          }
-        }
-        const { extractCapture, formatExtract } = await import('./extract.ts');
-        const r = await extractCapture(file, {
-          hosts: o.host,
-          ips: o.ip,
-          output: o.output,
-          keylogText,
-          progress: progressReporter('extracting'),
-        });
-        if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-        else process.stdout.write(formatExtract(r));
-        if (r.format === 'unknown') process.exitCode = EXIT.INPUT;
-      },
-    );
+      }
+      const { extractCapture, formatExtract } = await import('./extract.ts');
+      const r = await extractCapture(file, {
+        hosts: o.host,
+        ips: o.ip,
+        output: o.output,
+        keylogText,
+        progress: progressReporter('extracting'),
+        force: o.force === true,
+        ...(o.keylog ? { otherInputs: [o.keylog] } : {}),
+      });
+      const shown = o.redact ? redactDeep(r) : r;
+      if (o.json) process.stdout.write(`${JSON.stringify({ ...shown, redacted: o.redact }, null, 2)}\n`);
+      else if (o.output !== '-') process.stdout.write(formatExtract(shown));
+      if (r.format === 'unknown') process.exitCode = EXIT.INPUT;
+      else if (!r.outputWritten)
+        throw new LifelineError(
+          'EXTRACT_NOTHING_MATCHED',
+          `0 of ${r.packetsRead} packets matched; no output written${r.unresolved.length ? ` (no address found for ${r.unresolved.join(', ')})` : ''}`,
+          EXIT.FOUND,
+        );
+    });
+}
+
+interface ExtractCliOptions {
+  host: string[];
+  ip: string[];
+  output: string;
+  keylog?: string;
+  json?: boolean;
+  force?: boolean;
+  redact: boolean;
+}
+
+/** --ip takes addresses only, --host names only (an address given to --host is a mistake worth naming). */
+function checkTargets(o: ExtractCliOptions): void {
+  for (const ip of o.ip)
+    if (!isIP(ip))
+      throw new LifelineError(
+        'USAGE_BAD_IP',
+        `--ip ${JSON.stringify(ip)}: not an IPv4 or IPv6 address (a host name goes to --host)`,
+        EXIT.USAGE,
+      );
+  for (const h of o.host) {
+    if (isIP(h))
+      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(h)}: an address goes to --ip`, EXIT.USAGE);
+    if (!/^[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_.])?$/i.test(h))
+      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(h)}: not a host name`, EXIT.USAGE);
+  }
 }
 
 function collect(v: string, prev: string[]): string[] {

@@ -2,6 +2,9 @@
 // Host names become addresses through the DNS answers inside the capture itself (what the PC actually resolved)
 // and pcapng Name Resolution Blocks. A file is read twice (names first, then packets); stdin once, learning
 // addresses as the answers go by (packets before the first answer for a name are then missed, and said so).
+import { renameSync, rmSync } from 'node:fs';
+import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { guardOutput, tempBeside } from '../cli/output-files.ts';
 import type { Problem } from '../events/types.ts';
 import { dnsAnswers } from './analysis/dns-answers.ts';
 import { decodePacket } from './decode/decode-packet.ts';
@@ -16,6 +19,10 @@ export interface ExtractOptions {
   /** NSS key log text to embed as a Decryption Secrets Block (the output stays decryptable on its own). */
   keylogText?: string;
   progress?: (done: number, total: number) => void;
+  /** Replace an existing output file (never one of the inputs). */
+  force?: boolean;
+  /** Other files read (the --keylog file): never written over either. */
+  otherInputs?: string[];
 }
 
 export interface ExtractResult {
@@ -24,6 +31,8 @@ export interface ExtractResult {
   format: string;
   packetsRead: number;
   packetsWritten: number;
+  /** False when no packet matched: then no output file is left behind (an existing one is untouched). */
+  outputWritten: boolean;
   /** Decryption Secrets Blocks written (from --keylog and from the input). */
   secretsBlocks: number;
   /** Address → the host names (or "--ip") that selected it. */
@@ -34,6 +43,7 @@ export interface ExtractResult {
 }
 
 export async function extractCapture(file: string, opts: ExtractOptions): Promise<ExtractResult> {
+  guardOutput('-o', opts.output, [file, ...(opts.otherInputs ?? [])], opts.force === true);
   const hosts = opts.hosts.map((h) => h.toLowerCase().replace(/\.$/, ''));
   const selected = new Map<string, Set<string>>();
   const select = (ip: string, why: string): void => {
@@ -77,7 +87,10 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
     fromNames(first.names);
   }
   const src = await openCapture(file);
-  const out = createPcapngFile(opts.output);
+  // Written under a temporary name and renamed when complete and not empty: a failed or empty extract leaves no
+  // file, and an existing output (with --force) is replaced in one step.
+  const part = opts.output === '-' ? '-' : tempBeside(opts.output);
+  const out = openOutput(part, opts.output);
   if (opts.keylogText) out.writer.writeTlsKeyLog(opts.keylogText);
   let read = 0;
   let written = 0;
@@ -101,8 +114,16 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
   try {
     if (src.forEachRecord) await src.forEachRecord(onRec);
     else for await (const r of src) onRec(r);
-  } finally {
+  } catch (err) {
     out.close();
+    if (part !== '-') rmSync(part, { force: true });
+    throw err;
+  }
+  out.close();
+  const outputWritten = written > 0;
+  if (part !== '-') {
+    if (outputWritten) moveInto(part, opts.output);
+    else rmSync(part, { force: true });
   }
   fromNames(src.names);
   const addresses: Record<string, string[]> = {};
@@ -122,6 +143,7 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
     format: src.format,
     packetsRead: read,
     packetsWritten: written,
+    outputWritten,
     secretsBlocks: secretsCopied + (opts.keylogText ? 1 : 0),
     addresses,
     unresolved,
@@ -129,8 +151,30 @@ export async function extractCapture(file: string, opts: ExtractOptions): Promis
   };
 }
 
+/** The temporary file, with errors naming the file the user asked for. */
+function openOutput(part: string, output: string): ReturnType<typeof createPcapngFile> {
+  try {
+    return createPcapngFile(part);
+  } catch (err) {
+    if (!(err instanceof LifelineError)) throw err;
+    throw new LifelineError(err.code, err.message.split(part).join(output), err.exit);
+  }
+}
+
+function moveInto(part: string, output: string): void {
+  try {
+    renameSync(part, output);
+  } catch (err) {
+    rmSync(part, { force: true });
+    const e = err as NodeJS.ErrnoException;
+    throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${output}: ${e.code ?? e.message}`, EXIT.INPUT);
+  }
+}
+
 export function formatExtract(r: ExtractResult): string {
-  const lines = [`${r.output}: ${r.packetsWritten} of ${r.packetsRead} packets from ${r.file} (${r.format})`];
+  const lines = r.outputWritten
+    ? [`${r.output}: ${r.packetsWritten} of ${r.packetsRead} packets from ${r.file} (${r.format})`]
+    : [`0 of ${r.packetsRead} packets of ${r.file} (${r.format}) matched: nothing written to ${r.output}`];
   for (const [ip, why] of Object.entries(r.addresses)) lines.push(`  ${ip}  ${why.join(', ')}`);
   for (const p of r.problems) {
     lines.push(`  ${p.severity} ${p.code}${p.offset !== undefined ? ` at byte ${p.offset}` : ''}: ${p.message}`);

@@ -1,6 +1,7 @@
 // `lifeline capture inspect`: one streaming pass over a capture and a summary a support engineer can read —
 // time span, flows and their states, WebSocket and TLS flows (with the keepalive rhythm), DNS names, TCP anomaly
 // counts, and every problem with its byte offset.
+import { formatDuration } from '../duration.ts';
 import type { Problem } from '../events/types.ts';
 import type { FlowSummary, TlsFlowSummary, WsFlowSummary } from './analysis/capture-analyzer.ts';
 import { analyzeCapture, type CaptureEventsOptions } from './capture-events.ts';
@@ -91,7 +92,7 @@ export function formatInspect(r: InspectReport, maxFlows = 20): string {
   out.push(`${safe(r.file)}: ${r.format}${r.gzip ? ' (gzip)' : ''}, ${human(r.fileSize)}`);
   out.push(`  packets   ${r.packets} (${human(r.bytes)} on the wire; ${r.udpPackets} UDP, ${r.nonIpPackets} non-IP)`);
   if (r.firstTs !== undefined && r.lastTs !== undefined) {
-    out.push(`  time      ${iso(r.firstTs)} → ${iso(r.lastTs)} (${(r.durationMs / 1000).toFixed(3)} s)`);
+    out.push(`  time      ${iso(r.firstTs)} → ${iso(r.lastTs)} (${formatDuration(r.durationMs)})`);
   }
   const states = Object.entries(r.flows.byState)
     .map(([k, v]) => `${k} ${v}`)

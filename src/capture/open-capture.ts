@@ -4,6 +4,7 @@
 // the returned source, which then yields what it can (possibly nothing).
 import { open } from 'node:fs/promises';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { whyUnreadable } from '../cli/input-files.ts';
 import { FileInput, GunzipInput, StreamInput } from './sources/byte-inputs.ts';
 import { type ByteInput, ByteWindow, DEFAULT_CHUNK } from './sources/byte-window.ts';
 import { CaptureSource } from './sources/capture-source.ts';
@@ -32,6 +33,9 @@ export async function openCapture(pathOrDash: string, opts: OpenCaptureOptions =
   if (pathOrDash === '-') {
     raw = new StreamInput((opts.stdin ?? process.stdin) as import('node:stream').Readable);
   } else {
+    // A directory or a typo gets its own message, not EISDIR after the open.
+    const why = await whyUnreadable(pathOrDash);
+    if (why) throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${pathOrDash}: ${why.message}`, EXIT.INPUT);
     try {
       raw = new FileInput(await open(pathOrDash, 'r'));
     } catch (err) {

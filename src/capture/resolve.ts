@@ -5,12 +5,13 @@
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { apiHost, DATA_CENTRES, desktopHost, knownDataCentre } from '../protocol/wxcc.ts';
 import { decodePacket } from './decode/decode-packet.ts';
 import { DNS_PORT, type DnsRecord, decodeDns, decodeDnsTcp, resolveFromAnswers } from './decode/dns.ts';
 import { openCapture } from './open-capture.ts';
 import { newDecodedPacket } from './packet.ts';
 
-export const DATA_CENTRES = ['us1', 'eu1', 'eu2', 'anz1', 'ca1', 'jp1', 'sg1', 'in1'] as const;
+export { DATA_CENTRES } from '../protocol/wxcc.ts';
 
 export interface Addresses {
   v4: string[];
@@ -51,8 +52,8 @@ const HOSTNAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-
 /** A data-centre shortname → its API and desktop hosts; a host name or IP → itself. */
 export function hostsFor(target: string): { dc?: string; hosts: string[] } {
   const t = target.trim().toLowerCase();
-  if ((DATA_CENTRES as readonly string[]).includes(t))
-    return { dc: t, hosts: [`api.wxcc-${t}.cisco.com`, `desktop.wxcc-${t}.cisco.com`] };
+  const dc = knownDataCentre(t);
+  if (dc) return { dc, hosts: [apiHost(dc), desktopHost(dc)] };
   if (isIP(t) || HOSTNAME.test(t)) return { hosts: [t.replace(/\.$/, '')] };
   throw new LifelineError(
     'RESOLVE_BAD_TARGET',

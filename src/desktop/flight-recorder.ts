@@ -98,17 +98,5 @@ export class FlightRecorder {
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Remove credentials from a URL before it goes into a report: token-like query params and userinfo. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    for (const k of [...u.searchParams.keys()]) {
-      if (/token|auth|key|secret|password|sig/i.test(k)) u.searchParams.set(k, 'REDACTED');
-    }
-    return u.toString();
-  } catch {
-    return url.replace(/([?&][^=]*(?:token|auth|key|secret|password)[^=]*=)[^&]*/gi, '$1REDACTED');
-  }
-}
+/** Credentials never go into the report: the one redactor (src/redact.ts) cleans every URL it records. */
+export { redactUrl } from '../redact.ts';

@@ -1,11 +1,15 @@
 // `lifeline diagnose FILE…`: the whole procedure — evidence in, one verdict per incident out.
 // Thin driver: reads files (readEvidence), runs the pure pipeline (diagnose.ts), writes the reports.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { assertSideInput, unreadableMessage, whyUnreadable } from '../cli/input-files.ts';
+import { sameFile } from '../cli/output-files.ts';
 import type { EvidenceResult } from '../events/types.ts';
 import { readEvidence } from '../evidence/read-evidence.ts';
+import { DATA_CENTRES, knownDataCentre } from '../protocol/wxcc.ts';
+import { redactDeep } from '../redact.ts';
 import { type Diagnosis, diagnose } from './diagnose.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_OPTIONS, type DiagnoseOptions } from './model.ts';
@@ -27,6 +31,7 @@ interface CliOptions {
   md?: string;
   redact: boolean;
   failOnIncident?: boolean;
+  allowMissing?: boolean;
 }
 
 const HELP = `
@@ -48,7 +53,8 @@ Examples:
   lifeline diagnose desktop.har --html - > report.html
   lifeline diagnose *.har --fail-on-incident && echo "no disconnects"
 
-Exit codes: 0 done, 2 bad usage, 3 no file readable, 4 incidents found (with --fail-on-incident),
+Exit codes: 0 done, 2 bad usage, 3 a file cannot be read (missing, a directory, unknown format; --allow-missing
+goes on with the others and only exits 3 when none can be read), 4 incidents found (with --fail-on-incident),
 6 nothing to judge (no file recorded the Notifs connection: never read as "no incidents").
 The JSON schema (lifeline.diagnosis v1) is documented in docs/diagnose.md.`;
 
@@ -61,13 +67,10 @@ export function registerDiagnoseCommand(program: Command): void {
     .argument('<files...>', 'evidence files (error report, HAR, NetLog, pcap/pcapng, device logs)')
     .option('--keylog <file>', 'NSS key log (SSLKEYLOGFILE) to decrypt TLS in captures')
     .addOption(
-      new Option(
-        '--dc <dc>',
-        'WxCC data centre: Notifs is api.wxcc-<dc>.cisco.com (us1, eu1, eu2, anz1, ca1, jp1, sg1, in1)',
-      ),
+      new Option('--dc <dc>', `WxCC data centre: Notifs is api.wxcc-<dc>.cisco.com (${DATA_CENTRES.join(', ')})`),
     )
     .option('--host <name>', 'Notifs host name, if not a WxCC data centre')
-    .option('--ip <addr>', 'Notifs server address (from nslookup, seed step 5)')
+    .option('--ip <addr>', 'Notifs server IPv4 or IPv6 address (from nslookup, seed step 5)')
     .option('--silence <duration>', 'silence that starts recovery (seed step 2)', '16s')
     .option('--recovery <duration>', 'Desktop Lost Connection Recovery Timeout', '50s')
     .option('--keepalive <duration>', 'keepalive period', '4s')
@@ -79,18 +82,23 @@ export function registerDiagnoseCommand(program: Command): void {
     .option('--md <file>', 'also write a Markdown report for a ticket; - = stdout instead of the text')
     .option('--no-redact', 'keep tokens, cookies and Authorization values in the reports')
     .option('--fail-on-incident', 'exit 4 when at least one incident is found')
+    .option('--allow-missing', 'go on when some files cannot be read (they are listed); without it that exits 3')
     .addHelpText('after', HELP)
     .action(async (files: string[], o: CliOptions) => {
       const options = parseOptions(o);
       guardOutputs(files, o);
-      const { results, unreadable } = await readAll(files, o.keylog);
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
+      const { results, unreadable } = await readAll(files, o.keylog, o.allowMissing === true);
+      const listed = o.redact ? redactDeep(unreadable) : unreadable; // file names and messages printed below
+      if (unreadable.length > 0 && !o.allowMissing)
+        throw new LifelineError('DIAGNOSE_UNREADABLE', unreadableMessage(listed, files.length), EXIT.INPUT);
       if (results.length === 0)
         throw new LifelineError(
           'DIAGNOSE_NOTHING_READABLE',
-          `none of the ${files.length} file(s) could be read:\n${unreadable.map((u) => `  ${u.file}: ${u.code}: ${u.message}`).join('\n')}`,
+          `none of the ${files.length} file(s) could be read:\n${listed.map((u) => `  ${u.file}: ${u.code}: ${u.message}`).join('\n')}`,
           EXIT.INPUT,
         );
-      for (const u of unreadable) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
+      for (const u of listed) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
       const { diagnosis, series } = diagnose({ results, unreadable, options, redact: o.redact });
       // `-` sends that report to stdout instead of the text/JSON one.
       let stdoutTaken = false;
@@ -121,36 +129,65 @@ export function parseOptions(o: CliOptions): DiagnoseOptions {
     keepaliveMs: duration('keepalive', o.keepalive),
   };
   if (o.dc !== undefined) {
-    if (!/^[a-z]{2,6}\d{0,2}$/i.test(o.dc))
+    const dc = knownDataCentre(o.dc);
+    if (!dc)
       throw new LifelineError(
         'USAGE_BAD_DC',
-        `--dc ${JSON.stringify(o.dc)}: expected a data centre like us1, eu2, anz1`,
+        `--dc ${JSON.stringify(o.dc)}: not a WxCC data centre; known: ${DATA_CENTRES.join(', ')} (any other Notifs host: --host NAME)`,
         EXIT.USAGE,
       );
-    opts.dc = o.dc.toLowerCase();
+    opts.dc = dc;
   }
   if (o.host !== undefined) {
-    if (!/^[a-z0-9.-]+$/i.test(o.host))
+    if (isIP(o.host))
+      throw new LifelineError(
+        'USAGE_BAD_HOST',
+        `--host ${JSON.stringify(o.host)}: an address goes to --ip`,
+        EXIT.USAGE,
+      );
+    if (!HOST_NAME.test(o.host))
       throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(o.host)}: not a host name`, EXIT.USAGE);
-    opts.host = o.host.toLowerCase();
+    opts.host = o.host.toLowerCase().replace(/\.$/, '');
   }
   if (o.ip !== undefined) {
-    if (!/^[0-9a-f.:]+$/i.test(o.ip))
-      throw new LifelineError('USAGE_BAD_IP', `--ip ${JSON.stringify(o.ip)}: not an IP address`, EXIT.USAGE);
-    opts.ip = o.ip;
+    if (!isIP(o.ip))
+      throw new LifelineError(
+        'USAGE_BAD_IP',
+        `--ip ${JSON.stringify(o.ip)}: not an IPv4 or IPv6 address (a host name goes to --host)`,
+        EXIT.USAGE,
+      );
+    opts.ip = o.ip.toLowerCase();
   }
   return opts;
 }
 
-/** Reads every file; one that cannot be read at all is reported, the rest analysed. */
+/** Labels separated by dots, letters/digits/hyphens/underscores, at most 253 characters. */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
+
+/**
+ * Reads every file; one that cannot be read at all is reported, the rest analysed. Missing files, directories and
+ * unreadable paths are found before any reading starts, so a typo costs no wait: unless `goOn`, nothing is read then.
+ */
 export async function readAll(
   files: string[],
   keylog?: string,
+  goOn = true,
 ): Promise<{ results: EvidenceResult[]; unreadable: Diagnosis['unreadable'] }> {
   const results: EvidenceResult[] = [];
   const unreadable: Diagnosis['unreadable'] = [];
   const tty = process.stderr.isTTY === true;
+  const missing = new Set<string>();
   for (const file of files) {
+    const why = await whyUnreadable(file);
+    if (why) {
+      unreadable.push(why);
+      missing.add(file);
+    }
+  }
+  if (unreadable.length > 0 && !goOn) return { results, unreadable };
+  for (const file of files) {
+    if (missing.has(file)) continue;
     try {
       const r = await readEvidence(file, {
         ...(keylog ? { keylog } : {}),
@@ -176,13 +213,12 @@ function progressLine(file: string, done: number, total: number): void {
 
 /** Evidence is never overwritten: an output path that is also an input is a usage error (and two `-` clash). */
 function guardOutputs(files: string[], o: CliOptions): void {
-  const inputs = new Set(files.map((f) => resolve(f)));
   for (const [flag, out] of [
     ['--html', o.html],
     ['--md', o.md],
   ] as const) {
     if (out === undefined || out === '-') continue;
-    if (inputs.has(resolve(out)))
+    if (files.some((f) => f !== '-' && sameFile(f, out)))
       throw new LifelineError(
         'USAGE_OUTPUT_IS_INPUT',
         `${flag} ${out}: that is one of the evidence files; refusing to overwrite evidence (give ${flag} a new file name, or - for stdout)`,

@@ -4,6 +4,7 @@
 // built/teardown lines with connection starts/ends (by 5-tuple when both sides have it).
 // Pure: events in, offsets out.
 import type { SourceKind, TimelineEvent } from '../events/types.ts';
+import { formatDuration } from './duration.ts';
 import { parseConnKey } from './find-notifs.ts';
 
 export type AlignMethod = 'reference' | 'messages' | 'connections' | 'five-tuple' | 'client-port' | 'assumed';
@@ -255,7 +256,7 @@ function alignByConnections(
     against: best.against,
     question: device
       ? `${src.file}: aligned only by the timing of ${best.matches} connection start/end line(s) (no 5-tuple match), ` +
-        `offset ${Math.round(best.offset / 1000)} s. Confirm the device's clock (time zone, NTP) or log the 5-tuple.`
+        `offset ${formatDuration(best.offset)}. Confirm the device's clock (time zone, NTP) or log the 5-tuple.`
       : `${src.file}: aligned only by the timing of ${best.matches} connection start/end event(s).`,
   };
 }

@@ -3,13 +3,13 @@
 
 import type { EvidenceResult, Problem } from '../events/types.ts';
 import { isLifelineMessage } from '../evidence/classify-message.ts';
+import { redactDeep } from '../redact.ts';
 import { analyseIncident } from './analyses.ts';
 import type { Alignment } from './clock-alignment.ts';
 import { formatDuration, iso } from './duration.ts';
 import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
 import type { StepContext } from './next-steps.ts';
-import { redactDeep } from './redact.ts';
 import { type SessionEnd, sessionEnd } from './rules/closes.ts';
 import { withoutSendsIntoClosed } from './rules/facts.ts';
 import { judge } from './rules/judge.ts';

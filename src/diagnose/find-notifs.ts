@@ -4,6 +4,7 @@
 // (keepalive, Welcome, multi-login, resume; the subscription URL), or, encrypted, its TLS records keep the
 // keepalive rhythm (small application-data records both ways about every keepalive period).
 import type { EvidenceResult, TimelineEvent } from '../events/types.ts';
+import { apiHost, isWxccApiHost } from '../protocol/wxcc.ts';
 import type { DiagnoseOptions } from './model.ts';
 
 export type NotifsReason = 'host' | 'ip' | 'pattern' | 'rhythm' | 'report' | 'fallback';
@@ -18,7 +19,6 @@ export interface NotifsConnections {
   notes: string[];
 }
 
-const WXCC_API_HOST = /^api\.wxcc-[a-z0-9]+\.cisco\.com$/i;
 const SUBSCRIPTION_PATH = /\/v1\/notification\/subscription\//;
 const NOTIFS_CLASSES = new Set(['keepalive', 'welcome', 'multilogin', 'resume']);
 
@@ -53,7 +53,7 @@ interface ConnFacts {
 export function identifyNotifs(results: EvidenceResult[], opts: DiagnoseOptions): NotifsConnections {
   const hosts = new Set<string>();
   if (opts.host) hosts.add(opts.host.toLowerCase());
-  if (opts.dc) hosts.add(`api.wxcc-${opts.dc.toLowerCase()}.cisco.com`);
+  if (opts.dc) hosts.add(apiHost(opts.dc));
   const named = hosts.size > 0 || !!opts.ip;
   const ips = new Set<string>();
   if (opts.ip) ips.add(opts.ip);
@@ -69,7 +69,7 @@ export function identifyNotifs(results: EvidenceResult[], opts: DiagnoseOptions)
       }
       if (e.kind === 'dns-answer') seenHosts.add(e.name.toLowerCase());
     }
-  if (!named) for (const h of seenHosts) if (WXCC_API_HOST.test(h)) hosts.add(h);
+  if (!named) for (const h of seenHosts) if (isWxccApiHost(h)) hosts.add(h);
 
   // DNS answers for those hosts (seed step 5 as seen inside the evidence): their addresses are Notifs.
   for (const r of results)

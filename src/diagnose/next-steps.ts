@@ -1,4 +1,5 @@
 // Concrete next steps per cause: what to change or collect, with the exact filters and log IDs.
+import { API_HOST_PATTERN, DESKTOP_HOST_PATTERN, apiHost as dcApiHost } from '../protocol/wxcc.ts';
 import type { Cause, MissingEvidence, Step } from './model.ts';
 
 export interface StepContext {
@@ -11,12 +12,12 @@ const ARTICLE_220319 =
   'https://www.cisco.com/c/en/us/support/docs/contact-center/webex-contact-center/220319-configure-environment-to-prevent-agent-d.html';
 
 function apiHost(ctx: StepContext): string {
-  return ctx.hosts[0] ?? (ctx.dc ? `api.wxcc-${ctx.dc}.cisco.com` : 'api.wxcc-<dc>.cisco.com');
+  return ctx.hosts[0] ?? (ctx.dc ? dcApiHost(ctx.dc) : API_HOST_PATTERN);
 }
 
 function desktopUrl(ctx: StepContext): string {
   const h = apiHost(ctx);
-  return h.startsWith('api.') ? `https://${h.replace(/^api\./, 'desktop.')}` : 'https://desktop.wxcc-<dc>.cisco.com';
+  return h.startsWith('api.') ? `https://${h.replace(/^api\./, 'desktop.')}` : `https://${DESKTOP_HOST_PATTERN}`;
 }
 
 /** Wireshark display filter for the PC ↔ Notifs traffic (seed step 6). */

@@ -44,7 +44,7 @@ export function renderText(d: Diagnosis): string {
     const clock =
       c.method === 'reference'
         ? 'reference clock'
-        : `clock ${c.offsetMs >= 0 ? '+' : ''}${formatDuration(c.offsetMs)} (${c.method}, ${c.matches} match(es), ±${Math.round(c.spreadMs)} ms${c.clockUncertain ? ', UNCERTAIN' : ''})`;
+        : `clock ${c.offsetMs >= 0 ? '+' : ''}${formatDuration(c.offsetMs)} (${c.method}, ${c.matches} match(es), ±${formatDuration(c.spreadMs)}${c.clockUncertain ? ', UNCERTAIN' : ''})`;
     L.push(`  ${printable(s.file)}: ${s.kind}/${s.format}, ${s.events} Notifs event(s) of ${s.eventsRead}; ${clock}`);
     const errors = s.problems.filter((p) => p.severity === 'error').length;
     if (s.problems.length)

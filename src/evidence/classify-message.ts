@@ -72,8 +72,5 @@ export function capText(s: string, max = 512): string {
   return s.length <= max ? s : s.slice(0, max);
 }
 
-/** Recognise WxCC hosts: api.wxcc-<dc>.cisco.com (and desktop.wxcc-<dc>…). Returns the data centre or undefined. */
-export function wxccDataCentre(host: string): string | undefined {
-  const m = /^(?:api|desktop|notifs?)\.wxcc-([a-z]+[0-9]*)\.cisco\.com$/i.exec(host);
-  return m ? m[1].toLowerCase() : undefined;
-}
+/** WxCC hosts are recognised where the data centres live (src/protocol/wxcc.ts); re-exported for the readers. */
+export { wxccDataCentre } from '../protocol/wxcc.ts';

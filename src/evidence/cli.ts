@@ -1,7 +1,10 @@
 // `lifeline evidence inspect FILE…`: what each evidence file is and what it shows, before any judgement.
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { assertSideInput, whyUnreadable } from '../cli/input-files.ts';
+import { formatDuration } from '../duration.ts';
 import type { EvidenceResult, TimelineEvent } from '../events/types.ts';
+import { redactDeep } from '../redact.ts';
 import { readEvidence } from './read-evidence.ts';
 
 /** Captured strings may carry terminal escapes or bidi overrides: show them as escapes, never raw. */
@@ -109,12 +112,17 @@ function describeEvent(e: TimelineEvent): string {
   return escapeControls(parts.filter((p) => p !== '').join('  '));
 }
 
-export function formatHuman(s: InspectSummary, events?: TimelineEvent[], limit = 50): string {
+export function formatHuman(
+  s: InspectSummary,
+  events?: TimelineEvent[],
+  limit = 50,
+  total = events?.length ?? 0,
+): string {
   const lines: string[] = [];
   lines.push(escapeControls(s.file));
   lines.push(`  kind         ${s.kind} (${escapeControls(s.format)})`);
   if (s.firstTs !== undefined && s.lastTs !== undefined) {
-    lines.push(`  time span    ${iso(s.firstTs)} → ${iso(s.lastTs)} (${((s.lastTs - s.firstTs) / 1000).toFixed(1)} s)`);
+    lines.push(`  time span    ${iso(s.firstTs)} → ${iso(s.lastTs)} (${formatDuration(s.lastTs - s.firstTs)})`);
   } else lines.push('  time span    (no timed events)');
   if (s.meta.utcOffsetMin !== undefined) lines.push(`  utc offset   ${s.meta.utcOffsetMin} min (stated by the log)`);
   lines.push(`  connections  ${s.connections}`);
@@ -150,7 +158,7 @@ export function formatHuman(s: InspectSummary, events?: TimelineEvent[], limit =
     if (s.problems.length > 30) lines.push(`    … ${s.problems.length - 30} more (use --json for all)`);
   }
   if (events) {
-    lines.push(`  first ${Math.min(limit, events.length)} of ${events.length} events`);
+    lines.push(`  first ${Math.min(limit, events.length)} of ${total} events`);
     for (const e of events.slice(0, limit)) lines.push(`    ${describeEvent(e)}`);
   }
   return lines.join('\n');
@@ -167,66 +175,106 @@ export function registerEvidenceCommands(program: Command): void {
         'event kind, problems found (with line or byte offset), and what that kind of evidence cannot show.',
     )
     .argument('<files...>', 'evidence files (gzip is fine; - reads standard input)')
-    .option('--json', 'machine-readable output (one JSON array)')
+    .option('--json', 'machine-readable output (one JSON object, schema lifeline.evidence-inspect v1)')
     .option('--events', 'also list the first events of each file')
     .option('--limit <n>', 'how many events --events lists', '50')
     .option('--keylog <file>', 'NSS key log file to decrypt TLS in captures')
     .option('--year <yyyy>', 'year for syslog lines that carry none (default: the file modification year)')
+    .option('--no-redact', 'keep tokens, cookies, passwords and Authorization values in the output')
+    .option('--allow-missing', 'exit 0 when some files cannot be read (they are still listed)')
     .addHelpText(
       'after',
       '\nExamples:\n' +
         '  lifeline evidence inspect desktop.har chrome-net-export.json\n' +
         '  lifeline evidence inspect --events --limit 20 lifeline-error-report.json\n' +
         '  lifeline evidence inspect --year 2025 asa-syslog.txt pa-traffic.csv\n' +
-        '  lifeline evidence inspect --json capture.pcapng.gz --keylog sslkeys.log | jq .[0].counts\n\n' +
+        "  lifeline evidence inspect --json capture.pcapng.gz --keylog sslkeys.log | jq '.files[0].counts'\n\n" +
+        'Secrets (tokens in URLs, Authorization, cookies, passwords) are shown as [REDACTED] unless --no-redact.\n' +
+        'The --json shape is documented in docs/evidence.md.\n\n' +
         'Exit codes: 0 all files read (problems inside files are listed, not fatal), 3 a file could not be read\n' +
-        'or is not a known format, 2 bad usage.',
+        '(missing, a directory, not a known format; --allow-missing: only when none could be read), 2 bad usage.',
     )
-    .action(
-      async (
-        files: string[],
-        o: { json?: boolean; events?: boolean; limit: string; keylog?: string; year?: string },
-      ) => {
-        const limit = Number(o.limit);
-        if (!Number.isInteger(limit) || limit < 0)
-          throw new LifelineError('USAGE', `--limit must be a whole number, got ${o.limit}`, EXIT.USAGE);
-        let year: number | undefined;
-        if (o.year !== undefined) {
-          year = Number(o.year);
-          if (!/^\d{4}$/.test(o.year))
-            throw new LifelineError('USAGE', `--year must be a 4-digit year, got ${o.year}`, EXIT.USAGE);
+    .action(async (files: string[], o: InspectCliOptions) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 0)
+        throw new LifelineError('USAGE', `--limit must be a whole number, got ${o.limit}`, EXIT.USAGE);
+      let year: number | undefined;
+      if (o.year !== undefined) {
+        year = Number(o.year);
+        if (!/^\d{4}$/.test(o.year))
+          throw new LifelineError('USAGE', `--year must be a 4-digit year, got ${o.year}`, EXIT.USAGE);
+      }
+      await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
+      const out: InspectJson = { schema: INSPECT_SCHEMA, version: 1, redacted: o.redact, files: [], unreadable: [] };
+      for (const file of files) {
+        const r = await inspectOne(file, { ...o, year });
+        if ('error' in r) {
+          const error = o.redact ? redactDeep(r.error) : r.error;
+          out.unreadable.push(error);
+          if (!o.json) process.stderr.write(`lifeline: ${error.code}: ${escapeControls(error.message)}\n`);
+          continue;
         }
-        const tty = process.stderr.isTTY === true;
-        const out: unknown[] = [];
-        let failed = 0;
-        for (const file of files) {
-          const progress = tty
-            ? (done: number, total: number) => {
-                process.stderr.write(`\r${escapeControls(file)}: ${total ? Math.floor((done / total) * 100) : 0}%`);
-              }
-            : undefined;
-          try {
-            const r = await readEvidence(file, {
-              ...(o.keylog ? { keylog: o.keylog } : {}),
-              ...(progress ? { progress } : {}),
-              ...(year !== undefined ? { year } : {}),
-            });
-            if (tty) process.stderr.write('\r\x1b[K');
-            const s = summarise(r);
-            if (o.json) out.push(o.events ? { ...s, events: r.events.slice(0, limit) } : s);
-            else process.stdout.write(`${formatHuman(s, o.events ? r.events : undefined, limit)}\n\n`);
-          } catch (err) {
-            if (tty) process.stderr.write('\r\x1b[K');
-            failed++;
-            const e = err as Error & { code?: string };
-            const code = err instanceof LifelineError ? e.code : 'EVIDENCE_READ_FAILED';
-            if (o.json) out.push({ file, error: { code, message: e.message } });
-            else process.stderr.write(`lifeline: ${code}: ${escapeControls(e.message)}\n`);
-            if (!(err instanceof LifelineError)) process.stderr.write(`${e.stack ?? ''}\n`);
-          }
-        }
-        if (o.json) process.stdout.write(`${safeJson(out)}\n`);
-        if (failed) process.exitCode = EXIT.INPUT;
-      },
-    );
+        const s = o.redact ? redactDeep(r.summary) : r.summary;
+        const events = o.events ? r.events.slice(0, limit) : undefined;
+        const shownEvents = events && o.redact ? redactDeep(events) : events;
+        if (o.json) out.files.push(shownEvents ? { ...s, events: shownEvents } : s);
+        else process.stdout.write(`${formatHuman(s, shownEvents, limit, r.events.length)}\n\n`);
+      }
+      if (o.json) process.stdout.write(`${safeJson(out)}\n`);
+      if (out.unreadable.length > 0 && (!o.allowMissing || out.files.length === 0)) process.exitCode = EXIT.INPUT;
+    });
+}
+
+interface InspectCliOptions {
+  json?: boolean;
+  events?: boolean;
+  limit: string;
+  keylog?: string;
+  year?: string;
+  redact: boolean;
+  allowMissing?: boolean;
+}
+
+export const INSPECT_SCHEMA = 'lifeline.evidence-inspect';
+
+/** `evidence inspect --json`: one object (docs/evidence.md). */
+export interface InspectJson {
+  schema: typeof INSPECT_SCHEMA;
+  version: 1;
+  /** Secrets replaced by [REDACTED] (false with --no-redact). */
+  redacted: boolean;
+  /** One entry per file read, in command-line order; `events` only with --events. */
+  files: (InspectSummary & { events?: TimelineEvent[] })[];
+  /** Files that could not be read at all, with a stable code. */
+  unreadable: { file: string; code: string; message: string }[];
+}
+
+type InspectOutcome =
+  | { summary: InspectSummary; events: TimelineEvent[] }
+  | { error: { file: string; code: string; message: string } };
+
+async function inspectOne(file: string, o: { keylog?: string; year?: number }): Promise<InspectOutcome> {
+  const tty = process.stderr.isTTY === true;
+  const progress = tty
+    ? (done: number, total: number) => {
+        process.stderr.write(`\r${escapeControls(file)}: ${total ? Math.floor((done / total) * 100) : 0}%`);
+      }
+    : undefined;
+  const why = await whyUnreadable(file);
+  if (why) return { error: { file, code: why.code, message: `${file}: ${why.message}` } };
+  try {
+    const r = await readEvidence(file, {
+      ...(o.keylog ? { keylog: o.keylog } : {}),
+      ...(progress ? { progress } : {}),
+      ...(o.year !== undefined ? { year: o.year } : {}),
+    });
+    if (tty) process.stderr.write('\r\x1b[K');
+    return { summary: summarise(r), events: r.events };
+  } catch (err) {
+    if (tty) process.stderr.write('\r\x1b[K');
+    const e = err as Error & { code?: string };
+    if (!(err instanceof LifelineError)) process.stderr.write(`${e.stack ?? ''}\n`);
+    const code = err instanceof LifelineError ? e.code : 'EVIDENCE_READ_FAILED';
+    return { error: { file, code: code ?? 'EVIDENCE_READ_FAILED', message: e.message } };
+  }
 }

@@ -5,7 +5,6 @@ import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts'
 import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
 import { streamFile } from './file-source.ts';
 import { JsonEntryStream } from './json-entry-stream.ts';
-import { redactUrl } from './redact.ts';
 
 /** What HAR can never show (control frames are not exported; no TCP, no close frames). */
 export const HAR_BLIND_TO = ['ws-control', 'ws-close', 'tcp'];
@@ -71,13 +70,13 @@ export class HarMapper {
         this.wxcc = true;
       }
     }
-    const connBase = str(e.connection) ?? `${redactUrl(url)}@${str(e.startedDateTime) ?? offset}`;
+    const connBase = str(e.connection) ?? `${url}@${str(e.startedDateTime) ?? offset}`;
     const seen = this.connIds.get(connBase) ?? 0;
     this.connIds.set(connBase, seen + 1);
     const conn = seen === 0 ? connBase : `${connBase}#${seen + 1}`;
     const ip = stripBrackets(str(e.serverIPAddress));
     const status = typeof res?.status === 'number' ? res.status : undefined;
-    const summary: ConnSummary = { conn, url: redactUrl(url), messages: 0 };
+    const summary: ConnSummary = { conn, url, messages: 0 };
     if (host) summary.host = host;
     if (ip) summary.ip = ip;
     if (status !== undefined) summary.status = status;
@@ -94,7 +93,7 @@ export class HarMapper {
     if (status === 101) {
       const ts = start !== undefined ? start + upgradeDelay(obj(e.timings)) : undefined;
       if (ts !== undefined) {
-        const ev: TimelineEvent = { ...base, kind: 'conn-open', ts, layer: 'ws', url: redactUrl(url) };
+        const ev: TimelineEvent = { ...base, kind: 'conn-open', ts, layer: 'ws', url };
         if (host) ev.host = host;
         if (ip) ev.ip = ip;
         const port = portOf(url);

@@ -16,7 +16,6 @@ import { streamFile } from './file-source.ts';
 import { hostOf, stageOfNetError } from './har-reader.ts';
 import { jsonProblem } from './json-entry-stream.ts';
 import { JsonStreamParser } from './json-stream.ts';
-import { redactUrl } from './redact.ts';
 import { type DecodedFrame, WsFrameDecoder } from './ws-frame-decoder.ts';
 
 type Rec = Record<string, unknown>;
@@ -413,7 +412,7 @@ export class NetlogMapper {
       const host = r.url ? hostOf(r.url) : undefined;
       if (host && wxccDataCentre(host)) wxcc = true;
       const [ip, port] = splitHostPort(sock?.remote);
-      const url = r.url ? redactUrl(r.url) : undefined;
+      const url = r.url;
       if (r.openTs !== undefined) {
         const ev: TimelineEvent = {
           ...this.base(r.openTs, r.openOffset ?? r.offset, r.id),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { captureToEvents } from '../capture/capture-events.ts';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { whyUnreadable } from '../cli/input-files.ts';
 import type { EvidenceResult } from '../events/types.ts';
 import { type Detection, detectFormat } from './detect-format.ts';
 import { readDeviceLog } from './device-log-reader.ts';
@@ -27,6 +28,8 @@ export interface ReadEvidenceOptions {
 
 export async function readEvidence(file: string, opts: ReadEvidenceOptions = {}): Promise<EvidenceResult> {
   if (file === '-') return readStdin(opts);
+  const why = await whyUnreadable(file);
+  if (why) throw new LifelineError('EVIDENCE_UNREADABLE', `${file}: ${why.message}`, EXIT.INPUT);
   let d: Detection;
   try {
     d = await detectFormat(file);

@@ -6,7 +6,6 @@ import type { DesktopStateEvent, EvidenceResult, MessageClass, Problem, Timeline
 import { ERROR_REPORT_SCHEMA, ERROR_REPORT_VERSION } from '../protocol/error-report-schema.ts';
 import { streamFile } from './file-source.ts';
 import { JsonEntryStream } from './json-entry-stream.ts';
-import { redactUrl } from './redact.ts';
 
 const CLASSES = new Set<MessageClass>(['keepalive', 'welcome', 'notification', 'resume', 'multilogin', 'other']);
 const LIFECYCLE = new Set([
@@ -60,9 +59,9 @@ export class ReportMapper {
         ),
       );
     }
-    const serverUrl = typeof root.serverUrl === 'string' ? redactUrl(root.serverUrl) : undefined;
+    const serverUrl = typeof root.serverUrl === 'string' ? root.serverUrl : undefined;
     // The socket's own URL (optional field) names the Notifs host better than the subscribe URL.
-    const wsUrl = typeof root.lastWebSocketUrl === 'string' ? redactUrl(root.lastWebSocketUrl) : undefined;
+    const wsUrl = typeof root.lastWebSocketUrl === 'string' ? root.lastWebSocketUrl : undefined;
     const host = (wsUrl ? safeHost(wsUrl) : undefined) ?? (serverUrl ? safeHost(serverUrl) : undefined);
     const clock = isRec(root.clock) ? root.clock : undefined;
     const wallAtStart = num(clock?.wallAtStart);

@@ -1,7 +1,16 @@
 // `lifeline capture inspect` / `extract` as a user runs them (the real CLI in a child process).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  linkSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -112,10 +121,105 @@ test('extract --host: addresses from the DNS answer inside the capture; output o
   assert.equal(tsharkCount(out), 5);
   assert.equal(tsharkCount(out, 'ip.addr==198.51.100.7'), 0);
   assert.equal(tsharkCount(out, 'dns'), 1);
-  const none = run('capture', 'extract', f, '--host', 'api.wxcc-eu1.cisco.com', '-o', join(dir, 'none.pcapng'));
-  assert.equal(none.status, 0);
-  assert.match(none.stdout, /EXTRACT_HOST_UNRESOLVED/);
   assert.equal(run('capture', 'extract', f, '-o', join(dir, 'x.pcapng')).status, 2);
+});
+
+test('extract: "0 of N packets matched" exits 4 and leaves no file; the input and an existing file are never written over', () => {
+  const f = join(dir, 'pc-guard.pcap');
+  notifsCapture(f);
+  const before = readFileSync(f);
+  const none = join(dir, 'none.pcapng');
+  const r = run('capture', 'extract', f, '--host', 'api.wxcc-eu1.cisco.com', '-o', none);
+  assert.equal(r.status, 4, r.stderr);
+  assert.match(r.stderr, /EXTRACT_NOTHING_MATCHED: 0 of 8 packets matched; no output written/);
+  assert.match(r.stdout, /EXTRACT_HOST_UNRESOLVED/);
+  assert.equal(existsSync(none), false);
+  // A filter matching nothing, written over its own input: refused before anything is written.
+  const self = run('capture', 'extract', f, '--ip', '192.0.2.99', '-o', f);
+  assert.equal(self.status, 2);
+  assert.match(self.stderr, /USAGE_OUTPUT_IS_INPUT/);
+  // Even with --force, and through a symlink or a hard link (same inode).
+  const sym = join(dir, 'sym.pcap');
+  symlinkSync(f, sym);
+  const hard = join(dir, 'hard.pcap');
+  linkSync(f, hard);
+  for (const out of [sym, hard]) {
+    const x = run('capture', 'extract', f, '--ip', '203.0.113.10', '-o', out, '--force');
+    assert.equal(x.status, 2, out);
+    assert.match(x.stderr, /USAGE_OUTPUT_IS_INPUT/);
+  }
+  assert.deepEqual(readFileSync(f), before, 'the input is untouched');
+  // The --keylog file is an input too.
+  const keys = join(dir, 'keys.log');
+  writeFileSync(keys, '# no keys\n');
+  const k = run('capture', 'extract', f, '--ip', '203.0.113.10', '--keylog', keys, '-o', keys, '--force');
+  assert.equal(k.status, 2);
+  assert.equal(readFileSync(keys, 'utf8'), '# no keys\n');
+  // An existing output: refused without --force (untouched), replaced with it.
+  const out = join(dir, 'exists.pcapng');
+  writeFileSync(out, 'precious');
+  const refused = run('capture', 'extract', f, '--ip', '203.0.113.10', '-o', out);
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /USAGE_OUTPUT_EXISTS: -o .*exists\.pcapng already exists.*--force/);
+  assert.equal(readFileSync(out, 'utf8'), 'precious');
+  const replaced = run('capture', 'extract', f, '--ip', '203.0.113.10', '-o', out, '--force', '--json');
+  assert.equal(replaced.status, 0, replaced.stderr);
+  assert.equal(JSON.parse(replaced.stdout).packetsWritten, 4);
+  assert.deepEqual([...readFileSync(out).subarray(0, 4)], [0x0a, 0x0d, 0x0d, 0x0a], 'now a pcapng');
+  // With --force and nothing matched, the existing file stays as it was.
+  writeFileSync(out, 'precious');
+  assert.equal(run('capture', 'extract', f, '--ip', '192.0.2.99', '-o', out, '--force').status, 4);
+  assert.equal(readFileSync(out, 'utf8'), 'precious');
+  assert.deepEqual(
+    readdirSync(dir).filter((n) => n.endsWith('.part')),
+    [],
+    'no temporary file left behind',
+  );
+});
+
+test('extract: --ip takes only addresses, --host only names; a directory is named as such, not EISDIR', () => {
+  const f = join(dir, 'pc-args.pcap');
+  notifsCapture(f);
+  const o = join(dir, 'args.pcapng');
+  for (const [flag, value, code] of [
+    ['--ip', 'api.wxcc-us1.cisco.com', 'USAGE_BAD_IP'],
+    ['--ip', '1192.168.2.2', 'USAGE_BAD_IP'],
+    ['--host', '203.0.113.10', 'USAGE_BAD_HOST'],
+    ['--host', 'bad host;rm', 'USAGE_BAD_HOST'],
+  ]) {
+    const r = run('capture', 'extract', f, flag, value, '-o', o);
+    assert.equal(r.status, 2, `${flag} ${value}`);
+    assert.match(r.stderr, new RegExp(code));
+  }
+  assert.equal(run('capture', 'extract', f, '--ip', '2001:db8::10', '-o', o).status, 4, 'a valid IPv6 is accepted');
+  const d = run('capture', 'inspect', dir);
+  assert.equal(d.status, 3);
+  assert.match(d.stderr, /CAPTURE_OPEN_FAILED: cannot open .*: is a directory, not a file/);
+  assert.doesNotMatch(d.stderr, /EISDIR/);
+  for (const cmd of [
+    ['inspect', f],
+    ['extract', f, '--ip', '203.0.113.10', '-o', o],
+  ]) {
+    const k = run('capture', ...cmd, '--keylog', dir);
+    assert.equal(k.status, 3, cmd[0]);
+    assert.match(k.stderr, /KEYLOG_OPEN_FAILED: --keylog .*: is a directory, not a file/);
+  }
+  const nowhere = join(dir, 'no-such-dir', 'x.pcapng');
+  const w = run('capture', 'extract', f, '--ip', '203.0.113.10', '-o', nowhere);
+  assert.equal(w.status, 3);
+  assert.ok(w.stderr.includes(`CAPTURE_WRITE_FAILED: cannot write ${nowhere}: ENOENT`), w.stderr);
+  const x = run('capture', 'extract', dir, '--ip', '203.0.113.10', '-o', o);
+  assert.equal(x.status, 3);
+  assert.match(x.stderr, /is a directory, not a file/);
+});
+
+test('inspect: the time span is a human duration', () => {
+  const f = join(dir, 'span.pcap');
+  notifsCapture(f);
+  const r = run('capture', 'inspect', f);
+  assert.equal(r.status, 0, r.stderr);
+  // 1700000000.000 → 1700000000.006 plus the scripted steps: was "(0.007 s)"
+  assert.match(r.stdout, /\(\d+(\.\d)? ms\)\n/);
 });
 
 test('captureToEvents: DNS answers become dns-answer events and meta.dnsNames', async () => {

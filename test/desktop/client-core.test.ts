@@ -201,6 +201,6 @@ test('flight recorder ring is bounded; totals survive truncation', () => {
 });
 
 test('redactUrl removes credentials', () => {
-  assert.equal(redactUrl('wss://u:p@h/x?token=abc&a=1'), 'wss://h/x?token=REDACTED&a=1');
-  assert.equal(redactUrl('not a url?access_token=zz'), 'not a url?access_token=REDACTED');
+  assert.equal(redactUrl('wss://u:p@h/x?token=abc&a=1'), 'wss://[REDACTED]@h/x?token=[REDACTED]&a=1');
+  assert.equal(redactUrl('not a url?access_token=zz'), 'not a url?access_token=[REDACTED]');
 });

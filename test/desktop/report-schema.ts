@@ -14,7 +14,7 @@ export function assertValidReport(r: unknown): asserts r is ErrorReportV1 {
   str(x.clientId, 'clientId');
   assert.ok(x.runtime === 'node' || x.runtime === 'browser');
   str(x.serverUrl, 'serverUrl');
-  assert.ok(!/token=(?!REDACTED)/.test(x.serverUrl), 'no token in serverUrl');
+  assert.ok(!/token=(?!\[REDACTED\])/.test(x.serverUrl), 'no token in serverUrl');
   num(x.config.keepaliveMs, 'keepaliveMs');
   num(x.config.silenceMs, 'silenceMs');
   num(x.config.recoveryMs, 'recoveryMs');

@@ -83,6 +83,7 @@ test('a device log without 5-tuples is aligned by timing only and flagged clockU
   assert.equal(c.clockUncertain, true);
   assert.ok(Math.abs(c.offsetMs + 120_000) < 1500);
   assert.match(c.question ?? '', /5-tuple/);
+  assert.match(c.question ?? '', /offset -2 min( \d+(\.\d)? s)?\./, 'a human offset, not "-120 s"');
   assert.ok(diagnosis.notes.some((n) => n.includes('asa.log')));
 });
 

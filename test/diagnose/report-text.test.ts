@@ -33,3 +33,10 @@ test('JSON output escapes C1 controls and bidi overrides and stays valid JSON', 
   assert.ok(!/[\u202e\u009b]/.test(json));
   assert.deepEqual(JSON.parse(json).notes.at(-1), 'evil \u202e reversed \u009b csi');
 });
+
+test('clock offsets and spreads are human durations', () => {
+  const { diagnosis } = diagnose({ results: loadFixture('inbound-loss.har'), options: DEFAULT_OPTIONS });
+  const c = diagnosis.sources[0].clock;
+  Object.assign(c, { offsetMs: 7_260_000, spreadMs: 90_000, method: 'five-tuple', matches: 3, clockUncertain: false });
+  assert.match(renderText(diagnosis), /clock \+2 h 1 min \(five-tuple, 3 match\(es\), ±1 min 30 s\)/);
+});

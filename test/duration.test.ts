@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatDuration, parseDuration } from '../../src/diagnose/duration.ts';
+import { formatDuration, parseDuration } from '../src/duration.ts';
 
 test('parseDuration accepts s, ms, m, h and bare milliseconds', () => {
   assert.equal(parseDuration('16s'), 16_000);
@@ -21,4 +21,11 @@ test('formatDuration picks a readable unit', () => {
   assert.equal(formatDuration(61_500), '1 min 1.5 s');
   assert.equal(formatDuration(3_660_000), '1 h 1 min');
   assert.equal(formatDuration(-1500), '-1.5 s');
+  assert.equal(formatDuration(41_000), '41 s');
+  assert.equal(formatDuration(11_520_000), '3 h 12 min');
+  assert.equal(formatDuration(7_199_990), '2 h'); // 1 h 59.99 min rounds up, never "1 h 60 min"
+  assert.equal(formatDuration(2 * 86_400_000), '2 d');
+  // The span that `evidence inspect` printed as "190054795.0 s".
+  assert.equal(formatDuration(190_054_795_000), '2199 d 17 h');
+  assert.equal(formatDuration(Number.NaN), '?');
 });

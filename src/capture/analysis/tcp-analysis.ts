@@ -98,8 +98,6 @@ const gtSeq = (a: number, b: number): boolean => ((b - a) | 0) < 0;
 const ltSeq = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 const leSeq = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
 const u32 = (x: number): number => x >>> 0;
-/** Wireshark stores -1 in its uint32 dup-ACK counter to mark "ACKed unseen segment already reported". */
-const DUPACK_MARK = 0xffffffff;
 
 /**
  * Window-scale bookkeeping for SYN / SYN-ACK segments (call before `analyzeSegment`).
@@ -185,8 +183,7 @@ export function analyzeSegment(
       f |= A_ZERO_WINDOW_PROBE_ACK;
       skipToFinished = true;
     } else if (sameAsBefore && window !== 0 && window === fwd.window) {
-      // After an "ACKed unseen segment" the counter holds the marker 2^32−1 (Wireshark's -1 in a uint32): restart at 1.
-      fwd.dupacknum = fwd.dupacknum === DUPACK_MARK ? 1 : fwd.dupacknum + 1;
+      fwd.dupacknum++;
       f |= A_DUP_ACK;
       out.dupAckNum = fwd.dupacknum;
       out.dupAckFrame = fwd.lastnondupack;
@@ -199,17 +196,12 @@ export function analyzeSegment(
     fwd.dupacknum = 0;
   }
 
-  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Reported once per hole:
-  // when the hole is behind the highest seq seen, the other side's dup-ACK counter is used as a "reported" marker
-  // until that side's ACK number changes (Wireshark ≥ 4.0 behaviour; the comparison is unsigned as in C).
+  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Once per hole: the other side's
+  // "highest contiguous seq" jumps to its nextseq, so later ACKs of the same hole compare against the new edge
+  // (Wireshark 4.0's logic; 4.2 changed it to a dup-ACK-counter marker that tshark 4.0.17 does not have).
   if (rev.maxseqtobeacked !== 0 && gtSeq(ack, rev.maxseqtobeacked) && flags & TCP_ACK) {
-    if (rev.maxseqtobeacked > rev.nextseq) {
-      rev.maxseqtobeacked = rev.nextseq;
-      f |= A_ACK_LOST_SEGMENT;
-    } else {
-      if (rev.dupacknum === 0) f |= A_ACK_LOST_SEGMENT;
-      rev.dupacknum = DUPACK_MARK;
-    }
+    f |= A_ACK_LOST_SEGMENT;
+    rev.maxseqtobeacked = rev.nextseq;
   }
 
   // Retransmission family: data (or SYN/FIN) that does not advance the sequence number.
@@ -219,9 +211,11 @@ export function analyzeSegment(
     if (seglen > 1 && u32(fwd.nextseq - 1) === seq) notAdvanced = false;
     const sinceRevAck = ts - rev.lastackTime;
     const oooThreshold = conn.firstRtt > 0 ? conn.firstRtt : 3;
+    // A SYN or FIN takes one sequence number: a resent FIN ends exactly at nextseq, so it is a retransmission.
+    const synFin = flags & (TCP_SYN | TCP_FIN) ? 1 : 0;
     if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && sinceRevAck < 20) {
       f |= A_FAST_RETRANSMISSION;
-    } else if (notAdvanced && ts - fwd.nextseqTime < oooThreshold && fwd.nextseq !== u32(seq + seglen)) {
+    } else if (notAdvanced && ts - fwd.nextseqTime < oooThreshold && fwd.nextseq !== u32(seq + seglen + synFin)) {
       f |= A_OUT_OF_ORDER;
     } else if (seglen > 0 && rev.lastack !== 0 && leSeq(u32(seq + seglen), rev.lastack)) {
       f |= A_SPURIOUS_RETRANSMISSION;

@@ -98,6 +98,8 @@ const gtSeq = (a: number, b: number): boolean => ((b - a) | 0) < 0;
 const ltSeq = (a: number, b: number): boolean => ((a - b) | 0) < 0;
 const leSeq = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
 const u32 = (x: number): number => x >>> 0;
+/** Wireshark stores -1 in its uint32 dup-ACK counter to mark "ACKed unseen segment already reported". */
+const DUPACK_MARK = 0xffffffff;
 
 /**
  * Window-scale bookkeeping for SYN / SYN-ACK segments (call before `analyzeSegment`).
@@ -183,7 +185,8 @@ export function analyzeSegment(
       f |= A_ZERO_WINDOW_PROBE_ACK;
       skipToFinished = true;
     } else if (sameAsBefore && window !== 0 && window === fwd.window) {
-      fwd.dupacknum++;
+      // After an "ACKed unseen segment" the counter holds the marker 2^32−1 (Wireshark's -1 in a uint32): restart at 1.
+      fwd.dupacknum = fwd.dupacknum === DUPACK_MARK ? 1 : fwd.dupacknum + 1;
       f |= A_DUP_ACK;
       out.dupAckNum = fwd.dupacknum;
       out.dupAckFrame = fwd.lastnondupack;
@@ -196,12 +199,19 @@ export function analyzeSegment(
     fwd.dupacknum = 0;
   }
 
-  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Once per hole: the other side's
-  // "highest contiguous seq" jumps to its nextseq, so later ACKs of the same hole compare against the new edge
-  // (Wireshark 4.0's logic; 4.2 changed it to a dup-ACK-counter marker that tshark 4.0.17 does not have).
+  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Once per hole: when the other
+  // side has sent past the hole, its "highest contiguous seq" jumps to its nextseq; when it has not (the ACK runs
+  // ahead of everything seen), its dup-ACK counter holds a "reported" marker until its own ACK number changes.
+  // This is what tshark 4.0.17 does (checked on the public traces); note the marker (2^32−1) also satisfies the
+  // fast-retransmission test ">= 2 dup ACKs" on the other side's next resend, as in tshark.
   if (rev.maxseqtobeacked !== 0 && gtSeq(ack, rev.maxseqtobeacked) && flags & TCP_ACK) {
-    f |= A_ACK_LOST_SEGMENT;
-    rev.maxseqtobeacked = rev.nextseq;
+    if (ltSeq(rev.maxseqtobeacked, rev.nextseq)) {
+      rev.maxseqtobeacked = rev.nextseq;
+      f |= A_ACK_LOST_SEGMENT;
+    } else {
+      if (rev.dupacknum === 0) f |= A_ACK_LOST_SEGMENT;
+      rev.dupacknum = DUPACK_MARK;
+    }
   }
 
   // Retransmission family: data (or SYN/FIN) that does not advance the sequence number.

@@ -145,6 +145,25 @@ export const scenarios: Record<string, () => TcpScript> = {
     s.ackBy('s');
     return s;
   },
+  finResentAckingUnseen(): TcpScript {
+    // The server's FIN is resent with an ACK beyond the client data seen (8 bytes never reached the capture, as when
+    // a frame is shorter than its IP length): ACKed unseen segment, and the "reported" marker left in the client's
+    // dup-ACK counter makes the resend a fast retransmission, as in tshark 4.0.17 (zeek-tcp-reassembly frames 8–12).
+    const s = new TcpScript().handshake();
+    s.at(1);
+    s.send('c', KB(100));
+    s.at(0.1);
+    s.ackBy('s');
+    s.at(0.1);
+    const fin = s.fin('s');
+    s.at(0.1);
+    s.send('c', KB(100));
+    s.c.next = (s.c.next + 8) >>> 0;
+    s.at(0.1);
+    s.s.acked = s.c.next;
+    s.raw('s', { seq: fin.seq, flags: 0x11 });
+    return s;
+  },
   windowFull(): TcpScript {
     const s = new TcpScript().handshake();
     s.c.window = 300;

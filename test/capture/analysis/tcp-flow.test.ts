@@ -64,6 +64,9 @@ test('ACKed unseen segment once per hole: a dropped response, then three more ro
 test('a SYN and a FIN resent within the out-of-order threshold are retransmissions', () => {
   assert.deepEqual(flagsOf(scenarios.synFinResent()), { 2: 'retransmission', 8: 'retransmission' });
 });
+test('a FIN resent with an ACK of unseen data: ACKed unseen segment and fast retransmission', () => {
+  assert.deepEqual(flagsOf(scenarios.finResentAckingUnseen()), { 8: 'ack-lost-segment,fast-retransmission' });
+});
 test('window full', () => {
   assert.deepEqual(flagsOf(scenarios.windowFull()), { 4: 'window-update', 6: 'window-full' });
 });

@@ -1,7 +1,8 @@
 // RFC 6455 frame parser for one direction of a reassembled stream (sans-IO, incremental: any split of the byte
 // stream gives the same frames). Payloads are unmasked; payloads beyond `maxPayload` are counted but not kept.
 // Protocol errors are reported once with a stable code and the parser then ignores the rest of the direction,
-// because after a framing error the frame boundaries are unknown. Never throws.
+// because after a framing error the frame boundaries are unknown — except an over-long control frame, whose length
+// is still declared: it is reported and delivered. Never throws.
 
 export interface WsFrame {
   fin: boolean;
@@ -140,7 +141,9 @@ export class WsFrameParser {
     if ((op > 2 && op < 8) || op > 10) return this.fail('WS_RESERVED_OPCODE', `reserved opcode ${op}`, ts);
     if (op >= 8) {
       if (!f.fin) return this.fail('WS_CONTROL_FRAGMENTED', 'fragmented control frame', ts);
-      if (len > 125) return this.fail('WS_CONTROL_TOO_LONG', `control frame payload ${len} > 125`, ts);
+      // RFC 6455 §5.5 caps control payloads at 125 bytes, but the length is declared, so the boundaries are not
+      // lost: report the violation and still deliver the frame (tshark shows such a close with its code too).
+      if (len > 125) this.sink.error('WS_CONTROL_TOO_LONG', `control frame payload ${len} > 125`, this.offset, ts);
     }
     f.length = len;
     f.truncated = len > this.maxPayload;

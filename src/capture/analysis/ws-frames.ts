@@ -63,10 +63,29 @@ export class WsFrameParser {
     return this.state === S.Failed;
   }
 
+  /** Between frames: no header byte of the next frame seen yet (and not failed). */
+  get atFrameStart(): boolean {
+    return this.state === S.Header && this.hdrLen === 0;
+  }
+
   push(bytes: Uint8Array, ts: number): void {
-    let i = 0;
+    this.pushFrom(bytes, 0, ts, false);
+  }
+
+  /**
+   * Like push() from `bytes[start]`, but returns after the first frame that ends (or when the bytes run out or the
+   * direction fails) with the index of the first byte not consumed: for callers that must look at what follows a
+   * frame boundary (the NetLog reader skips an HTTP head there).
+   */
+  pushOneFrame(bytes: Uint8Array, start: number, ts: number): number {
+    return this.pushFrom(bytes, start, ts, true);
+  }
+
+  private pushFrom(bytes: Uint8Array, start: number, ts: number, one: boolean): number {
+    let i = start;
     const n = bytes.length;
-    while (i < n && this.state !== S.Failed) {
+    const before = this.frames;
+    while (i < n && this.state !== S.Failed && !(one && this.frames !== before)) {
       if (this.state === S.Header) {
         while (i < n && this.hdrLen < this.need) this.hdr[this.hdrLen++] = bytes[i++];
         if (this.hdrLen < this.need) break;
@@ -94,6 +113,7 @@ export class WsFrameParser {
         if (this.remaining === 0) this.emit(ts);
       }
     }
+    return i;
   }
 
   private maxPayloadRoom(): number {

@@ -229,3 +229,19 @@ test('garbage compressed data is a WS_INFLATE_FAILED problem and later messages 
   assert.equal(r.msgs.length, 2);
   assert.deepEqual(r.errors, ['WS_INFLATE_FAILED', 'WS_INFLATE_NO_CONTEXT']);
 });
+
+test('pushOneFrame stops after each frame and returns where the next one starts', () => {
+  const a = wsFrame(1, 'ab');
+  const b = wsFrame(2, 'cde', { mask: MASK });
+  const bytes = cat(a, b, wsFrame(9, ''));
+  const seen: number[] = [];
+  const p = new WsFrameParser({ frame: (f) => seen.push(f.opcode), error: () => {} });
+  const stops: number[] = [];
+  for (let i = 0; i < bytes.length; ) {
+    i = p.pushOneFrame(bytes, i, 0);
+    stops.push(i);
+    assert.equal(p.atFrameStart, true);
+  }
+  assert.deepEqual(stops, [a.length, a.length + b.length, bytes.length]);
+  assert.deepEqual(seen, [1, 2, 9]);
+});

@@ -72,3 +72,22 @@ test('a proxy CONNECT head before the upgrade head is skipped too, at any chunki
     assert.equal(new TextDecoder().decode(out[0].payload), 'hi');
   }
 });
+
+test('one RFC 6455 parser with the capture analyzer: a fragmented control frame breaks the stream, an over-long one is read', () => {
+  // Fragmented ping: boundaries of control frames can no longer be trusted (RFC 6455 §5.5), same rule as captures.
+  const frag = new WsFrameDecoder(64, false);
+  assert.deepEqual(frag.push(frame(9, new Uint8Array(1), { fin: false })), []);
+  assert.match(frag.broken ?? '', /bad frame header: .*WS_CONTROL_FRAGMENTED/);
+  // A 258-byte close declares its length: it is returned, and so is the frame after it.
+  const close = Uint8Array.from([0x03, 0xe8, ...new Uint8Array(256).fill(0x43)]);
+  const d = new WsFrameDecoder(1024, false);
+  const out = d.push(Uint8Array.from([...frame(8, close), ...frame(1, new TextEncoder().encode('x'))]));
+  assert.equal(d.broken, undefined);
+  assert.deepEqual(
+    out.map((f) => [f.opcode, f.length, f.payload.length]),
+    [
+      [8, 258, 258],
+      [1, 1, 1],
+    ],
+  );
+});

@@ -199,11 +199,13 @@ export function analyzeSegment(
     fwd.dupacknum = 0;
   }
 
-  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Reported once per hole:
-  // when the hole is behind the highest seq seen, the other side's dup-ACK counter is used as a "reported" marker
-  // until that side's ACK number changes (Wireshark ≥ 4.0 behaviour; the comparison is unsigned as in C).
+  // ACKed unseen segment: this ACK covers bytes of the other direction we never saw. Once per hole: when the other
+  // side has sent past the hole, its "highest contiguous seq" jumps to its nextseq; when it has not (the ACK runs
+  // ahead of everything seen), its dup-ACK counter holds a "reported" marker until its own ACK number changes.
+  // This is what tshark 4.0.17 does (checked on the public traces); note the marker (2^32−1) also satisfies the
+  // fast-retransmission test ">= 2 dup ACKs" on the other side's next resend, as in tshark.
   if (rev.maxseqtobeacked !== 0 && gtSeq(ack, rev.maxseqtobeacked) && flags & TCP_ACK) {
-    if (rev.maxseqtobeacked > rev.nextseq) {
+    if (ltSeq(rev.maxseqtobeacked, rev.nextseq)) {
       rev.maxseqtobeacked = rev.nextseq;
       f |= A_ACK_LOST_SEGMENT;
     } else {
@@ -219,9 +221,11 @@ export function analyzeSegment(
     if (seglen > 1 && u32(fwd.nextseq - 1) === seq) notAdvanced = false;
     const sinceRevAck = ts - rev.lastackTime;
     const oooThreshold = conn.firstRtt > 0 ? conn.firstRtt : 3;
+    // A SYN or FIN takes one sequence number: a resent FIN ends exactly at nextseq, so it is a retransmission.
+    const synFin = flags & (TCP_SYN | TCP_FIN) ? 1 : 0;
     if (notAdvanced && rev.dupacknum >= 2 && rev.lastack === seq && sinceRevAck < 20) {
       f |= A_FAST_RETRANSMISSION;
-    } else if (notAdvanced && ts - fwd.nextseqTime < oooThreshold && fwd.nextseq !== u32(seq + seglen)) {
+    } else if (notAdvanced && ts - fwd.nextseqTime < oooThreshold && fwd.nextseq !== u32(seq + seglen + synFin)) {
       f |= A_OUT_OF_ORDER;
     } else if (seglen > 0 && rev.lastack !== 0 && leSeq(u32(seq + seglen), rev.lastack)) {
       f |= A_SPURIOUS_RETRANSMISSION;

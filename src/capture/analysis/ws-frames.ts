@@ -1,7 +1,8 @@
 // RFC 6455 frame parser for one direction of a reassembled stream (sans-IO, incremental: any split of the byte
 // stream gives the same frames). Payloads are unmasked; payloads beyond `maxPayload` are counted but not kept.
 // Protocol errors are reported once with a stable code and the parser then ignores the rest of the direction,
-// because after a framing error the frame boundaries are unknown. Never throws.
+// because after a framing error the frame boundaries are unknown — except an over-long control frame, whose length
+// is still declared: it is reported and delivered. Never throws.
 
 export interface WsFrame {
   fin: boolean;
@@ -62,10 +63,29 @@ export class WsFrameParser {
     return this.state === S.Failed;
   }
 
+  /** Between frames: no header byte of the next frame seen yet (and not failed). */
+  get atFrameStart(): boolean {
+    return this.state === S.Header && this.hdrLen === 0;
+  }
+
   push(bytes: Uint8Array, ts: number): void {
-    let i = 0;
+    this.pushFrom(bytes, 0, ts, false);
+  }
+
+  /**
+   * Like push() from `bytes[start]`, but returns after the first frame that ends (or when the bytes run out or the
+   * direction fails) with the index of the first byte not consumed: for callers that must look at what follows a
+   * frame boundary (the NetLog reader skips an HTTP head there).
+   */
+  pushOneFrame(bytes: Uint8Array, start: number, ts: number): number {
+    return this.pushFrom(bytes, start, ts, true);
+  }
+
+  private pushFrom(bytes: Uint8Array, start: number, ts: number, one: boolean): number {
+    let i = start;
     const n = bytes.length;
-    while (i < n && this.state !== S.Failed) {
+    const before = this.frames;
+    while (i < n && this.state !== S.Failed && !(one && this.frames !== before)) {
       if (this.state === S.Header) {
         while (i < n && this.hdrLen < this.need) this.hdr[this.hdrLen++] = bytes[i++];
         if (this.hdrLen < this.need) break;
@@ -93,6 +113,7 @@ export class WsFrameParser {
         if (this.remaining === 0) this.emit(ts);
       }
     }
+    return i;
   }
 
   private maxPayloadRoom(): number {
@@ -140,7 +161,9 @@ export class WsFrameParser {
     if ((op > 2 && op < 8) || op > 10) return this.fail('WS_RESERVED_OPCODE', `reserved opcode ${op}`, ts);
     if (op >= 8) {
       if (!f.fin) return this.fail('WS_CONTROL_FRAGMENTED', 'fragmented control frame', ts);
-      if (len > 125) return this.fail('WS_CONTROL_TOO_LONG', `control frame payload ${len} > 125`, ts);
+      // RFC 6455 §5.5 caps control payloads at 125 bytes, but the length is declared, so the boundaries are not
+      // lost: report the violation and still deliver the frame (tshark shows such a close with its code too).
+      if (len > 125) this.sink.error('WS_CONTROL_TOO_LONG', `control frame payload ${len} > 125`, this.offset, ts);
     }
     f.length = len;
     f.truncated = len > this.maxPayload;

@@ -90,6 +90,19 @@ function trunc(out: DecodedPacket): DecodedPacket {
   return out;
 }
 
+/**
+ * An IP length that claims more than the frame held on the wire (GSO/TSO super-packets, a padded or cut frame) is cut
+ * to the frame, as Wireshark does ("IPv4 total length exceeds packet length"): those bytes were never sent in this
+ * frame, so counting them would invent data and hide the next segment's gap. A snaplen cut is different: the frame
+ * (origLen) did hold the bytes, they were just not saved, so the IP length stands.
+ */
+function clampToFrame(out: DecodedPacket, off: number, len: number): number {
+  const wireLen = Math.max(out.record.origLen, out.record.data.length);
+  if (off + len <= wireLen) return len;
+  out.problem = 'IP_LENGTH_EXCEEDS_FRAME';
+  return Math.max(0, wireLen - off);
+}
+
 function ethertype(d: Uint8Array, off: number, type: number, out: DecodedPacket): DecodedPacket {
   if (type === ETH_IPV4) return ipv4(d, off, out);
   if (type === ETH_IPV6) return ipv6(d, off, out);
@@ -116,6 +129,7 @@ function ipv4(d: Uint8Array, off: number, out: DecodedPacket): DecodedPacket {
     out.problem = 'IPV4_BAD_LENGTH';
     return out;
   }
+  total = clampToFrame(out, off, total);
   out.l3 = 4;
   out.ipId = (d[off + 4] << 8) | d[off + 5];
   const frag = (d[off + 6] << 8) | d[off + 7];
@@ -147,6 +161,7 @@ function ipv6(d: Uint8Array, off: number, out: DecodedPacket): DecodedPacket {
   let plen = (d[off + 4] << 8) | d[off + 5];
   // Payload length 0 = jumbogram (or TSO/GSO capture): use what was captured.
   if (plen === 0) plen = n - off - 40;
+  plen = clampToFrame(out, off + 40, plen);
   let next = d[off + 6];
   out.l3 = 6;
   out.ttl = d[off + 7];

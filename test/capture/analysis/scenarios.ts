@@ -99,6 +99,71 @@ export const scenarios: Record<string, () => TcpScript> = {
     s.send('c', KB(50)); // and the client's next segment is beyond what we saw: previous segment not captured
     return s;
   },
+  droppedResponse(): TcpScript {
+    // Four request/response rounds; the first response never reaches the capture point. One hole: the client's ACK
+    // of it and the server's next segment are flagged, then the ACK after that (tshark 4.0), and nothing later.
+    const s = new TcpScript().handshake();
+    for (let i = 0; i < 4; i++) {
+      s.at(1);
+      s.send('c', KB(50));
+      s.at(0.1);
+      s.ackBy('s');
+      s.at(0.1);
+      if (i === 0) s.s.next = (s.s.next + 200) >>> 0;
+      else s.send('s', KB(200, 0x62));
+      s.at(0.1);
+      if (i === 0) s.ackBy('c');
+      s.send('s', KB(300, 0x63));
+      s.at(0.1);
+      s.ackBy('c');
+    }
+    return s;
+  },
+  synFinResent(): TcpScript {
+    // The client's SYN and FIN each sent twice within the out-of-order threshold (3 ms without an iRTT, then the iRTT): retransmissions, not out-of-order.
+    const s = new TcpScript();
+    s.raw('c', { seq: s.c.isn, ack: 0, flags: 0x02, mss: 1460 });
+    s.at(0.5);
+    s.raw('c', { seq: s.c.isn, ack: 0, flags: 0x02, mss: 1460 });
+    s.c.next = s.c.isn + 1;
+    s.s.acked = s.c.next;
+    s.at(0.2);
+    s.raw('s', { seq: s.s.isn, flags: 0x12, mss: 1460 });
+    s.s.next = s.s.isn + 1;
+    s.c.acked = s.s.next;
+    s.at(0.2);
+    s.raw('c', {});
+    s.at(1);
+    s.send('c', KB(10));
+    s.at(1);
+    s.ackBy('s');
+    s.at(5);
+    s.fin('c');
+    s.at(0.1); // under the 0.4 ms iRTT, the out-of-order threshold
+    s.raw('c', { seq: (s.c.next - 1) >>> 0, flags: 0x11 });
+    s.at(1);
+    s.ackBy('s');
+    return s;
+  },
+  finResentAckingUnseen(): TcpScript {
+    // The server's FIN is resent with an ACK beyond the client data seen (8 bytes never reached the capture, as when
+    // a frame is shorter than its IP length): ACKed unseen segment, and the "reported" marker left in the client's
+    // dup-ACK counter makes the resend a fast retransmission, as in tshark 4.0.17 (zeek-tcp-reassembly frames 8–12).
+    const s = new TcpScript().handshake();
+    s.at(1);
+    s.send('c', KB(100));
+    s.at(0.1);
+    s.ackBy('s');
+    s.at(0.1);
+    const fin = s.fin('s');
+    s.at(0.1);
+    s.send('c', KB(100));
+    s.c.next = (s.c.next + 8) >>> 0;
+    s.at(0.1);
+    s.s.acked = s.c.next;
+    s.raw('s', { seq: fin.seq, flags: 0x11 });
+    return s;
+  },
   windowFull(): TcpScript {
     const s = new TcpScript().handshake();
     s.c.window = 300;

@@ -54,6 +54,19 @@ test('keep-alives (0 and 1 byte) and their ACKs', () => {
 test('ACKed unseen segment', () => {
   assert.deepEqual(flagsOf(scenarios.ackedUnseen()), { 5: 'ack-lost-segment', 6: 'lost-segment' });
 });
+test('ACKed unseen segment once per hole: a dropped response, then three more rounds', () => {
+  assert.deepEqual(flagsOf(scenarios.droppedResponse()), {
+    6: 'ack-lost-segment',
+    7: 'lost-segment',
+    8: 'ack-lost-segment',
+  });
+});
+test('a SYN and a FIN resent within the out-of-order threshold are retransmissions', () => {
+  assert.deepEqual(flagsOf(scenarios.synFinResent()), { 2: 'retransmission', 8: 'retransmission' });
+});
+test('a FIN resent with an ACK of unseen data: ACKed unseen segment and fast retransmission', () => {
+  assert.deepEqual(flagsOf(scenarios.finResentAckingUnseen()), { 8: 'fast-retransmission,ack-lost-segment' });
+});
 test('window full', () => {
   assert.deepEqual(flagsOf(scenarios.windowFull()), { 4: 'window-update', 6: 'window-full' });
 });

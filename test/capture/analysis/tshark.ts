@@ -98,14 +98,42 @@ export function normalise(names: string[], dupNum: number): string {
   return parts.join(',');
 }
 
-/** `tshark -q -z conv,tcp` → set of "ipA:portA<->ipB:portB frames" lines (order of endpoints as tshark prints). */
-export function tsharkConversations(file: string): { a: string; b: string; frames: number; bytes: number }[] {
+/**
+ * `tshark -q -z conv,tcp` → one entry per conversation: endpoints as tshark prints them, frames in total and per
+ * direction (`aFrames` A→B, tshark's "->" column; `bFrames` B→A, "<-"), and the byte column (tshark rounds it to kB).
+ */
+export function tsharkConversations(
+  file: string,
+): { a: string; b: string; frames: number; aFrames: number; bFrames: number; bytes: number }[] {
   const out = execFileSync('tshark', ['-r', file, '-q', '-z', 'conv,tcp'], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const res: { a: string; b: string; frames: number; bytes: number }[] = [];
+  const res: { a: string; b: string; frames: number; aFrames: number; bFrames: number; bytes: number }[] = [];
   for (const line of out.split('\n')) {
     const m = /^(\S+)\s+<->\s+(\S+)\s+(\d+)\s+(\d+)\s*\S*\s+(\d+)\s+(\d+)\s*\S*\s+(\d+)\s+(\d+)/.exec(line);
     if (!m) continue;
-    res.push({ a: m[1], b: m[2], frames: Number(m[7]), bytes: Number(m[8]) });
+    res.push({
+      a: m[1],
+      b: m[2],
+      frames: Number(m[7]),
+      aFrames: Number(m[5]),
+      bFrames: Number(m[3]),
+      bytes: Number(m[8]),
+    });
+  }
+  return res;
+}
+
+/** TCP payload bytes (`tcp.len`) per direction, keyed "srcIp:srcPort>dstIp:dstPort" (IPv6 unbracketed). */
+export function tsharkPayloadBytes(file: string): Map<string, number> {
+  const fields = ['ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport', 'tcp.len'];
+  const out = tsharkOccurrences(file, fields, { filter: 'tcp', maxBuffer: 1 << 28 });
+  const res = new Map<string, number>();
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [s4, s6, sp, d4, d6, dp, len] = line.split('\t');
+    // Tunnelled packets list the outer address first; the TCP header belongs to the innermost one.
+    const last = (s: string) => s.split(',').pop();
+    const key = `${last(s4 || s6)}:${last(sp)}>${last(d4 || d6)}:${last(dp)}`;
+    res.set(key, (res.get(key) ?? 0) + Number(last(len) || 0));
   }
   return res;
 }
@@ -117,24 +145,47 @@ export function tsharkCount(file: string, filter?: string): number {
   return out.split('\n').filter((l) => l !== '').length;
 }
 
-/** WebSocket frames in packet order (several frames per packet possible), with the TCP source port. */
-export function tsharkWebSocket(
-  file: string,
-  port: number,
-): { frame: number; srcPort: number; opcode: number; len: number }[] {
-  const out = tsharkOccurrences(file, ['frame.number', 'tcp.srcport', 'websocket.opcode', 'websocket.payload_length'], {
-    decodeAs: `tcp.port==${port},http`,
+export interface TsharkWsFrame {
+  frame: number;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+  opcode: number;
+  /** The payload length (the 16- or 64-bit extended length when the 7-bit field says 126 or 127). */
+  len: number;
+}
+
+/**
+ * WebSocket frames in packet order (several frames per packet possible), with the TCP endpoints. `port` forces the
+ * HTTP dissector on that port (tshark finds the Upgrade by itself on well-known HTTP ports and most others).
+ */
+export function tsharkWebSocket(file: string, port?: number): TsharkWsFrame[] {
+  const fields = ['frame.number', 'ip.src', 'ipv6.src', 'tcp.srcport', 'ip.dst', 'ipv6.dst', 'tcp.dstport'];
+  fields.push('websocket.opcode', 'websocket.payload_length');
+  fields.push('websocket.payload_length_ext_16', 'websocket.payload_length_ext_64');
+  const out = tsharkOccurrences(file, fields, {
+    ...(port === undefined ? {} : { decodeAs: `tcp.port==${port},http` }),
     filter: 'websocket',
     maxBuffer: 1 << 28,
   });
-  const res: { frame: number; srcPort: number; opcode: number; len: number }[] = [];
+  const res: TsharkWsFrame[] = [];
+  const list = (s: string) => (s === '' ? [] : s.split(','));
   for (const line of out.split('\n')) {
     if (!line) continue;
-    const [fr, sp, ops, lens] = line.split('\t');
-    const o = ops.split(',');
-    const l = lens.split(',');
+    const [fr, s4, s6, sp, d4, d6, dp, ops, lens, e16, e64] = line.split('\t');
+    const o = list(ops);
+    const l = list(lens);
+    // Extended lengths are listed only for the frames that have them, in the same order.
+    const x16 = list(e16);
+    const x64 = list(e64);
     for (let i = 0; i < o.length; i++) {
-      res.push({ frame: Number(fr), srcPort: Number(sp), opcode: Number(o[i]), len: Number(l[i]) });
+      let len = Number(l[i]);
+      if (len === 126) len = Number(x16.shift());
+      else if (len === 127) len = Number(x64.shift());
+      const src = (s4 || s6).split(',')[0];
+      const dst = (d4 || d6).split(',')[0];
+      res.push({ frame: Number(fr), src, srcPort: Number(sp), dst, dstPort: Number(dp), opcode: Number(o[i]), len });
     }
   }
   return res;

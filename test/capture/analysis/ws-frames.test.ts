@@ -72,9 +72,36 @@ test('payloads above the cap are counted, cut and flagged', () => {
 test('protocol errors have stable codes and stop the direction', () => {
   assert.deepEqual(parseAll(cat(wsFrame(3, 'a'), wsFrame(1, 'b')), 1).errors, ['WS_RESERVED_OPCODE']);
   assert.deepEqual(parseAll(wsFrame(9, 'a', { fin: false }), 4).errors, ['WS_CONTROL_FRAGMENTED']);
-  assert.deepEqual(parseAll(wsFrame(9, 'a'.repeat(126)), 4).errors, ['WS_CONTROL_TOO_LONG']);
   const huge = new Uint8Array([0x82, 0x7f, 0x80, 0, 0, 0, 0, 0, 0, 1]);
   assert.deepEqual(parseAll(huge, 3).errors, ['WS_LENGTH_TOO_BIG']);
+});
+
+test('an over-long control frame is reported and still delivered; the frames after it are parsed', () => {
+  const reason = 'C'.repeat(256);
+  const bytes = cat(
+    wsFrame(8, cat(new Uint8Array([0x03, 0xe8]), new TextEncoder().encode(reason))),
+    wsFrame(1, 'after'),
+  );
+  for (const chunk of [1, 7, bytes.length]) {
+    const seen = parseAll(bytes, chunk);
+    assert.deepEqual(seen.errors, ['WS_CONTROL_TOO_LONG'], `chunk ${chunk}`);
+    assert.deepEqual(
+      seen.frames.map((f) => [f.op, f.len]),
+      [
+        [8, 258],
+        [1, 5],
+      ],
+    );
+  }
+  const a = assemble(bytes);
+  assert.deepEqual(a.errors, ['WS_CONTROL_TOO_LONG']);
+  assert.equal(a.ctl[0].op, 'close');
+  assert.equal(a.ctl[0].code, 1000);
+  assert.equal(a.ctl[0].reason, reason);
+  assert.deepEqual(
+    a.msgs.map((m) => m.text),
+    ['after'],
+  );
 });
 
 function assemble(
@@ -201,4 +228,20 @@ test('garbage compressed data is a WS_INFLATE_FAILED problem and later messages 
   );
   assert.equal(r.msgs.length, 2);
   assert.deepEqual(r.errors, ['WS_INFLATE_FAILED', 'WS_INFLATE_NO_CONTEXT']);
+});
+
+test('pushOneFrame stops after each frame and returns where the next one starts', () => {
+  const a = wsFrame(1, 'ab');
+  const b = wsFrame(2, 'cde', { mask: MASK });
+  const bytes = cat(a, b, wsFrame(9, ''));
+  const seen: number[] = [];
+  const p = new WsFrameParser({ frame: (f) => seen.push(f.opcode), error: () => {} });
+  const stops: number[] = [];
+  for (let i = 0; i < bytes.length; ) {
+    i = p.pushOneFrame(bytes, i, 0);
+    stops.push(i);
+    assert.equal(p.atFrameStart, true);
+  }
+  assert.deepEqual(stops, [a.length, a.length + b.length, bytes.length]);
+  assert.deepEqual(seen, [1, 2, 9]);
 });

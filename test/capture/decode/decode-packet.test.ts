@@ -177,6 +177,27 @@ describe('decodePacket', () => {
     }
   });
 
+  it('an IP length beyond the frame on the wire is cut to the frame (GSO, cut frame); a snaplen cut is not', () => {
+    // The frame held 3 of the 5 payload bytes (origLen = what was on the wire): tshark's tcp.len is 3.
+    const short = ethernet(0x0800, v4tcp).subarray(0, 14 + 20 + 40 + 3);
+    decodePacket(rec(1, short), out);
+    assert.equal(out.l4, 6);
+    assert.equal(out.payloadLen, 3);
+    assert.equal(out.payload.length, 3);
+    assert.equal(out.truncated, false);
+    assert.equal(out.problem, 'IP_LENGTH_EXCEEDS_FRAME');
+    // Same bytes saved, but the wire frame was whole (snaplen): the IP length stands and the payload is cut.
+    decodePacket({ ...rec(1, short), origLen: 14 + v4tcp.length }, out);
+    assert.equal(out.payloadLen, 5);
+    assert.equal(out.truncated, true);
+    assert.equal(out.problem, '');
+    // IPv6 payload length past the frame.
+    const v6 = ipv6({ src: '::1', dst: '::2', next: 6, payload: tcp({ sport: 1, dport: 2, payload: text('abcdef') }) });
+    decodePacket(rec(229, v6.subarray(0, v6.length - 4)), out);
+    assert.equal(out.payloadLen, 2);
+    assert.equal(out.problem, 'IP_LENGTH_EXCEEDS_FRAME');
+  });
+
   it('bad headers set a problem code', () => {
     const bad = v4tcp.slice();
     bad[0] = 0x43; // IHL 3

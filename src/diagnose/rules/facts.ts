@@ -86,9 +86,7 @@ export function closeBy(f: IncidentFacts, e: AlignedEvent): 'desktop' | 'server'
  * nothing: many PCs and servers use random or shared IP-ID counters.
  */
 export function ttlMismatch(e: AlignedEvent): boolean {
-  return (
-    e.kind === 'conn-close' && e.ttl !== undefined && e.expectedTtl !== undefined && Math.abs(e.ttl - e.expectedTtl) > 1
-  );
+  return e.kind === 'conn-close' && e.ttl !== undefined && e.expectedTtl !== undefined && e.ttl !== e.expectedTtl;
 }
 
 /**
@@ -186,24 +184,40 @@ export function afterGiveUp(f: IncidentFacts, b: Trigger): boolean {
 }
 
 /**
- * The whole PC (or browser) stopped: a source that records at the network layer — the PC's capture, or the browser's
- * own network log (HAR, NetLog; not the page's error report, which a frozen page stops writing) — shows nothing sent
- * and nothing received, not even a TCP retransmission, for the silence timeout. A dead path looks different: the
- * page keeps sending and the PC's TCP keeps retransmitting. Evidence items, or none.
+ * The whole PC (or browser) stopped: the PC's capture, or the browser's HAR / NetLog (not the page's error report,
+ * which a frozen page stops writing), shows nothing sent and nothing received, not even a TCP retransmission, for
+ * the silence timeout; the desktop did not close, reconnect or fail to connect meanwhile; and no burst of held
+ * frames ended the quiet (that is a live PC holding them for a frozen page); both directions went quiet together.
+ * A dead path looks different: the page
+ * keeps sending and the PC's TCP keeps retransmitting. Evidence items, or none.
  */
 export function pcStopped(f: IncidentFacts): EvidenceItem[] {
   const need = 0.75 * f.opts.silenceMs;
+  const margin = Math.min(500, f.opts.keepaliveMs / 4);
   const overlap = (a: Trigger, b: Trigger) => Math.min(a.to, b.to) - Math.max(a.from, b.from);
+  // A desktop that closed or failed to connect while the quiet went on was running (closing when it comes back,
+  // at the quiet's end, is what a waking PC does).
+  const acted = (from: number, to: number) =>
+    f.fails.some((e) => e.ts > from + margin && e.ts < to - need / 2) ||
+    f.closes.some((c) => closeBy(f, c) === 'desktop' && c.ts > from + margin && c.ts < to - need / 2);
+  // Frames delivered at once when the quiet ended were held by a live PC for a page that was not running.
+  const caughtUp = (src: string, to: number) =>
+    f.bursts.some((b) => b.source === src && Math.abs(b.to - to) <= f.opts.keepaliveMs * 2 + 1000);
   const out: EvidenceItem[] = [];
   const pairs = (c2s: Trigger[], s2c: Trigger[], ok: (src: string) => boolean) => {
     for (const a of c2s)
-      for (const b of s2c)
-        if (a.source === b.source && ok(a.source) && overlap(a, b) >= need)
-          out.push({
-            source: a.source,
-            ts: Math.max(a.from, b.from),
-            fact: `${f.sources.get(a.source)?.kind ?? 'evidence'}: nothing sent and nothing received for ${formatDuration(overlap(a, b))}${f.sources.get(a.source)?.kind === 'capture' ? ', not even a TCP retransmission' : ''}`,
-          });
+      for (const b of s2c) {
+        const from = Math.max(a.from, b.from);
+        const to = Math.min(a.to, b.to);
+        if (a.source !== b.source || !ok(a.source) || overlap(a, b) < need) continue;
+        if (acted(from, to) || caughtUp(a.source, b.to)) continue;
+        const kind = f.sources.get(a.source)?.kind ?? 'evidence';
+        out.push({
+          source: a.source,
+          ts: from,
+          fact: `${kind}: nothing sent and nothing received for ${formatDuration(to - from)}${kind === 'capture' ? ', not even a TCP retransmission' : ''}`,
+        });
+      }
   };
   const netLayer = (src: string) => ['har', 'netlog'].includes(f.sources.get(src)?.kind ?? '');
   pairs(f.appSilent.c2s, f.appSilent.s2c, netLayer);
@@ -212,7 +226,8 @@ export function pcStopped(f: IncidentFacts): EvidenceItem[] {
     return !!w && w.c2sRetrans === 0 && (w.duringC2sSilence?.s2cData ?? 0) === 0;
   };
   pairs(f.wireSilent.c2s, f.wireSilent.s2c, quietWire);
-  return out.length && desktopCameBack(f) ? out : [];
+  // A PC that stops, stops both ways at once; one direction going quiet first means it was running then.
+  return out.length && f.firstSilentDir === undefined && desktopCameBack(f) ? out : [];
 }
 
 /** After the quiet, the desktop acted first: it closed the connection itself, or its messages resumed. */

@@ -6,7 +6,9 @@ import {
   ACK_TYPE,
   DESKTOP_MESSAGE_TYPE,
   type DesktopMessage,
+  MULTI_LOGIN_APP_TYPE,
   MULTI_LOGIN_TYPES,
+  MULTI_LOGIN_WIRE_TYPE,
   type ServerMessage,
   WELCOME_TYPE,
   type WelcomeData,
@@ -165,8 +167,9 @@ export function encodeAck(cseq: number): string {
   return JSON.stringify({ type: ACK_TYPE, data: { cseq } });
 }
 
+/** The SDK-compatible form: top-level AGENT_MULTI_LOGIN, the application's type inside data. */
 export function encodeMultiLogin(agentId: string, reason = 'another desktop logged in as this agent'): string {
-  return JSON.stringify({ type: MULTI_LOGIN_TYPES[0], data: { agentId, reason } });
+  return JSON.stringify({ type: MULTI_LOGIN_WIRE_TYPE, data: { type: MULTI_LOGIN_APP_TYPE, agentId, reason } });
 }
 
 export function encodeDesktopMessage(cseq: number, data: unknown): string {

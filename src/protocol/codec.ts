@@ -9,6 +9,7 @@ import {
   MULTI_LOGIN_APP_TYPE,
   MULTI_LOGIN_TYPES,
   MULTI_LOGIN_WIRE_TYPE,
+  type NotificationEnvelope,
   type ServerMessage,
   WELCOME_TYPE,
   type WelcomeData,
@@ -157,10 +158,18 @@ export function encodeWelcome(data: WelcomeData): string {
   return JSON.stringify({ type: WELCOME_TYPE, data });
 }
 
-export function encodeNotification(type: string, data: unknown, position?: StreamPosition): string {
+export function encodeNotification(
+  type: string,
+  data: unknown,
+  position?: StreamPosition,
+  envelope?: NotificationEnvelope,
+): string {
+  const env = envelope
+    ? { trackingId: envelope.trackingId, orgId: envelope.orgId, eventTime: envelope.eventTime } // fixed key order
+    : {};
   return position
-    ? JSON.stringify({ type, data, epoch: position.epoch, seq: position.seq })
-    : JSON.stringify({ type, data });
+    ? JSON.stringify({ type, data, ...env, epoch: position.epoch, seq: position.seq })
+    : JSON.stringify({ type, data, ...env });
 }
 
 export function encodeAck(cseq: number): string {

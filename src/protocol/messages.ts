@@ -13,6 +13,16 @@ export const MULTI_LOGIN_TYPES = ['AgentMultiLoginCloseSession', 'AGENT_MULTI_LO
 export const MULTI_LOGIN_WIRE_TYPE = 'AGENT_MULTI_LOGIN';
 export const MULTI_LOGIN_APP_TYPE = 'AgentMultiLoginCloseSession';
 
+/**
+ * WxCC envelope fields a publisher may set on a notification; passed through at the top level of the message
+ * (Cisco's SDK reads `trackingId`). `eventTime` is epoch ms.
+ */
+export interface NotificationEnvelope {
+  trackingId?: string;
+  orgId?: string;
+  eventTime?: number;
+}
+
 export interface WelcomeData {
   agentId: string;
   subscriptionId?: string;

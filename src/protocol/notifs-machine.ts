@@ -19,7 +19,7 @@ import {
   encodeNotification,
   encodeWelcome,
 } from './codec.ts';
-import type { WelcomeData } from './messages.ts';
+import type { NotificationEnvelope, WelcomeData } from './messages.ts';
 import { planResume, type ResumeResult, type StreamInfo, type StreamPosition } from './stream-position.ts';
 
 export interface NotifsConfig {
@@ -49,6 +49,8 @@ export interface NotifsEntry {
   seq: number;
   type: string;
   data: unknown;
+  /** trackingId / orgId / eventTime given at publish, passed through on the wire. */
+  meta?: NotificationEnvelope;
 }
 
 export type NotifsState = 'accepted' | 'welcoming' | 'live' | 'closed';
@@ -285,7 +287,7 @@ export class NotifsConnectionMachine {
   private notification(epoch: string, e: NotifsEntry): SendOutput {
     return {
       type: 'send',
-      text: encodeNotification(e.type, e.data, { epoch, seq: e.seq }),
+      text: encodeNotification(e.type, e.data, { epoch, seq: e.seq }, e.meta),
       cls: 'notification',
       seq: e.seq,
     };

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
+import { parseOrigin } from './cors.ts';
 import type { LogRecord, NotifsServer } from './notifs-server.ts';
 import type { RedisSessions } from './redis-sessions.ts';
 import type { RedisStore } from './redis-store.ts';
@@ -45,6 +46,27 @@ interface ServeOpts {
   printToken?: string;
   logLevel: keyof typeof LEVELS;
   desktopPage: boolean;
+  corsOrigin: string[];
+}
+
+/** --cors-origin, repeatable: each an exact origin (never `*`). */
+function corsOriginArg(v: string, prev: string[]): string[] {
+  const r = parseOrigin(v);
+  if ('error' in r) throw new InvalidArgumentError(r.error);
+  return [...prev, r.origin];
+}
+
+/** Cisco's SDK declares the connection lost after this long without a message from Notifs (and then flaps). */
+export const SDK_SILENCE_MS = 8000;
+
+function warnTimers(keepaliveMs: number, log: (r: LogRecord) => void): void {
+  if (keepaliveMs < SDK_SILENCE_MS) return;
+  log({
+    level: 'warn',
+    event: 'keepalive-too-slow',
+    keepaliveMs,
+    message: `--keepalive-ms ${keepaliveMs} ≥ ${SDK_SILENCE_MS}: Cisco's SDK declares the connection lost after ${SDK_SILENCE_MS} ms of silence and reconnects over and over`,
+  });
 }
 
 export function registerServeCommand(program: Command): void {
@@ -91,6 +113,12 @@ export function registerServeCommand(program: Command): void {
     .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
     .addOption(new Option('--log-level <level>', 'stderr log level').choices(Object.keys(LEVELS)).default('info'))
     .option('--no-desktop-page', 'do not serve the browser desktop at /desktop/')
+    .option(
+      '--cors-origin <origin>',
+      'allow browser pages of this exact origin (scheme://host[:port]) to subscribe/publish; repeatable',
+      corsOriginArg,
+      [],
+    )
     .addHelpText(
       'after',
       `
@@ -134,6 +162,7 @@ on whichever node its reconnect lands:
       const log = (r: LogRecord) => {
         if (LEVELS[r.level] >= min) process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), ...r })}\n`);
       };
+      warnTimers(o.keepaliveMs, log);
       const redisUrl = o.store !== 'memory' ? o.store : o.redis;
       const nodeId = o.nodeId ?? `n-${randomBytes(4).toString('hex')}`;
       if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId))
@@ -192,6 +221,7 @@ on whichever node its reconnect lands:
           maxMessageBytes: o.maxMessage,
           ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
           desktopPage: o.desktopPage,
+          ...(o.corsOrigin.length ? { corsOrigins: o.corsOrigin } : {}),
           log,
         });
       } catch (err) {

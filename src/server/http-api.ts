@@ -3,8 +3,10 @@
 // desktop page, and the request limits (body size, 413/503 mapping). No socket handling here.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NotificationEnvelope } from '../protocol/messages.ts';
 import { isPosition, type StreamPosition } from '../protocol/stream-position.ts';
 import { type Auth, bearer, isValidAgentId } from './auth.ts';
+import { CorsPolicy } from './cors.ts';
 import { handleDesktopPage } from './desktop-page.ts';
 import type { Hub } from './hub.ts';
 import { type MetricsSnapshot, type newCounters, toPrometheus } from './metrics.ts';
@@ -13,6 +15,7 @@ import type { SessionRegistry, SubscriptionRecord } from './session-registry.ts'
 import type { NotifStore } from './store.ts';
 
 export const SUB_PATH = '/v1/notification/subscription/';
+const API_ROUTES = new Set(['/v1/notification/subscribe', '/v1/notification/publish']);
 const RESERVED = new Set(['Welcome', 'Ack', 'AgentMultiLoginCloseSession', 'AGENT_MULTI_LOGIN']);
 
 export interface HttpApiDeps {
@@ -30,6 +33,8 @@ export interface HttpApiDeps {
   /** Base URL put in webSocketUrl; otherwise from the Host header, falling back to `fallbackHost`. */
   publicUrl?: string;
   fallbackHost: () => string;
+  /** Exact origins allowed to call the API from a browser page (CORS); empty = no CORS headers at all. */
+  corsOrigins?: readonly string[];
   /** Timers handed to the browser desktop page; undefined = no /desktop/. */
   desktopPage?: { keepaliveMs: number; silenceMs: number; recoveryMs: number };
 }
@@ -105,9 +110,11 @@ const guard = <T>(p: Promise<T>): Promise<T> =>
 
 export class HttpApi {
   private readonly bucket: TokenBucket;
+  private readonly cors: CorsPolicy;
 
   constructor(private readonly d: HttpApiDeps) {
     this.bucket = new TokenBucket(d.subscribeRate, d.now);
+    this.cors = new CorsPolicy(d.corsOrigins);
   }
 
   /** The request handler for node:http. */
@@ -115,6 +122,10 @@ export class HttpApi {
     const url = new URL(req.url ?? '/', 'http://x');
     const route = `${req.method} ${url.pathname}`;
     const done = (p: Promise<unknown>) => p.catch((err: HttpError) => this.failed(req, res, route, err));
+    this.cors.apply(req, res);
+    if (req.method === 'OPTIONS' && this.cors.enabled && API_ROUTES.has(url.pathname)) {
+      return void this.cors.preflight(req, res);
+    }
     if (route === 'POST /v1/notification/subscribe') return void done(this.subscribe(req, res));
     if (route === 'POST /v1/notification/publish') return void done(this.publishHttp(req, res));
     if (route === 'GET /metrics') {
@@ -129,20 +140,27 @@ export class HttpApi {
     problem(res, 404, 'not-found', `no route ${route.slice(0, 200)}`);
   };
 
-  /** Append a notification to the agent's stream and push it to this node's sockets of that agent. */
+  /**
+   * Append a notification to the agent's stream and push it to this node's sockets of that agent. `payload`
+   * {type, data, trackingId?, orgId?, eventTime?} or any JSON (then type "Notification" with it as data).
+   */
   async publish(agentId: string, payload: unknown): Promise<StreamPosition> {
     if (!isValidAgentId(agentId)) throw new Error(`invalid agent id: ${JSON.stringify(agentId).slice(0, 80)}`);
     let type = 'Notification';
     let data: unknown = payload;
+    let meta: NotificationEnvelope | undefined;
     const p = payload as Record<string, unknown> | null;
     if (p && typeof p === 'object' && !Array.isArray(p) && typeof p.type === 'string' && p.type.length > 0) {
       type = p.type;
       data = p.data;
+      const env = envelopeFrom(p);
+      if (typeof env === 'string') throw new Error(env);
+      meta = env;
     }
     if (RESERVED.has(type)) throw new Error(`notification type "${type}" is reserved by the protocol`);
-    const pos = await this.d.store.append(agentId, type, data, Date.now());
+    const pos = await this.d.store.append(agentId, type, data, Date.now(), meta);
     this.d.counters.published++;
-    this.d.hub.appended(agentId, pos.epoch, { seq: pos.seq, type, data });
+    this.d.hub.appended(agentId, pos.epoch, { seq: pos.seq, type, data, ...(meta ? { meta } : {}) });
     return pos;
   }
 
@@ -225,9 +243,34 @@ export class HttpApi {
     }
     if (RESERVED.has(body.type))
       return problem(res, 400, 'bad-request', `type "${body.type}" is reserved by the protocol`);
-    const pos = await guard(this.publish(body.agentId, { type: body.type, data: body.data }));
+    // Cisco's SDK reads data.type without a guard: over HTTP, data must be an object.
+    if (!body.data || typeof body.data !== 'object' || Array.isArray(body.data)) {
+      return problem(res, 400, 'bad-request', 'data must be a JSON object');
+    }
+    const env = envelopeFrom(body);
+    if (typeof env === 'string') return problem(res, 400, 'bad-request', env);
+    const pos = await guard(this.publish(body.agentId, { type: body.type, data: body.data, ...env }));
     json(res, 200, { agentId: body.agentId, ...pos });
   }
+}
+
+/** trackingId / orgId / eventTime from a publish body (undefined when none), or what is wrong with them. */
+function envelopeFrom(body: Record<string, unknown>): NotificationEnvelope | undefined | string {
+  const env: NotificationEnvelope = {};
+  const { trackingId, orgId, eventTime } = body;
+  if (trackingId !== undefined) {
+    if (typeof trackingId !== 'string' || trackingId.length > 256) return 'trackingId must be a string (≤ 256 chars)';
+    env.trackingId = trackingId;
+  }
+  if (orgId !== undefined) {
+    if (typeof orgId !== 'string' || orgId.length > 128) return 'orgId must be a string (≤ 128 chars)';
+    env.orgId = orgId;
+  }
+  if (eventTime !== undefined) {
+    if (!Number.isSafeInteger(eventTime) || (eventTime as number) < 0) return 'eventTime must be epoch milliseconds';
+    env.eventTime = eventTime as number;
+  }
+  return Object.keys(env).length ? env : undefined;
 }
 
 /** The subscription a subscribe body asks for, or what is wrong with it. */

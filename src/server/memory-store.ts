@@ -1,6 +1,7 @@
 // In-memory NotifStore: one ring per agent, bounded. Its epoch is random per process, so a restarted server
 // starts new epochs and resuming desktops are told their history is gone (never a silent gap).
 import { randomBytes } from 'node:crypto';
+import type { NotificationEnvelope } from '../protocol/messages.ts';
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
 import type { NotifStore, StoredNotification } from './store.ts';
 
@@ -52,10 +53,17 @@ export class MemoryStore implements NotifStore {
     return this.infoOf(this.stream(agentId));
   }
 
-  async append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition> {
+  async append(
+    agentId: string,
+    type: string,
+    data: unknown,
+    ts: number,
+    meta?: NotificationEnvelope,
+  ): Promise<StreamPosition> {
     const s = this.stream(agentId);
     const seq = ++s.headSeq;
     const e: StoredNotification = { seq, type, data, ts };
+    if (meta) e.meta = meta;
     if (s.count < this.maxPerAgent) {
       s.entries[(s.start + s.count) % this.maxPerAgent] = e;
       s.count++;

@@ -70,6 +70,8 @@ export interface NotifsServerOptions {
   subscribeRate?: { perSecond: number; burst: number };
   /** Base URL put in webSocketUrl (default: from the request's Host header). */
   publicUrl?: string;
+  /** Exact origins (scheme://host[:port]) whose pages may call subscribe/publish (CORS). Default none. */
+  corsOrigins?: string[];
   /** Serve /desktop/ (default true). */
   desktopPage?: boolean;
   log?: (rec: LogRecord) => void;
@@ -134,6 +136,7 @@ function compose(opts: NotifsServerOptions) {
     subscriptionTtlMs: opts.subscriptionTtlMs ?? 60000,
     subscribeRate: opts.subscribeRate ?? { perSecond: 1000, burst: 2000 },
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
+    ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
     fallbackHost: () => `${host}:${bound.port}`,
     ...(opts.desktopPage !== false
       ? { desktopPage: { keepaliveMs, silenceMs, recoveryMs: opts.recoveryMs ?? 50000 } }

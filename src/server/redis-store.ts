@@ -24,6 +24,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { NotificationEnvelope } from '../protocol/messages.ts';
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
 import type { NotifStore, StoredNotification } from './store.ts';
 
@@ -50,7 +51,7 @@ if (not e) or string.sub(e, 1, #g + 1) ~= g .. '.' then
 end
 `;
 
-// ARGV 4.. : max, type, data, ts, channel, agentId, trim ('~' or '=')
+// ARGV 4.. : max, type, data, ts, channel, agentId, trim ('~' or '='), meta (JSON envelope, '' for none)
 // KEYS[7]: this call's op key. ioredis sends a command again when the connection dropped before its reply; if Redis
 // had already run it, the op key holds the answer, so the notification is not stored twice (the fault tests saw it).
 const APPEND = `
@@ -62,7 +63,11 @@ end
 ${FENCE_AND_EPOCH}
 local seq = redis.call('INCR', KEYS[2])
 local before = redis.call('XLEN', KEYS[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7])
+if ARGV[11] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7], 'm', ARGV[11])
+else
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7])
+end
 local after = redis.call('XLEN', KEYS[3])
 local total = redis.call('INCRBY', KEYS[4], after - before)
 local ws = redis.call('INCR', KEYS[6])
@@ -217,7 +222,13 @@ export class RedisStore implements NotifStore {
     return { epoch: String(epoch), headSeq, oldestSeq: headSeq - Number(len) + 1 };
   }
 
-  async append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition> {
+  async append(
+    agentId: string,
+    type: string,
+    data: unknown,
+    ts: number,
+    meta?: NotificationEnvelope,
+  ): Promise<StreamPosition> {
     const [epoch, seq, total, wseq] = await this.r.llAppend(
       ...this.fenced(agentId, true),
       this.max,
@@ -227,6 +238,7 @@ export class RedisStore implements NotifStore {
       `${this.p}appended`,
       agentId,
       this.trim,
+      meta ? JSON.stringify(meta) : '',
     );
     this.witness(wseq);
     this.backlog = Number(total);
@@ -257,7 +269,15 @@ export class RedisStore implements NotifStore {
       } catch {
         data = f.d; // written by something else: hand over the raw text rather than lose it
       }
-      entries.push({ seq: Number(id.split('-')[0]), type: f.t ?? 'Notification', data, ts: Number(f.ts ?? 0) });
+      const e: StoredNotification = {
+        seq: Number(id.split('-')[0]),
+        type: f.t ?? 'Notification',
+        data,
+        ts: Number(f.ts ?? 0),
+      };
+      const meta = f.m ? parseMeta(f.m) : undefined;
+      if (meta) e.meta = meta;
+      entries.push(e);
     }
     // No epoch yet means an empty, never-used stream; any entries would contradict that, so report none.
     return epoch ? { epoch, entries } : { epoch: (await this.info(agentId)).epoch, entries: [] };
@@ -353,4 +373,14 @@ function readWitness(file: string, onError?: (err: Error) => void): number {
   if (Number.isSafeInteger(n) && n >= 0) return n;
   onError?.(new Error(`${file}: not a write count (${JSON.stringify(text.slice(0, 40))}); starting from 0`));
   return 0;
+}
+
+/** The stored envelope, or nothing when the field is not ours (written by something else). */
+function parseMeta(text: string): NotificationEnvelope | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as NotificationEnvelope) : undefined;
+  } catch {
+    return undefined;
+  }
 }

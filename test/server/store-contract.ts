@@ -70,6 +70,18 @@ export function storeContract(
       await s.close();
     });
 
+    test('the publish envelope (trackingId, orgId, eventTime) is kept with the entry', async () => {
+      const s = await make();
+      const meta = { trackingId: 't-1', orgId: 'o-1', eventTime: 1764800000000 };
+      await s.append('m', 'T', { n: 1 }, 5, meta);
+      await s.append('m', 'T', { n: 2 }, 6);
+      assert.deepEqual((await s.read('m', 1, 10)).entries, [
+        { seq: 1, type: 'T', data: { n: 1 }, ts: 5, meta },
+        { seq: 2, type: 'T', data: { n: 2 }, ts: 6 },
+      ]);
+      await s.close();
+    });
+
     test('cseq per agent and desktop', async () => {
       const s = await make();
       assert.equal(await s.getCseq('a', 'd1'), 0);

@@ -28,6 +28,8 @@ export interface NotifsConfig {
   maxMessage: number;
   /** Entries asked for per replay read. */
   replayBatch: number;
+  /** Tracked sessions: re-record the delivered position at least this often even when it did not move. */
+  markRefreshMs: number;
 }
 
 export const DEFAULT_NOTIFS_CONFIG: NotifsConfig = {
@@ -35,13 +37,25 @@ export const DEFAULT_NOTIFS_CONFIG: NotifsConfig = {
   silenceMs: 16000,
   maxMessage: DEFAULT_MAX_MESSAGE,
   replayBatch: 500,
+  markRefreshMs: 30000,
 };
+
+/**
+ * What a client that cannot resume is told, as a notification its SDK hands to the application, when the server
+ * could not replay everything it missed since its last connection.
+ */
+export const RECOVERY_NOTICE_TYPE = 'LifelineStreamRecovery';
 
 /** Who is on the socket (from the subscription). */
 export interface NotifsSession {
   agentId: string;
   subscriptionId?: string;
   resumeFrom?: StreamPosition;
+  /**
+   * A client that cannot resume (no resumeFrom, no clientId: Cisco's SDK): the server records the last position
+   * delivered (per agent and client type) and, on its next fresh subscribe, resumes from there itself.
+   */
+  trackDelivered?: boolean;
 }
 
 /** One stored notification as the store hands it over. */
@@ -72,8 +86,10 @@ export type NotifsOutput =
   | { type: 'info' }
   /** Ask the store for up to `limit` entries from `fromSeq`; answer with entries(). */
   | { type: 'read'; fromSeq: number; limit: number }
-  /** The resume decision went out in the Welcome (desktops that asked to resume). */
-  | { type: 'resumed'; result: ResumeResult }
+  /** The resume decision went out in the Welcome (desktops that asked to resume, or were resumed implicitly). */
+  | { type: 'resumed'; result: ResumeResult; implicit: boolean }
+  /** Record this position as delivered to this agent's client type (tracked sessions only). */
+  | { type: 'mark'; position: StreamPosition }
   /** The socket drained slower than the stream was trimmed; a close follows. */
   | { type: 'behind-backlog'; sentSeq: number; next: number }
   | { type: 'keepalive-received' }
@@ -100,6 +116,11 @@ export class NotifsConnectionMachine {
   private pumpAgain = false;
   /** A frame was held back by the driver: send nothing more until writable(). */
   private holding = false;
+  /** Tracked sessions: the position recorded before this connection (implicit resume) and the last one marked. */
+  private implicitFrom: StreamPosition | undefined;
+  private markedSeq = -1;
+  private markedAt = Number.NEGATIVE_INFINITY;
+  private finalMarked = false;
 
   constructor(now: number, cfg: Partial<NotifsConfig> = {}, lastCseq = 0, session: NotifsSession = { agentId: '' }) {
     this.cfg = { ...DEFAULT_NOTIFS_CONFIG, ...cfg };
@@ -112,10 +133,14 @@ export class NotifsConnectionMachine {
     return this.state === 'closed';
   }
 
-  /** The session is registered and the desktop's acked cseq is known: prepare the Welcome. */
-  claimed(now: number, lastCseq: number): NotifsOutput[] {
+  /**
+   * The session is registered and the desktop's acked cseq is known: prepare the Welcome. `delivered`: for a
+   * tracked session, the position last delivered to its client type (the store's answer), resumed from implicitly.
+   */
+  claimed(now: number, lastCseq: number, delivered?: StreamPosition): NotifsOutput[] {
     if (this.state !== 'accepted') return [];
     this.lastCseq = lastCseq;
+    if (this.session.trackDelivered && !this.session.resumeFrom && delivered) this.implicitFrom = delivered;
     this.lastRxAt = now;
     this.state = 'welcoming';
     return this.holding ? [] : [{ type: 'info' }];
@@ -124,7 +149,8 @@ export class NotifsConnectionMachine {
   /** The store's answer to 'info': Welcome (with the resume decision), then the replay. */
   streamInfo(now: number, info: StreamInfo): NotifsOutput[] {
     if (this.state !== 'welcoming' || this.holding) return [];
-    const plan = planResume(this.session.resumeFrom, info);
+    const implicit = !this.session.resumeFrom && !!this.implicitFrom;
+    const plan = planResume(this.session.resumeFrom ?? this.implicitFrom, info);
     this.epoch = info.epoch;
     this.sentSeq = plan.start.seq;
     const data: WelcomeData = {
@@ -136,8 +162,17 @@ export class NotifsConnectionMachine {
       silenceMs: this.cfg.silenceMs,
     };
     const out = this.welcome(now, data);
-    if (plan.result) out.push({ type: 'resumed', result: plan.result });
+    if (plan.result && implicit && !plan.result.recovered) out.push(this.recoveryNotice(plan.result));
+    if (plan.result) out.push({ type: 'resumed', result: plan.result, implicit });
+    if (this.session.trackDelivered) out.push(this.mark(now));
     return out.concat(this.requestPump());
+  }
+
+  /** The final delivered position of a tracked session, once (the driver asks when the socket is gone). */
+  lastMark(now: number): NotifsOutput[] {
+    if (!this.session.trackDelivered || !this.epoch || this.finalMarked) return [];
+    this.finalMarked = true;
+    return [this.mark(now)];
   }
 
   /** Send the Welcome with data the caller prepared (the role above does it from streamInfo). */
@@ -262,7 +297,11 @@ export class NotifsConnectionMachine {
       // Keep the 4 s cadence even when ticks come late (a shared sweep is up to one period late): no drift build-up.
       this.nextKeepaliveAt += this.cfg.keepaliveMs;
       if (this.nextKeepaliveAt <= now) this.nextKeepaliveAt = now + this.cfg.keepaliveMs;
-      return [{ type: 'send', text: encodeKeepalive(), cls: 'keepalive' }];
+      const out: NotifsOutput[] = [{ type: 'send', text: encodeKeepalive(), cls: 'keepalive' }];
+      // Tracked sessions record their delivered position at keepalive pace: moved, or due for a refresh.
+      const due = this.sentSeq !== this.markedSeq || now - this.markedAt >= this.cfg.markRefreshMs;
+      if (this.session.trackDelivered && due) out.push(this.mark(now));
+      return out;
     }
     return [];
   }
@@ -282,6 +321,18 @@ export class NotifsConnectionMachine {
   /** The socket is gone (peer closed, terminated). */
   markClosed(): void {
     this.state = 'closed';
+  }
+
+  private mark(now: number): NotifsOutput {
+    this.markedSeq = this.sentSeq;
+    this.markedAt = now;
+    return { type: 'mark', position: { epoch: this.epoch, seq: this.sentSeq } };
+  }
+
+  /** Sent (as cls 'welcome': held and re-prepared with it) right after the Welcome of an implicit resume. */
+  private recoveryNotice(result: ResumeResult): SendOutput {
+    const data = { type: RECOVERY_NOTICE_TYPE, ...result };
+    return { type: 'send', text: encodeNotification(RECOVERY_NOTICE_TYPE, data), cls: 'welcome' };
   }
 
   private notification(epoch: string, e: NotifsEntry): SendOutput {

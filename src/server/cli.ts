@@ -47,6 +47,7 @@ interface ServeOpts {
   logLevel: keyof typeof LEVELS;
   desktopPage: boolean;
   corsOrigin: string[];
+  deliveredWindowMs: number;
 }
 
 /** --cors-origin, repeatable: each an exact origin (never `*`). */
@@ -113,6 +114,12 @@ export function registerServeCommand(program: Command): void {
     .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
     .addOption(new Option('--log-level <level>', 'stderr log level').choices(Object.keys(LEVELS)).default('info'))
     .option('--no-desktop-page', 'do not serve the browser desktop at /desktop/')
+    .option(
+      '--delivered-window-ms <ms>',
+      'clients without clientId/resumeFrom (Cisco SDK): remember what was delivered this long and replay the rest on their next subscribe (0 = off)',
+      intArg('--delivered-window-ms', 0),
+      120000,
+    )
     .option(
       '--cors-origin <origin>',
       'allow browser pages of this exact origin (scheme://host[:port]) to subscribe/publish; repeatable',
@@ -222,6 +229,7 @@ on whichever node its reconnect lands:
           ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
           desktopPage: o.desktopPage,
           ...(o.corsOrigin.length ? { corsOrigins: o.corsOrigin } : {}),
+          deliveredWindowMs: o.deliveredWindowMs,
           log,
         });
       } catch (err) {

@@ -33,6 +33,8 @@ export interface HttpApiDeps {
   /** Base URL put in webSocketUrl; otherwise from the Host header, falling back to `fallbackHost`. */
   publicUrl?: string;
   fallbackHost: () => string;
+  /** Track delivered positions of clients that give no clientId (0 = off). */
+  deliveredWindowMs: number;
   /** Exact origins allowed to call the API from a browser page (CORS); empty = no CORS headers at all. */
   corsOrigins?: readonly string[];
   /** Timers handed to the browser desktop page; undefined = no /desktop/. */
@@ -215,7 +217,7 @@ export class HttpApi {
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       return problem(res, 400, 'bad-request', 'body must be a JSON object');
     }
-    const sub = subscriptionFrom(agentId, body);
+    const sub = subscriptionFrom(agentId, body, this.d.deliveredWindowMs > 0);
     if (typeof sub === 'string') return problem(res, 400, 'bad-request', sub);
     if (body.force === false && !sub.allowMultiLogin) {
       const live = await guard(sessions.liveClients(agentId));
@@ -274,11 +276,9 @@ function envelopeFrom(body: Record<string, unknown>): NotificationEnvelope | und
 }
 
 /** The subscription a subscribe body asks for, or what is wrong with it. */
-function subscriptionFrom(agentId: string, body: Record<string, unknown>): SubscriptionRecord | string {
-  const clientId =
-    typeof body.clientId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(body.clientId)
-      ? body.clientId
-      : `anon-${randomBytes(6).toString('hex')}`;
+function subscriptionFrom(agentId: string, body: Record<string, unknown>, track: boolean): SubscriptionRecord | string {
+  const named = typeof body.clientId === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(body.clientId);
+  const clientId = named ? (body.clientId as string) : `anon-${randomBytes(6).toString('hex')}`;
   const sub: SubscriptionRecord = {
     id: randomBytes(16).toString('hex'),
     agentId,
@@ -286,6 +286,7 @@ function subscriptionFrom(agentId: string, body: Record<string, unknown>): Subsc
     clientType: typeof body.clientType === 'string' ? body.clientType.slice(0, 64) : 'unknown',
     allowMultiLogin: body.allowMultiLogin === true,
   };
+  if (track && !named) sub.trackDelivered = true;
   if (body.resumeFrom !== undefined) {
     if (!isPosition(body.resumeFrom)) return 'resumeFrom must be {epoch, seq}';
     sub.resumeFrom = { epoch: body.resumeFrom.epoch, seq: body.resumeFrom.seq };

@@ -70,6 +70,12 @@ export interface NotifsServerOptions {
   subscribeRate?: { perSecond: number; burst: number };
   /** Base URL put in webSocketUrl (default: from the request's Host header). */
   publicUrl?: string;
+  /**
+   * Clients that give no clientId and no resumeFrom (Cisco's SDK): the last position delivered per agent and client
+   * type is remembered this long after their socket ends, and their next fresh subscribe replays what they missed
+   * (or is told recovered:false). Default 120000; 0 turns it off.
+   */
+  deliveredWindowMs?: number;
   /** Exact origins (scheme://host[:port]) whose pages may call subscribe/publish (CORS). Default none. */
   corsOrigins?: string[];
   /** Serve /desktop/ (default true). */
@@ -103,6 +109,7 @@ function compose(opts: NotifsServerOptions) {
   const keepaliveMs = opts.keepaliveMs ?? 4000;
   const silenceMs = opts.silenceMs ?? 16000;
   const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
+  const deliveredWindowMs = opts.deliveredWindowMs ?? 120000;
   const authCfg = opts.auth ?? { mode: 'dev' as const };
   if (authCfg.mode === 'dev' && !isLoopback(host)) {
     throw new Error(`dev auth (token names the agent) is refused on non-loopback host ${host}: use tokens or secret`);
@@ -134,6 +141,7 @@ function compose(opts: NotifsServerOptions) {
     now,
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     subscriptionTtlMs: opts.subscriptionTtlMs ?? 60000,
+    deliveredWindowMs,
     subscribeRate: opts.subscribeRate ?? { perSecond: 1000, burst: 2000 },
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
@@ -151,8 +159,10 @@ function compose(opts: NotifsServerOptions) {
     counters,
     log,
     now,
-    machine: { keepaliveMs, silenceMs, maxMessage: maxMessageBytes },
+    // A live tracked socket refreshes its delivered position well within the window.
+    machine: { keepaliveMs, silenceMs, maxMessage: maxMessageBytes, markRefreshMs: refreshWithin(deliveredWindowMs) },
     maxBuffered: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
+    deliveredTtlMs: deliveredWindowMs,
     ...(opts.onDesktopMessage ? { onDesktopMessage: opts.onDesktopMessage } : {}),
     wrapSend: (agentId, send) => stall.wrap(agentId, send),
   };
@@ -320,6 +330,10 @@ function closedWithin(sockets: WebSocket[], ms: number): Promise<void> {
         }
       });
   });
+}
+
+function refreshWithin(windowMs: number): number {
+  return Math.max(1000, Math.min(30000, Math.floor(windowMs / 4)));
 }
 
 function isLoopback(host: string): boolean {

@@ -2,10 +2,11 @@
 // replay instead of "epoch-changed". Keys (prefix default "lifeline:"), per agent:
 //   <p>epoch:<agent>  "<generation>.<random>", set on first use and whenever the generation changed
 //   <p>head:<agent>   INCR counter: the last seq appended
-//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; MAXLEN ~ (approximate:
+//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts, m (JSON envelope, when given); MAXLEN ~ (approximate:
 //                     Redis frees whole stream nodes, so a few dozen more than the bound may stay; info() counts
 //                     what is really there, so a resume's "trimmed" range is still exact) or exact with exactTrim
 //   <p>cseq:<agent>   hash clientId → highest desktop cseq received (expires after a week of silence)
+//   <p>dlv:<agent>|<clientType>  "<epoch> <seq>": last position delivered to that client type (PX = the window)
 // and global:
 //   <p>backlog        total retained entries (for /metrics)
 //   <p>wseq           INCR per append: how many writes this Redis has acknowledged
@@ -89,6 +90,20 @@ redis.call('EXPIRE', KEYS[1], ARGV[3])
 return 1
 `;
 
+// KEYS[1]: <p>dlv:<agent>|<clientType>  ARGV: epoch, seq, ttl ms. Never moves back within an epoch.
+const SET_DELIVERED = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local e, s = string.match(cur, '^(%S+) (%d+)$')
+  if e == ARGV[1] and tonumber(s) > tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
+return 1
+`;
+
 export interface RedisStoreOptions {
   /** An ioredis client to use (not closed by close()), or options/URL for one the store owns. */
   client?: Redis;
@@ -112,6 +127,7 @@ export interface RedisStoreOptions {
 
 type Scripted = Redis & {
   llAppend(...keysAndArgs: (string | number)[]): Promise<[string, number, number, number]>;
+  llSetDelivered(key: string, epoch: string, seq: number, ttlMs: number): Promise<number>;
   llInfo(...keysAndArgs: (string | number)[]): Promise<[string, number, number, number]>;
   llSetCseq(k: string, clientId: string, cseq: number, ttl: number): Promise<number>;
 };
@@ -151,6 +167,7 @@ export class RedisStore implements NotifStore {
     client.defineCommand('llAppend', { numberOfKeys: 7, lua: APPEND });
     client.defineCommand('llInfo', { numberOfKeys: 6, lua: INFO });
     client.defineCommand('llSetCseq', { numberOfKeys: 1, lua: SET_CSEQ });
+    client.defineCommand('llSetDelivered', { numberOfKeys: 1, lua: SET_DELIVERED });
     this.r = client as Scripted;
     this.p = opts.prefix ?? 'lifeline:';
     this.max = Math.max(1, opts.maxPerAgent ?? 10000);
@@ -289,6 +306,17 @@ export class RedisStore implements NotifStore {
 
   async setCseq(agentId: string, clientId: string, cseq: number): Promise<void> {
     await this.r.llSetCseq(this.k('cseq', agentId), clientId, cseq, 7 * 24 * 3600);
+  }
+
+  async getDelivered(agentId: string, clientType: string): Promise<StreamPosition | undefined> {
+    const v = await this.r.get(`${this.k('dlv', agentId)}|${clientType}`);
+    const m = v ? /^(\S+) (\d+)$/.exec(v) : null;
+    return m ? { epoch: m[1], seq: Number(m[2]) } : undefined;
+  }
+
+  async setDelivered(agentId: string, clientType: string, pos: StreamPosition, ttlMs: number): Promise<void> {
+    const key = `${this.k('dlv', agentId)}|${clientType}`;
+    await this.r.llSetDelivered(key, pos.epoch, pos.seq, Math.max(1, Math.round(ttlMs)));
   }
 
   /** Appends by any process on this Redis (PUBLISHed by the append script on `<prefix>appended`). */

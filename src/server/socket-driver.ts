@@ -32,6 +32,8 @@ export interface DriverDeps {
   machine: Partial<NotifsConfig>;
   /** Bytes queued to one socket before it is dropped as a slow consumer (4008). */
   maxBuffered: number;
+  /** How long a tracked session's delivered position is remembered (its TTL in the store). */
+  deliveredTtlMs: number;
   onDesktopMessage?: (agentId: string, clientId: string, cseq: number, data: unknown) => void;
   /** Wraps this driver's send (the lab's stall switch). */
   wrapSend?: (agentId: string, send: Sender) => Sender;
@@ -59,7 +61,12 @@ export class SocketDriver implements Sweepable, HubConn {
   ) {
     this.id = sub.id;
     this.agentId = sub.agentId;
-    const session = { agentId: sub.agentId, subscriptionId: sub.id, resumeFrom: sub.resumeFrom };
+    const session = {
+      agentId: sub.agentId,
+      subscriptionId: sub.id,
+      resumeFrom: sub.resumeFrom,
+      trackDelivered: sub.trackDelivered === true,
+    };
     this.machine = new NotifsConnectionMachine(deps.now(), deps.machine, 0, session);
     const raw: Sender = (out, done) => this.transmit(out, done);
     this.send = deps.wrapSend ? deps.wrapSend(sub.agentId, raw) : raw;
@@ -80,9 +87,10 @@ export class SocketDriver implements Sweepable, HubConn {
     try {
       // Multi-login, on whichever node the other sockets are: the same desktop reconnecting replaces its old
       // socket; another desktop displaces it unless allowed.
-      const [lastCseq, kicks] = await Promise.all([
+      const [lastCseq, kicks, delivered] = await Promise.all([
         deps.store.getCseq(sub.agentId, sub.clientId),
         deps.sessions.claim(sub.agentId, sub.id, sub.clientId, sub.allowMultiLogin),
+        sub.trackDelivered && !sub.resumeFrom ? deps.store.getDelivered(sub.agentId, sub.clientType) : undefined,
       ]);
       for (const k of kicks) if (k.nodeId === deps.sessions.nodeId) deps.hub.kick(k);
       if (this.closed) return;
@@ -93,7 +101,7 @@ export class SocketDriver implements Sweepable, HubConn {
         subscriptionId: sub.id,
         clientType: sub.clientType,
       });
-      this.run(this.machine.claimed(deps.now(), lastCseq));
+      this.run(this.machine.claimed(deps.now(), lastCseq, delivered));
     } catch (err) {
       this.onStoreError(err);
     }
@@ -112,6 +120,7 @@ export class SocketDriver implements Sweepable, HubConn {
 
   onClose(code: number, reason: string): void {
     this.markGone();
+    this.run(this.machine.lastMark(this.deps.now()));
     this.deps.hub.remove(this);
     this.release();
     this.deps.log({ level: 'info', event: 'disconnect', agentId: this.agentId, code, reason: reason.slice(0, 120) });
@@ -207,7 +216,7 @@ export class SocketDriver implements Sweepable, HubConn {
         (err) => this.onStoreError(err),
       );
     },
-    resumed: ({ result }) => {
+    resumed: ({ result, implicit }) => {
       const { counters, log } = this.deps;
       counters.recoveries++;
       counters.replayed += result.replayed;
@@ -216,9 +225,16 @@ export class SocketDriver implements Sweepable, HubConn {
         level: result.recovered ? 'info' : 'warn',
         event: 'resume',
         agentId: this.agentId,
+        ...(implicit ? { implicit: true, clientType: this.sub.clientType } : {}),
         recovered: result.recovered,
         replayed: result.replayed,
         missing: result.missing,
+      });
+    },
+    mark: ({ position }) => {
+      const { store, deliveredTtlMs, log } = this.deps;
+      store.setDelivered(this.agentId, this.sub.clientType, position, deliveredTtlMs).catch((err: Error) => {
+        log({ level: 'warn', event: 'store-error', agentId: this.agentId, message: `delivered mark: ${err.message}` });
       });
     },
     'behind-backlog': (o) => {

@@ -32,6 +32,13 @@ export interface NotifStore {
   getCseq(agentId: string, clientId: string): Promise<number>;
   setCseq(agentId: string, clientId: string, cseq: number): Promise<void>;
   /**
+   * The last position delivered to this agent's desktops of one client type, for clients that cannot resume
+   * (Cisco's SDK sends no position): undefined when none was recorded within its TTL.
+   */
+  getDelivered(agentId: string, clientType: string): Promise<StreamPosition | undefined>;
+  /** Record a delivered position for `ttlMs`. Within one epoch it never moves back (a lower seq only refreshes). */
+  setDelivered(agentId: string, clientType: string, pos: StreamPosition, ttlMs: number): Promise<void>;
+  /**
    * Optional: be told when any process appends (shared stores). Notifs then pushes to its local sockets of that
    * agent, so several Notifs processes on one store all deliver live. `onResync`: notices may have been missed
    * (the store's notice channel reconnected); look at every stream again. Returns an unsubscribe function.

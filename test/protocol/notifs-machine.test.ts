@@ -150,6 +150,7 @@ test('role: a resume replays in batches, each read only after the previous batch
   assert.deepEqual(resumed, {
     type: 'resumed',
     result: { requested: { epoch: 'e', seq: 2 }, recovered: true, replayed: 5 },
+    implicit: false,
   });
   assert.deepEqual(w.at(-1), { type: 'read', fromSeq: 3, limit: 3 });
   const b1 = m.entries(1, 'e', [entry(3), entry(4), entry(5)]);
@@ -243,4 +244,78 @@ test('role: the driver may close for its own reasons, once', () => {
   assert.deepEqual(m.close(CLOSE.SERVER_SHUTDOWN, 'again'), []);
   assert.deepEqual(m.tick(1e9), []);
   assert.deepEqual(m.written(1), []);
+});
+
+// ---- clients that cannot resume (no clientId, no resumeFrom): the delivered position is tracked ----
+
+const tracked = { agentId: 'a', subscriptionId: 's9', trackDelivered: true };
+const marks = (o: NotifsOutput[]) => o.flatMap((x) => (x.type === 'mark' ? [x.position] : []));
+
+test('tracked: the Welcome position is marked; keepalive ticks mark when it moved or the refresh is due', () => {
+  const m = new NotifsConnectionMachine(0, { markRefreshMs: 20000 }, 0, tracked);
+  m.claimed(0, 0);
+  assert.deepEqual(marks(m.streamInfo(0, info(3))), [{ epoch: 'e', seq: 3 }]);
+  m.entries(0, 'e', []);
+  assert.deepEqual(marks(m.tick(4000)), [], 'nothing moved, refresh not due');
+  m.appended(5000, 'e', entry(4));
+  assert.deepEqual(marks(m.tick(8000)), [{ epoch: 'e', seq: 4 }], 'moved: marked at the next keepalive');
+  m.receive(10000, encodeKeepalive());
+  m.tick(12000);
+  m.receive(14000, encodeKeepalive());
+  m.tick(16000);
+  m.receive(18000, encodeKeepalive());
+  m.tick(20000);
+  m.receive(22000, encodeKeepalive());
+  assert.deepEqual(marks(m.tick(28000)), [{ epoch: 'e', seq: 4 }], 'refreshed 20 s after the last mark');
+  m.markClosed();
+  assert.deepEqual(m.lastMark(30000), [{ type: 'mark', position: { epoch: 'e', seq: 4 } }], 'a final mark');
+  assert.deepEqual(m.lastMark(30001), [], 'once');
+});
+
+test('tracked: a fresh subscribe resumes from the delivered position; complete → replay, no notice', () => {
+  const m = new NotifsConnectionMachine(0, {}, 0, tracked);
+  m.claimed(0, 0, { epoch: 'e', seq: 2 });
+  const out = m.streamInfo(0, info(5));
+  const welcome = JSON.parse((out[0] as SendOutput).text);
+  assert.deepEqual(welcome.data.resume, { requested: { epoch: 'e', seq: 2 }, recovered: true, replayed: 3 });
+  assert.deepEqual(
+    out.find((o) => o.type === 'resumed'),
+    {
+      type: 'resumed',
+      result: { requested: { epoch: 'e', seq: 2 }, recovered: true, replayed: 3 },
+      implicit: true,
+    },
+  );
+  assert.equal(sends(out).length, 1, 'only the Welcome: nothing to report');
+  assert.deepEqual(out.at(-1), { type: 'read', fromSeq: 3, limit: 500 });
+});
+
+test('tracked: what cannot be replayed is said in a notification the SDK passes to the app (recovered:false)', () => {
+  const m = new NotifsConnectionMachine(0, {}, 0, tracked);
+  m.claimed(0, 0, { epoch: 'old', seq: 7 });
+  const out = m.streamInfo(0, info(2));
+  const notice = JSON.parse((sends(out)[1] as SendOutput).text);
+  assert.deepEqual(notice, {
+    type: 'LifelineStreamRecovery',
+    data: {
+      type: 'LifelineStreamRecovery',
+      requested: { epoch: 'old', seq: 7 },
+      recovered: false,
+      replayed: 2,
+      missing: [{ reason: 'epoch-changed', epoch: 'old', fromSeq: 8 }],
+    },
+  });
+});
+
+test('not tracked, or an explicit resumeFrom: the delivered position is ignored and never marked', () => {
+  const plainM = new NotifsConnectionMachine(0, {}, 0, session);
+  plainM.claimed(0, 0, { epoch: 'e', seq: 2 });
+  const o1 = plainM.streamInfo(0, info(5));
+  assert.equal(JSON.parse((o1[0] as SendOutput).text).data.resume, undefined);
+  assert.deepEqual(marks(o1), []);
+  assert.deepEqual(plainM.lastMark(1), []);
+  const explicit = new NotifsConnectionMachine(0, {}, 0, { ...tracked, resumeFrom: { epoch: 'e', seq: 4 } });
+  explicit.claimed(0, 0, { epoch: 'e', seq: 2 });
+  const o2 = explicit.streamInfo(0, info(5));
+  assert.deepEqual(JSON.parse((o2[0] as SendOutput).text).data.resume.requested, { epoch: 'e', seq: 4 });
 });

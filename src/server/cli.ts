@@ -174,41 +174,7 @@ on whichever node its reconnect lands:
       const nodeId = o.nodeId ?? `n-${randomBytes(4).toString('hex')}`;
       if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId))
         throw new LifelineError('bad-node-id', '--node-id must be 1–64 of A-Z a-z 0-9 . _ : -', EXIT.USAGE);
-      let store: RedisStore | undefined;
-      let sessions: RedisSessions | undefined;
-      if (redisUrl) {
-        if (!/^rediss?:\/\//.test(redisUrl))
-          throw new LifelineError(
-            'bad-store',
-            `--store must be "memory" or redis://host:port, not ${JSON.stringify(redactRedis(redisUrl))}`,
-            EXIT.USAGE,
-          );
-        // Fail fast at startup rather than on the first subscribe.
-        const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
-        store = new RedisStore({
-          url: redisUrl,
-          maxPerAgent: o.backlog,
-          ...(o.witnessFile ? { witnessFile: o.witnessFile } : {}),
-          redis: { maxRetriesPerRequest: 2, lazyConnect: false },
-          onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
-        });
-        try {
-          await store.info('@startup-check');
-        } catch (err) {
-          await store.close();
-          throw new LifelineError(
-            'redis-unavailable',
-            `cannot use Redis at ${redactRedis(redisUrl)}: ${(err as Error).message}`,
-            EXIT.INPUT,
-          );
-        }
-        const { RedisSessions } = await import('./redis-sessions.ts');
-        sessions = new RedisSessions({
-          client: store.client,
-          nodeId,
-          onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
-        });
-      }
+      const { store, sessions } = redisUrl ? await redisParts(redisUrl, o, nodeId, log) : {};
       // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
       const { startNotifsServer } = await import('./notifs-server.ts');
       let server: NotifsServer;
@@ -256,6 +222,47 @@ on whichever node its reconnect lands:
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
     });
+}
+
+/** --store redis://…: the store and the session registry on it; fails fast (exit 3) when Redis does not answer. */
+async function redisParts(
+  redisUrl: string,
+  o: ServeOpts,
+  nodeId: string,
+  log: (r: LogRecord) => void,
+): Promise<{ store: RedisStore; sessions: RedisSessions }> {
+  if (!/^rediss?:\/\//.test(redisUrl))
+    throw new LifelineError(
+      'bad-store',
+      `--store must be "memory" or redis://host:port, not ${JSON.stringify(redactRedis(redisUrl))}`,
+      EXIT.USAGE,
+    );
+  // Fail fast at startup rather than on the first subscribe.
+  const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
+  const store = new RedisStore({
+    url: redisUrl,
+    maxPerAgent: o.backlog,
+    ...(o.witnessFile ? { witnessFile: o.witnessFile } : {}),
+    redis: { maxRetriesPerRequest: 2, lazyConnect: false },
+    onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
+  });
+  try {
+    await store.info('@startup-check');
+  } catch (err) {
+    await store.close();
+    throw new LifelineError(
+      'redis-unavailable',
+      `cannot use Redis at ${redactRedis(redisUrl)}: ${(err as Error).message}`,
+      EXIT.INPUT,
+    );
+  }
+  const { RedisSessions } = await import('./redis-sessions.ts');
+  const sessions = new RedisSessions({
+    client: store.client,
+    nodeId,
+    onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
+  });
+  return { store, sessions };
 }
 
 async function authFrom(o: ServeOpts): Promise<AuthConfig> {

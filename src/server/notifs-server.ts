@@ -103,93 +103,76 @@ export interface NotifsServer {
   connections(agentId?: string): number;
 }
 
-/** Everything one server is made of, before it listens. */
-function compose(opts: NotifsServerOptions) {
+/** Settings with their defaults, and the parts every other one is built on. */
+function basics(opts: NotifsServerOptions) {
   const host = opts.host ?? '127.0.0.1';
-  const keepaliveMs = opts.keepaliveMs ?? 4000;
-  const silenceMs = opts.silenceMs ?? 16000;
-  const maxMessageBytes = opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE;
-  const deliveredWindowMs = opts.deliveredWindowMs ?? 120000;
   const authCfg = opts.auth ?? { mode: 'dev' as const };
   if (authCfg.mode === 'dev' && !isLoopback(host)) {
     throw new Error(`dev auth (token names the agent) is refused on non-loopback host ${host}: use tokens or secret`);
   }
-  const auth = createAuth(authCfg, opts.adminToken);
   const store: NotifStore = opts.store ?? new MemoryStore({ maxPerAgent: opts.backlogPerAgent ?? 10000 });
-  const log = opts.log ?? (() => {});
   const now = () => performance.now();
   const counters = newCounters();
-  const sessions: SessionRegistry = opts.sessions ?? new MemorySessions(now);
   const hub = new Hub<SocketDriver>();
-  const stall = new StallSwitch();
-  const sweep = new DeadlineSweep<SocketDriver>(opts.sweepMs ?? 250, now);
   const metrics = (): MetricsSnapshot => ({
     ...counters,
     connections: hub.count(),
     backlogSize: store.backlogSize(),
     storeUp: store.available?.() === false ? 0 : 1,
   });
+  return {
+    host,
+    keepaliveMs: opts.keepaliveMs ?? 4000,
+    silenceMs: opts.silenceMs ?? 16000,
+    maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
+    deliveredWindowMs: opts.deliveredWindowMs ?? 120000,
+    auth: createAuth(authCfg, opts.adminToken),
+    store,
+    log: opts.log ?? (() => {}),
+    now,
+    counters,
+    sessions: opts.sessions ?? (new MemorySessions(now) as SessionRegistry),
+    hub,
+    stall: new StallSwitch(),
+    sweep: new DeadlineSweep<SocketDriver>(opts.sweepMs ?? 250, now),
+    metrics,
+  };
+}
+
+/** Everything one server is made of, before it listens. */
+function compose(opts: NotifsServerOptions) {
+  const b = basics(opts);
+  const { store, sessions, hub, counters, log, now, keepaliveMs, silenceMs, deliveredWindowMs } = b;
   const bound = { port: 0 };
   const api = new HttpApi({
-    auth,
-    store,
-    sessions,
-    hub,
-    counters,
-    metrics,
-    log,
-    now,
+    ...{ auth: b.auth, store, sessions, hub, counters, metrics: b.metrics, log, now, deliveredWindowMs },
     maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
     subscriptionTtlMs: opts.subscriptionTtlMs ?? 60000,
-    deliveredWindowMs,
     subscribeRate: opts.subscribeRate ?? { perSecond: 1000, burst: 2000 },
     ...(opts.publicUrl ? { publicUrl: opts.publicUrl } : {}),
     ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
-    fallbackHost: () => `${host}:${bound.port}`,
+    fallbackHost: () => `${b.host}:${bound.port}`,
     ...(opts.desktopPage !== false
       ? { desktopPage: { keepaliveMs, silenceMs, recoveryMs: opts.recoveryMs ?? 50000 } }
       : {}),
   });
   const driverDeps: DriverDeps = {
-    store,
-    sessions,
-    reads: new SharedReads(store),
-    hub,
-    sweep,
-    counters,
-    log,
-    now,
+    ...{ store, sessions, hub, counters, log, now, sweep: b.sweep, reads: new SharedReads(store) },
     // A live tracked socket refreshes its delivered position well within the window.
-    machine: { keepaliveMs, silenceMs, maxMessage: maxMessageBytes, markRefreshMs: refreshWithin(deliveredWindowMs) },
+    machine: { keepaliveMs, silenceMs, maxMessage: b.maxMessageBytes, markRefreshMs: refreshWithin(deliveredWindowMs) },
     maxBuffered: opts.maxBufferedBytes ?? 8 * 1024 * 1024,
     deliveredTtlMs: deliveredWindowMs,
     ...(opts.onDesktopMessage ? { onDesktopMessage: opts.onDesktopMessage } : {}),
-    wrapSend: (agentId, send) => stall.wrap(agentId, send),
+    wrapSend: (agentId, send) => b.stall.wrap(agentId, send),
   };
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessageBytes, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: b.maxMessageBytes, perMessageDeflate: false });
   const http: Server = createServer(api.handle);
   http.on('upgrade', (req, socket, head) =>
     upgrade(req, socket as Socket, head, { wss, sessions, log }, (ws, sub) => {
       void new SocketDriver(ws, sub, driverDeps).start();
     }),
   );
-  return {
-    host,
-    keepaliveMs,
-    silenceMs,
-    auth,
-    store,
-    sessions,
-    log,
-    hub,
-    stall,
-    sweep,
-    metrics,
-    api,
-    wss,
-    http,
-    bound,
-  };
+  return { ...b, api, wss, http, bound };
 }
 
 export async function startNotifsServer(opts: NotifsServerOptions = {}): Promise<NotifsServer> {

@@ -6,7 +6,10 @@ import {
   ACK_TYPE,
   DESKTOP_MESSAGE_TYPE,
   type DesktopMessage,
+  MULTI_LOGIN_APP_TYPE,
   MULTI_LOGIN_TYPES,
+  MULTI_LOGIN_WIRE_TYPE,
+  type NotificationEnvelope,
   type ServerMessage,
   WELCOME_TYPE,
   type WelcomeData,
@@ -155,18 +158,27 @@ export function encodeWelcome(data: WelcomeData): string {
   return JSON.stringify({ type: WELCOME_TYPE, data });
 }
 
-export function encodeNotification(type: string, data: unknown, position?: StreamPosition): string {
+export function encodeNotification(
+  type: string,
+  data: unknown,
+  position?: StreamPosition,
+  envelope?: NotificationEnvelope,
+): string {
+  const env = envelope
+    ? { trackingId: envelope.trackingId, orgId: envelope.orgId, eventTime: envelope.eventTime } // fixed key order
+    : {};
   return position
-    ? JSON.stringify({ type, data, epoch: position.epoch, seq: position.seq })
-    : JSON.stringify({ type, data });
+    ? JSON.stringify({ type, data, ...env, epoch: position.epoch, seq: position.seq })
+    : JSON.stringify({ type, data, ...env });
 }
 
 export function encodeAck(cseq: number): string {
   return JSON.stringify({ type: ACK_TYPE, data: { cseq } });
 }
 
+/** The SDK-compatible form: top-level AGENT_MULTI_LOGIN, the application's type inside data. */
 export function encodeMultiLogin(agentId: string, reason = 'another desktop logged in as this agent'): string {
-  return JSON.stringify({ type: MULTI_LOGIN_TYPES[0], data: { agentId, reason } });
+  return JSON.stringify({ type: MULTI_LOGIN_WIRE_TYPE, data: { type: MULTI_LOGIN_APP_TYPE, agentId, reason } });
 }
 
 export function encodeDesktopMessage(cseq: number, data: unknown): string {

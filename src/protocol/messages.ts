@@ -4,8 +4,24 @@
 // and acknowledged desktop → Notifs messages ("DesktopMessage" / "Ack").
 import type { ResumeResult, StreamPosition } from './stream-position.ts';
 
-/** WxCC's multi-login notice. The SDK's socket layer checks AGENT_MULTI_LOGIN, the app AgentMultiLoginCloseSession. */
+/**
+ * WxCC's multi-login notice. Cisco's SDK socket layer stops reconnecting only on a top-level `AGENT_MULTI_LOGIN`
+ * (it ignores close codes); the application reads `data.type` `AgentMultiLoginCloseSession`. Lifeline sends
+ * `{"type":"AGENT_MULTI_LOGIN","data":{"type":"AgentMultiLoginCloseSession",…}}` and decodes either at the top.
+ */
 export const MULTI_LOGIN_TYPES = ['AgentMultiLoginCloseSession', 'AGENT_MULTI_LOGIN'] as const;
+export const MULTI_LOGIN_WIRE_TYPE = 'AGENT_MULTI_LOGIN';
+export const MULTI_LOGIN_APP_TYPE = 'AgentMultiLoginCloseSession';
+
+/**
+ * WxCC envelope fields a publisher may set on a notification; passed through at the top level of the message
+ * (Cisco's SDK reads `trackingId`). `eventTime` is epoch ms.
+ */
+export interface NotificationEnvelope {
+  trackingId?: string;
+  orgId?: string;
+  eventTime?: number;
+}
 
 export interface WelcomeData {
   agentId: string;

@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
+import { parseOrigin } from './cors.ts';
 import type { LogRecord, NotifsServer } from './notifs-server.ts';
 import type { RedisSessions } from './redis-sessions.ts';
 import type { RedisStore } from './redis-store.ts';
@@ -45,6 +46,28 @@ interface ServeOpts {
   printToken?: string;
   logLevel: keyof typeof LEVELS;
   desktopPage: boolean;
+  corsOrigin: string[];
+  deliveredWindowMs: number;
+}
+
+/** --cors-origin, repeatable: each an exact origin (never `*`). */
+function corsOriginArg(v: string, prev: string[]): string[] {
+  const r = parseOrigin(v);
+  if ('error' in r) throw new InvalidArgumentError(r.error);
+  return [...prev, r.origin];
+}
+
+/** Cisco's SDK declares the connection lost after this long without a message from Notifs (and then flaps). */
+export const SDK_SILENCE_MS = 8000;
+
+function warnTimers(keepaliveMs: number, log: (r: LogRecord) => void): void {
+  if (keepaliveMs < SDK_SILENCE_MS) return;
+  log({
+    level: 'warn',
+    event: 'keepalive-too-slow',
+    keepaliveMs,
+    message: `--keepalive-ms ${keepaliveMs} ≥ ${SDK_SILENCE_MS}: Cisco's SDK declares the connection lost after ${SDK_SILENCE_MS} ms of silence and reconnects over and over`,
+  });
 }
 
 export function registerServeCommand(program: Command): void {
@@ -91,6 +114,18 @@ export function registerServeCommand(program: Command): void {
     .option('--print-token <agentId>', 'print a token for this agent (with --secret, or "@admin") and exit')
     .addOption(new Option('--log-level <level>', 'stderr log level').choices(Object.keys(LEVELS)).default('info'))
     .option('--no-desktop-page', 'do not serve the browser desktop at /desktop/')
+    .option(
+      '--delivered-window-ms <ms>',
+      'clients without clientId/resumeFrom (Cisco SDK): remember what was delivered this long and replay the rest on their next subscribe (0 = off)',
+      intArg('--delivered-window-ms', 0),
+      120000,
+    )
+    .option(
+      '--cors-origin <origin>',
+      'allow browser pages of this exact origin (scheme://host[:port]) to subscribe/publish; repeatable',
+      corsOriginArg,
+      [],
+    )
     .addHelpText(
       'after',
       `
@@ -134,45 +169,12 @@ on whichever node its reconnect lands:
       const log = (r: LogRecord) => {
         if (LEVELS[r.level] >= min) process.stderr.write(`${JSON.stringify({ ts: new Date().toISOString(), ...r })}\n`);
       };
+      warnTimers(o.keepaliveMs, log);
       const redisUrl = o.store !== 'memory' ? o.store : o.redis;
       const nodeId = o.nodeId ?? `n-${randomBytes(4).toString('hex')}`;
       if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId))
         throw new LifelineError('bad-node-id', '--node-id must be 1–64 of A-Z a-z 0-9 . _ : -', EXIT.USAGE);
-      let store: RedisStore | undefined;
-      let sessions: RedisSessions | undefined;
-      if (redisUrl) {
-        if (!/^rediss?:\/\//.test(redisUrl))
-          throw new LifelineError(
-            'bad-store',
-            `--store must be "memory" or redis://host:port, not ${JSON.stringify(redactRedis(redisUrl))}`,
-            EXIT.USAGE,
-          );
-        // Fail fast at startup rather than on the first subscribe.
-        const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
-        store = new RedisStore({
-          url: redisUrl,
-          maxPerAgent: o.backlog,
-          ...(o.witnessFile ? { witnessFile: o.witnessFile } : {}),
-          redis: { maxRetriesPerRequest: 2, lazyConnect: false },
-          onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
-        });
-        try {
-          await store.info('@startup-check');
-        } catch (err) {
-          await store.close();
-          throw new LifelineError(
-            'redis-unavailable',
-            `cannot use Redis at ${redactRedis(redisUrl)}: ${(err as Error).message}`,
-            EXIT.INPUT,
-          );
-        }
-        const { RedisSessions } = await import('./redis-sessions.ts');
-        sessions = new RedisSessions({
-          client: store.client,
-          nodeId,
-          onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
-        });
-      }
+      const { store, sessions } = redisUrl ? await redisParts(redisUrl, o, nodeId, log) : {};
       // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
       const { startNotifsServer } = await import('./notifs-server.ts');
       let server: NotifsServer;
@@ -192,6 +194,8 @@ on whichever node its reconnect lands:
           maxMessageBytes: o.maxMessage,
           ...(o.publicUrl ? { publicUrl: o.publicUrl } : {}),
           desktopPage: o.desktopPage,
+          ...(o.corsOrigin.length ? { corsOrigins: o.corsOrigin } : {}),
+          deliveredWindowMs: o.deliveredWindowMs,
           log,
         });
       } catch (err) {
@@ -218,6 +222,47 @@ on whichever node its reconnect lands:
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
     });
+}
+
+/** --store redis://…: the store and the session registry on it; fails fast (exit 3) when Redis does not answer. */
+async function redisParts(
+  redisUrl: string,
+  o: ServeOpts,
+  nodeId: string,
+  log: (r: LogRecord) => void,
+): Promise<{ store: RedisStore; sessions: RedisSessions }> {
+  if (!/^rediss?:\/\//.test(redisUrl))
+    throw new LifelineError(
+      'bad-store',
+      `--store must be "memory" or redis://host:port, not ${JSON.stringify(redactRedis(redisUrl))}`,
+      EXIT.USAGE,
+    );
+  // Fail fast at startup rather than on the first subscribe.
+  const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
+  const store = new RedisStore({
+    url: redisUrl,
+    maxPerAgent: o.backlog,
+    ...(o.witnessFile ? { witnessFile: o.witnessFile } : {}),
+    redis: { maxRetriesPerRequest: 2, lazyConnect: false },
+    onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
+  });
+  try {
+    await store.info('@startup-check');
+  } catch (err) {
+    await store.close();
+    throw new LifelineError(
+      'redis-unavailable',
+      `cannot use Redis at ${redactRedis(redisUrl)}: ${(err as Error).message}`,
+      EXIT.INPUT,
+    );
+  }
+  const { RedisSessions } = await import('./redis-sessions.ts');
+  const sessions = new RedisSessions({
+    client: store.client,
+    nodeId,
+    onError: (err) => log({ level: 'warn', event: 'redis-error', message: err.message }),
+  });
+  return { store, sessions };
 }
 
 async function authFrom(o: ServeOpts): Promise<AuthConfig> {

@@ -2,10 +2,11 @@
 // replay instead of "epoch-changed". Keys (prefix default "lifeline:"), per agent:
 //   <p>epoch:<agent>  "<generation>.<random>", set on first use and whenever the generation changed
 //   <p>head:<agent>   INCR counter: the last seq appended
-//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts; MAXLEN ~ (approximate:
+//   <p>stream:<agent> stream with explicit ids "<seq>-0", fields t (type), d (JSON data), ts, m (JSON envelope, when given); MAXLEN ~ (approximate:
 //                     Redis frees whole stream nodes, so a few dozen more than the bound may stay; info() counts
 //                     what is really there, so a resume's "trimmed" range is still exact) or exact with exactTrim
 //   <p>cseq:<agent>   hash clientId → highest desktop cseq received (expires after a week of silence)
+//   <p>dlv:<agent>|<clientType>  "<epoch> <seq>": last position delivered to that client type (PX = the window)
 // and global:
 //   <p>backlog        total retained entries (for /metrics)
 //   <p>wseq           INCR per append: how many writes this Redis has acknowledged
@@ -24,6 +25,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { Redis, type RedisOptions } from 'ioredis';
+import type { NotificationEnvelope } from '../protocol/messages.ts';
 import type { StreamInfo, StreamPosition } from '../protocol/stream-position.ts';
 import type { NotifStore, StoredNotification } from './store.ts';
 
@@ -50,7 +52,7 @@ if (not e) or string.sub(e, 1, #g + 1) ~= g .. '.' then
 end
 `;
 
-// ARGV 4.. : max, type, data, ts, channel, agentId, trim ('~' or '=')
+// ARGV 4.. : max, type, data, ts, channel, agentId, trim ('~' or '='), meta (JSON envelope, '' for none)
 // KEYS[7]: this call's op key. ioredis sends a command again when the connection dropped before its reply; if Redis
 // had already run it, the op key holds the answer, so the notification is not stored twice (the fault tests saw it).
 const APPEND = `
@@ -62,7 +64,11 @@ end
 ${FENCE_AND_EPOCH}
 local seq = redis.call('INCR', KEYS[2])
 local before = redis.call('XLEN', KEYS[3])
-redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7])
+if ARGV[11] ~= '' then
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7], 'm', ARGV[11])
+else
+  redis.call('XADD', KEYS[3], 'MAXLEN', ARGV[10], ARGV[4], seq .. '-0', 't', ARGV[5], 'd', ARGV[6], 'ts', ARGV[7])
+end
 local after = redis.call('XLEN', KEYS[3])
 local total = redis.call('INCRBY', KEYS[4], after - before)
 local ws = redis.call('INCR', KEYS[6])
@@ -81,6 +87,20 @@ const SET_CSEQ = `
 local cur = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
 if tonumber(ARGV[2]) > cur then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
 redis.call('EXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+// KEYS[1]: <p>dlv:<agent>|<clientType>  ARGV: epoch, seq, ttl ms. Never moves back within an epoch.
+const SET_DELIVERED = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local e, s = string.match(cur, '^(%S+) (%d+)$')
+  if e == ARGV[1] and tonumber(s) > tonumber(ARGV[2]) then
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[2], 'PX', ARGV[3])
 return 1
 `;
 
@@ -107,6 +127,7 @@ export interface RedisStoreOptions {
 
 type Scripted = Redis & {
   llAppend(...keysAndArgs: (string | number)[]): Promise<[string, number, number, number]>;
+  llSetDelivered(key: string, epoch: string, seq: number, ttlMs: number): Promise<number>;
   llInfo(...keysAndArgs: (string | number)[]): Promise<[string, number, number, number]>;
   llSetCseq(k: string, clientId: string, cseq: number, ttl: number): Promise<number>;
 };
@@ -146,6 +167,7 @@ export class RedisStore implements NotifStore {
     client.defineCommand('llAppend', { numberOfKeys: 7, lua: APPEND });
     client.defineCommand('llInfo', { numberOfKeys: 6, lua: INFO });
     client.defineCommand('llSetCseq', { numberOfKeys: 1, lua: SET_CSEQ });
+    client.defineCommand('llSetDelivered', { numberOfKeys: 1, lua: SET_DELIVERED });
     this.r = client as Scripted;
     this.p = opts.prefix ?? 'lifeline:';
     this.max = Math.max(1, opts.maxPerAgent ?? 10000);
@@ -217,7 +239,13 @@ export class RedisStore implements NotifStore {
     return { epoch: String(epoch), headSeq, oldestSeq: headSeq - Number(len) + 1 };
   }
 
-  async append(agentId: string, type: string, data: unknown, ts: number): Promise<StreamPosition> {
+  async append(
+    agentId: string,
+    type: string,
+    data: unknown,
+    ts: number,
+    meta?: NotificationEnvelope,
+  ): Promise<StreamPosition> {
     const [epoch, seq, total, wseq] = await this.r.llAppend(
       ...this.fenced(agentId, true),
       this.max,
@@ -227,6 +255,7 @@ export class RedisStore implements NotifStore {
       `${this.p}appended`,
       agentId,
       this.trim,
+      meta ? JSON.stringify(meta) : '',
     );
     this.witness(wseq);
     this.backlog = Number(total);
@@ -257,7 +286,15 @@ export class RedisStore implements NotifStore {
       } catch {
         data = f.d; // written by something else: hand over the raw text rather than lose it
       }
-      entries.push({ seq: Number(id.split('-')[0]), type: f.t ?? 'Notification', data, ts: Number(f.ts ?? 0) });
+      const e: StoredNotification = {
+        seq: Number(id.split('-')[0]),
+        type: f.t ?? 'Notification',
+        data,
+        ts: Number(f.ts ?? 0),
+      };
+      const meta = f.m ? parseMeta(f.m) : undefined;
+      if (meta) e.meta = meta;
+      entries.push(e);
     }
     // No epoch yet means an empty, never-used stream; any entries would contradict that, so report none.
     return epoch ? { epoch, entries } : { epoch: (await this.info(agentId)).epoch, entries: [] };
@@ -269,6 +306,17 @@ export class RedisStore implements NotifStore {
 
   async setCseq(agentId: string, clientId: string, cseq: number): Promise<void> {
     await this.r.llSetCseq(this.k('cseq', agentId), clientId, cseq, 7 * 24 * 3600);
+  }
+
+  async getDelivered(agentId: string, clientType: string): Promise<StreamPosition | undefined> {
+    const v = await this.r.get(`${this.k('dlv', agentId)}|${clientType}`);
+    const m = v ? /^(\S+) (\d+)$/.exec(v) : null;
+    return m ? { epoch: m[1], seq: Number(m[2]) } : undefined;
+  }
+
+  async setDelivered(agentId: string, clientType: string, pos: StreamPosition, ttlMs: number): Promise<void> {
+    const key = `${this.k('dlv', agentId)}|${clientType}`;
+    await this.r.llSetDelivered(key, pos.epoch, pos.seq, Math.max(1, Math.round(ttlMs)));
   }
 
   /** Appends by any process on this Redis (PUBLISHed by the append script on `<prefix>appended`). */
@@ -353,4 +401,14 @@ function readWitness(file: string, onError?: (err: Error) => void): number {
   if (Number.isSafeInteger(n) && n >= 0) return n;
   onError?.(new Error(`${file}: not a write count (${JSON.stringify(text.slice(0, 40))}); starting from 0`));
   return 0;
+}
+
+/** The stored envelope, or nothing when the field is not ours (written by something else). */
+function parseMeta(text: string): NotificationEnvelope | undefined {
+  try {
+    const v = JSON.parse(text) as unknown;
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as NotificationEnvelope) : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -11,6 +11,8 @@ export interface SubscriptionRecord {
   clientType: string;
   allowMultiLogin: boolean;
   resumeFrom?: StreamPosition;
+  /** No clientId was given (a client that cannot resume): its delivered position is tracked per client type. */
+  trackDelivered?: boolean;
 }
 
 /** A live socket that a newer claim displaced; the node holding it closes it. */

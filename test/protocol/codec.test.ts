@@ -46,6 +46,21 @@ test('round trips', () => {
   assert.ok(m.ok && m.msg.kind === 'multilogin');
 });
 
+test('multi-login: sent in the SDK form (top-level AGENT_MULTI_LOGIN, app type in data); both forms decode', () => {
+  assert.deepEqual(JSON.parse(encodeMultiLogin('a', 'r')), {
+    type: 'AGENT_MULTI_LOGIN',
+    data: { type: 'AgentMultiLoginCloseSession', agentId: 'a', reason: 'r' },
+  });
+  const sdkForm = decodeServerMessage(encodeMultiLogin('a'));
+  assert.ok(sdkForm.ok && sdkForm.msg.kind === 'multilogin' && sdkForm.msg.type === 'AGENT_MULTI_LOGIN');
+  assert.equal(
+    sdkForm.ok && sdkForm.msg.kind === 'multilogin' && (sdkForm.msg.data as { type: string }).type,
+    'AgentMultiLoginCloseSession',
+  );
+  const appForm = decodeServerMessage('{"type":"AgentMultiLoginCloseSession","data":{"agentId":"a"}}');
+  assert.ok(appForm.ok && appForm.msg.kind === 'multilogin' && appForm.msg.type === 'AgentMultiLoginCloseSession');
+});
+
 test('clear errors', () => {
   const e = (r: ReturnType<typeof decodeServerMessage>) => (r.ok ? 'ok' : r.error.code);
   assert.equal(e(decodeServerMessage('')), 'bad-json');

@@ -187,6 +187,13 @@ describe('desktop machine: transitions', () => {
     assert.deepEqual(m.socketClosed(60, 1, 4409, ''), [], 'the close that follows is not a new event');
   });
 
+  test('the older multi-login form (top-level AgentMultiLoginCloseSession) stops the desktop too', () => {
+    const m = connected();
+    const o = m.receive(50, 1, '{"type":"AgentMultiLoginCloseSession","data":{"agentId":"a1"}}');
+    assert.deepEqual(states(o), ['closed']);
+    assert.deepEqual(m.tick(100000), []);
+  });
+
   test('user close from any state', () => {
     const m = connected();
     const o = m.close(5);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test } from 'node:test';
 import { assertValidReport } from '../desktop/report-schema.ts';
+import { until } from './helpers.ts';
 
 const bin = new URL('../../bin/lifeline.js', import.meta.url).pathname;
 const procs: ChildProcess[] = [];
@@ -121,7 +122,7 @@ test('--tokens FILE binds tokens to agents; an unreadable file exits 3', async (
   const pub = await fetch(`${url}/v1/notification/publish`, {
     method: 'POST',
     headers: { authorization: 'Bearer tok-admin' },
-    body: JSON.stringify({ agentId: 'alice', type: 'T', data: 1 }),
+    body: JSON.stringify({ agentId: 'alice', type: 'T', data: { n: 1 } }),
   });
   assert.equal(pub.status, 200);
   serve.kill('SIGTERM');
@@ -147,4 +148,64 @@ test('usage errors exit 2; a token can be printed for secret auth', () => {
   r = spawnSync(process.execPath, [bin, 'desktop', '--help'], { encoding: 'utf8' });
   assert.equal(r.status, 0);
   assert.match(r.stdout, /Examples:/);
+});
+
+test('serve --cors-origin answers the preflight; --keepalive-ms ≥ 8000 warns; --cors-origin "*" exits 2', async () => {
+  const serve = spawn(
+    process.execPath,
+    [
+      bin,
+      'serve',
+      '--port',
+      '0',
+      '--keepalive-ms',
+      '8000',
+      '--silence-ms',
+      '30000',
+      '--cors-origin',
+      'http://app.test:3000',
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  procs.push(serve);
+  let stderr = '';
+  serve.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const { url } = JSON.parse(await firstLine(serve));
+  const r = await fetch(`${url}/v1/notification/subscribe`, {
+    method: 'OPTIONS',
+    headers: { origin: 'http://app.test:3000', 'access-control-request-method': 'POST' },
+  });
+  assert.equal(r.status, 204);
+  assert.equal(r.headers.get('access-control-allow-origin'), 'http://app.test:3000');
+  await until(() => /"event":"listening"/.test(stderr), 5000, 'the start-up logs');
+  const warn = stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((l) => l.event === 'keepalive-too-slow');
+  assert.equal(warn?.level, 'warn');
+  assert.match(warn.message, /8000 ms of silence/);
+  serve.kill('SIGTERM');
+  await exited(serve);
+  const bad = spawnSync(process.execPath, [bin, 'serve', '--port', '0', '--cors-origin', '*'], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /exact origins/);
+});
+
+test('serve at the default 4 s keepalive does not warn', async () => {
+  const serve = spawn(process.execPath, [bin, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(serve);
+  let stderr = '';
+  serve.stderr!.on('data', (d) => {
+    stderr += d;
+  });
+  const ended = new Promise((resolve) => serve.stderr!.once('end', resolve));
+  await firstLine(serve);
+  serve.kill('SIGTERM');
+  await exited(serve);
+  await ended;
+  assert.match(stderr, /"event":"listening"/, 'the logs were read');
+  assert.doesNotMatch(stderr, /keepalive-too-slow/);
 });

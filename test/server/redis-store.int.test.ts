@@ -312,7 +312,7 @@ describe('Notifs while Redis is down', () => {
       fetch(`${s.url}/v1/notification/publish`, {
         method: 'POST',
         headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
-        body: JSON.stringify({ agentId: 'z1', type: 'N', data: 1 }),
+        body: JSON.stringify({ agentId: 'z1', type: 'N', data: { n: 1 } }),
       });
     const ready = async () => (await fetch(`${s.url}/readyz`)).status;
     const storeUp = async () => /^lifeline_store_up (\d)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1];

@@ -70,6 +70,38 @@ export function storeContract(
       await s.close();
     });
 
+    test('the publish envelope (trackingId, orgId, eventTime) is kept with the entry', async () => {
+      const s = await make();
+      const meta = { trackingId: 't-1', orgId: 'o-1', eventTime: 1764800000000 };
+      await s.append('m', 'T', { n: 1 }, 5, meta);
+      await s.append('m', 'T', { n: 2 }, 6);
+      assert.deepEqual((await s.read('m', 1, 10)).entries, [
+        { seq: 1, type: 'T', data: { n: 1 }, ts: 5, meta },
+        { seq: 2, type: 'T', data: { n: 2 }, ts: 6 },
+      ]);
+      await s.close();
+    });
+
+    test('delivered position per agent and client type: never back within an epoch, replaced by a new one, expires', async () => {
+      const s = await make();
+      assert.equal(await s.getDelivered('d', 'sdk'), undefined);
+      await s.setDelivered('d', 'sdk', { epoch: 'e1', seq: 4 }, 60000);
+      await s.setDelivered('d', 'other', { epoch: 'e1', seq: 9 }, 60000);
+      await s.setDelivered('d', 'sdk', { epoch: 'e1', seq: 2 }, 60000);
+      assert.deepEqual(await s.getDelivered('d', 'sdk'), { epoch: 'e1', seq: 4 }, 'a lower seq does not move it back');
+      assert.deepEqual(await s.getDelivered('d', 'other'), { epoch: 'e1', seq: 9 }, 'per client type');
+      assert.equal(await s.getDelivered('d2', 'sdk'), undefined, 'per agent');
+      await s.setDelivered('d', 'sdk', { epoch: 'e2', seq: 1 }, 60000);
+      assert.deepEqual(await s.getDelivered('d', 'sdk'), { epoch: 'e2', seq: 1 }, 'a new epoch replaces it');
+      await s.setDelivered('d', 'short', { epoch: 'e2', seq: 3 }, 30);
+      const t0 = Date.now();
+      while ((await s.getDelivered('d', 'short')) !== undefined) {
+        assert.ok(Date.now() - t0 < 3000, 'expired within its TTL (bounded wait)');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await s.close();
+    });
+
     test('cseq per agent and desktop', async () => {
       const s = await make();
       assert.equal(await s.getCseq('a', 'd1'), 0);

@@ -43,6 +43,8 @@ export interface Scenario {
    * creates visible (focus emulation), so such a page is opened without it (see browser-desktop.ts).
    */
   hideablePage?: boolean;
+  /** The fault unloads the desktop page (the tab is closed): no error report can be taken from it afterwards. */
+  unloadsPage?: boolean;
   /** The fault hides the page (the scenario test then checks, from the report, that Chrome really hid it). */
   hidesPage?: boolean;
   /** Timers for this scenario, over the lab's (server, client and troubleshooter alike). */

@@ -13,6 +13,7 @@ export const browserTabClosed: Scenario = {
   pairs: ['lifeline', 'foreign'],
   desktop: 'browser',
   expectReconnect: false,
+  unloadsPage: true,
   async inject(ctx) {
     await ctx.browser!.closeTab();
     await ctx.hold(ctx.timers.keepaliveMs * 2);

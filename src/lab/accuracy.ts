@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { EvidenceResult } from '../events/types.ts';
 import { type CheckResult, checkVerdicts, diagnoseResults, readAll, verdictsFromJson } from './check.ts';
-import type { EvidenceKind, Truth } from './scenario.ts';
+import { type EvidenceKind, runLabel, type Truth } from './scenario.ts';
 
 export interface Subset {
   name: string;
@@ -41,8 +41,7 @@ export async function matrixForRun(dir: string, subsets: Subset[] = SUBSETS): Pr
     const verdicts = verdictsFromJson(diagnoseResults(results, truth.timers));
     const check = checkVerdicts(truth, verdicts, sub.name);
     // Runs of the foreign pair are their own rows: the same fault, evidence Lifeline did not make.
-    const scenario = truth.pair === 'foreign' ? `${truth.scenario}@foreign` : truth.scenario;
-    cells.push({ ...check, scenario, files: files.map((f) => path.basename(f)) });
+    cells.push({ ...check, scenario: runLabel(truth.scenario, truth.pair), files: files.map((f) => path.basename(f)) });
   }
   return cells;
 }
@@ -108,6 +107,24 @@ export function matrixMarkdown(cells: MatrixCell[]): string {
       const got = c.got ? `${c.got.domain}/${c.got.cause} (${c.got.confidence.toFixed(2)})` : 'no incident';
       lines.push(`- ${c.scenario} [${c.subset}]: ${exp} → ${got}${c.got?.summary ? ` — “${c.got.summary}”` : ''}`);
     }
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Calibration: verdicts grouped by their confidence, with the share that was right (domain, and domain + cause).
+ * A verdict at 0.7 should be right about 7 times in 10; "no incident" answers carry no confidence and are left out.
+ */
+export function calibrationMarkdown(cells: MatrixCell[]): string {
+  const buckets = [0, 0.2, 0.4, 0.6, 0.8];
+  const lines = ['| confidence | verdicts | right domain | right domain and cause |', '|---|---|---|---|'];
+  for (const [i, lo] of buckets.entries()) {
+    const hi = buckets[i + 1] ?? 1.01;
+    const c = cells.filter((x) => x.got && x.got.confidence >= lo && x.got.confidence < hi);
+    const pct = (n: number) => (c.length ? `${n} (${Math.round((100 * n) / c.length)}%)` : '–');
+    lines.push(
+      `| ${lo.toFixed(1)}–${Math.min(hi, 1).toFixed(1)} | ${c.length} | ${pct(c.filter((x) => x.domainOk).length)} | ${pct(c.filter((x) => x.ok).length)} |`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

@@ -8,6 +8,7 @@ import { demoScenarios, resultLine, runDemo } from './demo.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { startProxyApi } from './proxy-http-api.ts';
 import { runScenario, scenarioUnavailable } from './run-scenario.ts';
+import { runLabel } from './scenario.ts';
 import { findScenario, SCENARIOS } from './scenarios/index.ts';
 
 /** Progress on stderr: one line per finished item; a spinner line only when stderr is a terminal. */
@@ -193,7 +194,7 @@ Examples:
       const p = progress();
       p.start(`running ${name}…`);
       const r = await runScenario(s, {
-        outDir: o.out ?? path.join('lab-out', pair === 'foreign' ? `${name}@foreign` : name),
+        outDir: o.out ?? path.join('lab-out', runLabel(s.name, pair)),
         pair,
         ...(o.productionTimers ? { timers: PRODUCTION_TIMERS } : {}),
         log: (line) => {
@@ -236,7 +237,7 @@ Examples:
       const summary = await runDemo({
         out: o.out,
         scenarios: list,
-        onStart: (s, i, n) => p.start(`[${i + 1}/${n}] ${s.name}: ${s.fault}`),
+        onStart: ({ s, pair }, i, n) => p.start(`[${i + 1}/${n}] ${runLabel(s.name, pair)}: ${s.fault}`),
         onResult: (r, i, n) => p.line(resultLine(r, i, n)),
       }).finally(() => p.stop());
       const ran = summary.results.filter((r) => r.check);

@@ -3,21 +3,32 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type DemoSummary, renderDemoIndex } from './demo-html.ts';
 import { type RunResult, runScenario, scenarioUnavailable } from './run-scenario.ts';
-import type { Scenario } from './scenario.ts';
+import { type Pair, runLabel, type Scenario } from './scenario.ts';
 import { SCENARIOS } from './scenarios/index.ts';
+
+/** One demo run: a scenario on a lab pair. */
+export interface DemoRun {
+  s: Scenario;
+  pair: Pair;
+}
 
 export interface DemoOptions {
   out: string;
-  scenarios?: readonly Scenario[];
+  scenarios?: readonly DemoRun[];
   /** Called once per scenario as it completes. */
   onResult?: (r: RunResult, index: number, total: number) => void;
-  onStart?: (s: Scenario, index: number, total: number) => void;
+  onStart?: (run: DemoRun, index: number, total: number) => void;
   /** Detailed progress (lab log lines). */
   log?: (line: string) => void;
 }
 
-export function demoScenarios(): Scenario[] {
-  return SCENARIOS.filter((s) => s.demo);
+/** The representative set on Lifeline's own pair, then the same faults on the foreign pair where they run there. */
+export function demoScenarios(): DemoRun[] {
+  const demo = SCENARIOS.filter((s) => s.demo && !s.benchOnly);
+  return [
+    ...demo.map((s) => ({ s, pair: 'lifeline' as Pair })),
+    ...demo.filter((s) => s.pairs?.includes('foreign')).map((s) => ({ s, pair: 'foreign' as Pair })),
+  ];
 }
 
 export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
@@ -28,13 +39,14 @@ export async function runDemo(o: DemoOptions): Promise<DemoSummary> {
   const results: RunResult[] = [];
   const notes: string[] = [];
   for (let i = 0; i < list.length; i++) {
-    const s = list[i];
-    o.onStart?.(s, i, list.length);
-    const why = scenarioUnavailable(s);
+    const { s, pair } = list[i];
+    o.onStart?.(list[i], i, list.length);
+    const why = scenarioUnavailable(s, pair);
+    const label = runLabel(s.name, pair);
     const r: RunResult = why
-      ? { scenario: s.name, outDir: path.join(out, s.name), skipped: why, durationMs: 0 }
-      : await runScenario(s, { outDir: path.join(out, s.name), log: o.log });
-    if (why) notes.push(`${s.name} skipped: ${why}`);
+      ? { scenario: label, outDir: path.join(out, label), skipped: why, durationMs: 0 }
+      : await runScenario(s, { outDir: path.join(out, label), log: o.log, pair });
+    if (why) notes.push(`${label} skipped: ${why}`);
     results.push(r);
     o.onResult?.(r, i, list.length);
   }

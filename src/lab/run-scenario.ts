@@ -11,7 +11,7 @@ import { BrowserDesktop, truncateNetlog } from './browser-desktop.ts';
 import { type CheckResult, checkVerdicts, runDiagnose } from './check.ts';
 import { FaultProxy } from './fault-proxy.ts';
 import { createTopology, DESKTOP_IP, NOTIFS_IP, netnsUnavailableReason, type Topology } from './netns.ts';
-import type { EvidenceKind, Pair, Scenario, ScenarioContext, Truth } from './scenario.ts';
+import { type EvidenceKind, type Pair, runLabel, type Scenario, type ScenarioContext, type Truth } from './scenario.ts';
 import { type RunningCapture, startCapture } from './tcpdump.ts';
 
 export interface RunOptions {
@@ -74,7 +74,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
   const pair: Pair = opts.pair ?? 'lifeline';
   const foreign = pair === 'foreign';
   const skipped = scenarioUnavailable(s, pair);
-  if (skipped) return { scenario: s.name, outDir: out, skipped, durationMs: 0 };
+  if (skipped) return { scenario: runLabel(s.name, pair), outDir: out, skipped, durationMs: 0 };
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   const f = (k: EvidenceKind) => path.join(out, EVIDENCE_FILES[k]);
@@ -295,7 +295,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       error = `troubleshooter: ${(err as Error).message}`;
     }
   }
-  return { scenario: s.name, outDir: out, truth, check, error, durationMs: performance.now() - t0 };
+  return { scenario: runLabel(s.name, pair), outDir: out, truth, check, error, durationMs: performance.now() - t0 };
 }
 
 async function waitForMessages(

@@ -21,6 +21,11 @@ export interface Expected {
  */
 export type Pair = 'lifeline' | 'foreign';
 
+/** How a run is named in directories and listings: `<scenario>` on Lifeline's pair, `<scenario>@foreign` else. */
+export function runLabel(name: string, pair: Pair = 'lifeline'): string {
+  return pair === 'foreign' ? `${name}@foreign` : name;
+}
+
 /** Where the fault acts, from the desktop's side. */
 export type FaultDirection = 'upstream' | 'downstream' | 'both' | 'desktop' | 'server' | 'none';
 
@@ -43,6 +48,11 @@ export interface Scenario {
    * creates visible (focus emulation), so such a page is opened without it (see browser-desktop.ts).
    */
   hideablePage?: boolean;
+  /**
+   * A benchmark, not a test: it only means something at production timers and takes minutes (bench/accuracy.ts
+   * --production-timers runs it; the CI scenario test and `demo` do not).
+   */
+  benchOnly?: boolean;
   /** The fault unloads the desktop page (the tab is closed): no error report can be taken from it afterwards. */
   unloadsPage?: boolean;
   /** The fault hides the page (the scenario test then checks, from the report, that Chrome really hid it). */

@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { type MatrixCell, matrixForRun, matrixMarkdown } from '../../src/lab/accuracy.ts';
 import { netnsUnavailableReason } from '../../src/lab/netns.ts';
 import { type RunResult, runScenario, scenarioUnavailable } from '../../src/lab/run-scenario.ts';
-import type { Pair, Scenario } from '../../src/lab/scenario.ts';
+import { type Pair, runLabel, type Scenario } from '../../src/lab/scenario.ts';
 import { SCENARIOS } from '../../src/lab/scenarios/index.ts';
 
 let root: string;
@@ -34,12 +34,14 @@ test('kernel-level scenarios can run here (root, iproute2, iptables, conntrack)'
   assert.equal(why, undefined, `netns scenarios need: ${why}`);
 });
 
+// Bench-only scenarios (minutes at production timers) run in bench/accuracy.ts, not here.
+const TESTED = SCENARIOS.filter((s) => !s.benchOnly);
 const runs: { s: Scenario; pair: Pair; label: string }[] = [
-  ...SCENARIOS.map((s) => ({ s, pair: 'lifeline' as Pair, label: s.name })),
-  ...SCENARIOS.filter((s) => scenarioUnavailable(s, 'foreign') === undefined).map((s) => ({
+  ...TESTED.map((s) => ({ s, pair: 'lifeline' as Pair, label: s.name })),
+  ...TESTED.filter((s) => scenarioUnavailable(s, 'foreign') === undefined).map((s) => ({
     s,
     pair: 'foreign' as Pair,
-    label: `${s.name}@foreign`,
+    label: runLabel(s.name, 'foreign'),
   })),
 ];
 

@@ -184,6 +184,18 @@ export function afterGiveUp(f: IncidentFacts, b: Trigger): boolean {
 }
 
 /**
+ * The burst after the desktop gave up is TCP resending what the path lost once it healed — unless a capture shows
+ * no retransmission and no RST: then the frames were held (a delaying relay or middlebox), and the desktop's own
+ * watchdog closing in between was the consequence of the delay, not a loss.
+ */
+export function resentAfterGiveUp(f: IncidentFacts, b: Trigger): boolean {
+  if (!afterGiveUp(f, b)) return false;
+  const clean =
+    f.wire.length > 0 && f.wire.every((w) => w.s2cRetrans === 0 && w.c2sRetrans === 0 && w.rsts.length === 0);
+  return !clean;
+}
+
+/**
  * The whole PC (or browser) stopped: the PC's capture, or the browser's HAR / NetLog (not the page's error report,
  * which a frozen page stops writing), shows nothing sent and nothing received, not even a TCP retransmission, for
  * the silence timeout; the desktop did not close, reconnect or fail to connect meanwhile; and no burst of held

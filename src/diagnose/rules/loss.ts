@@ -4,7 +4,6 @@ import type { EvidenceItem } from '../model.ts';
 import type { AlignedEvent } from '../timeline.ts';
 import { ends, fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
 import {
-  afterGiveUp,
   c2sLossFirst,
   c2sLostBetweenCaptures,
   closeBy,
@@ -12,6 +11,7 @@ import {
   deadBothWays,
   desktopSending,
   pageSilentOver,
+  resentAfterGiveUp,
   saysSilence,
   silenceClosesWhileTalking,
   starterCloses,
@@ -299,7 +299,7 @@ export const ruleInboundLoss: Rule = (f) => {
     );
     base -= 0.2;
   }
-  if (f.bursts.some((b) => !afterGiveUp(f, b))) {
+  if (f.bursts.some((b) => !resentAfterGiveUp(f, b))) {
     contradictions.push('the silence ended with a burst of messages: they were held, not lost');
     base -= 0.2;
   }
@@ -344,7 +344,7 @@ export const ruleDelayed: Rule = (f) => {
     );
     base -= 0.25;
   }
-  if (f.bursts.every((b) => afterGiveUp(f, b))) {
+  if (f.bursts.every((b) => resentAfterGiveUp(f, b))) {
     contradictions.push(
       'the burst came after the desktop had closed that connection for silence: TCP retransmitting lost segments once the path healed, not a held delivery',
     );

@@ -1,8 +1,10 @@
 // Debian's Chromium through playwright-core, launched one way everywhere: the system binary (never a downloaded
 // browser) with flags that keep a headless run quiet and deterministic (no background traffic, no QUIC, so the
 // WebSocket stays on TCP where captures can see it).
+
 import { existsSync } from 'node:fs';
 import type { Browser, BrowserServer, LaunchOptions } from 'playwright-core';
+import { LifelineError } from '../errors.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 export const CHROMIUM_FLAGS: readonly string[] = [
@@ -19,7 +21,11 @@ export const CHROMIUM_FLAGS: readonly string[] = [
 /** Throws, naming the Debian package, when the system Chromium is not installed. */
 export function requireChromium(): string {
   if (!existsSync(CHROMIUM_PATH)) {
-    throw new Error(`${CHROMIUM_PATH} is missing: install the Debian package "chromium" (apt-get install chromium)`);
+    throw new LifelineError(
+      'CHROMIUM_MISSING',
+      `${CHROMIUM_PATH} is missing: install the Debian package "chromium" (apt-get install chromium)`,
+      'missing-tool',
+    );
   }
   return CHROMIUM_PATH;
 }

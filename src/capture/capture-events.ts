@@ -1,7 +1,7 @@
 // A capture file → timeline events (EvidenceResult). The driver: opens the file (pcap/pcapng, gzip, stdin), decodes
 // each record into one reused DecodedPacket and feeds the analyzer; it owns the I/O, the key log and progress.
 import { readFile, stat } from 'node:fs/promises';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../errors.ts';
 import type { EvidenceResult, Problem } from '../events/types.ts';
 import type { TlsRecordHook } from './analysis/app-stream.ts';
 import { type AnalyzerOptions, CaptureAnalyzer } from './analysis/capture-analyzer.ts';
@@ -43,7 +43,7 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
       fileSize = (await stat(file)).size;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${file}: ${e.code ?? e.message}`, EXIT.INPUT);
+      throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${file}: ${e.code ?? e.message}`, 'input');
     }
   }
   const keylog: KeyLog = emptyKeyLog();
@@ -58,7 +58,7 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
       throw new LifelineError(
         'KEYLOG_OPEN_FAILED',
         `cannot read key log ${opts.keylog}: ${e.code ?? e.message}`,
-        EXIT.INPUT,
+        'input',
       );
     }
     const kl = parseKeyLog(text, opts.keylog);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { assertSideInput } from '../cli/input-files.ts';
+import { assertSideInput } from '../input-files.ts';
 import { redactDeep } from '../redact.ts';
 import { formatInspect, inspectCapture } from './inspect.ts';
 
@@ -67,7 +67,7 @@ export function registerCaptureCommands(program: Command): void {
     .action(async (file: string, o: { json?: boolean; keylog?: string; maxFlows: string; redact: boolean }) => {
       const maxFlows = Number(o.maxFlows);
       if (!Number.isInteger(maxFlows) || maxFlows < 0) {
-        throw new LifelineError('USAGE', `--max-flows must be a non-negative integer, got ${o.maxFlows}`, EXIT.USAGE);
+        throw new LifelineError('USAGE', `--max-flows must be a non-negative integer, got ${o.maxFlows}`, 'usage');
       }
       await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       const read = await inspectCapture(file, { keylog: o.keylog, progress: progressReporter('reading') });
@@ -114,7 +114,7 @@ function registerExtract(capture: Command): void {
     )
     .action(async (file: string, o: ExtractCliOptions) => {
       if (o.host.length === 0 && o.ip.length === 0) {
-        throw new LifelineError('USAGE', 'give at least one --host NAME or --ip ADDR', EXIT.USAGE);
+        throw new LifelineError('USAGE', 'give at least one --host NAME or --ip ADDR', 'usage');
       }
       checkTargets(o);
       let keylogText: string | undefined;
@@ -127,7 +127,7 @@ function registerExtract(capture: Command): void {
           throw new LifelineError(
             'KEYLOG_OPEN_FAILED',
             `cannot read key log ${o.keylog}: ${e.code ?? e.message}`,
-            EXIT.INPUT,
+            'input',
           );
         }
       }
@@ -149,7 +149,7 @@ function registerExtract(capture: Command): void {
         throw new LifelineError(
           'EXTRACT_NOTHING_MATCHED',
           `0 of ${r.packetsRead} packets matched; no output written${r.unresolved.length ? ` (no address found for ${r.unresolved.join(', ')})` : ''}`,
-          EXIT.FOUND,
+          'found',
         );
     });
 }
@@ -171,13 +171,13 @@ function checkTargets(o: ExtractCliOptions): void {
       throw new LifelineError(
         'USAGE_BAD_IP',
         `--ip ${JSON.stringify(ip)}: not an IPv4 or IPv6 address (a host name goes to --host)`,
-        EXIT.USAGE,
+        'usage',
       );
   for (const h of o.host) {
     if (isIP(h))
-      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(h)}: an address goes to --ip`, EXIT.USAGE);
+      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(h)}: an address goes to --ip`, 'usage');
     if (!/^[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9_.])?$/i.test(h))
-      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(h)}: not a host name`, EXIT.USAGE);
+      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(h)}: not a host name`, 'usage');
   }
 }
 

@@ -3,9 +3,9 @@
 // and pcapng Name Resolution Blocks. A file is read twice (names first, then packets); stdin once, learning
 // addresses as the answers go by (packets before the first answer for a name are then missed, and said so).
 import { renameSync, rmSync } from 'node:fs';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { guardOutput, tempBeside } from '../cli/output-files.ts';
+import { LifelineError } from '../errors.ts';
 import type { Problem } from '../events/types.ts';
+import { guardOutput, tempBeside } from '../output-files.ts';
 import { dnsAnswers } from './analysis/dns-answers.ts';
 import { decodePacket } from './decode/decode-packet.ts';
 import { openCapture } from './open-capture.ts';
@@ -157,7 +157,7 @@ function openOutput(part: string, output: string): ReturnType<typeof createPcapn
     return createPcapngFile(part);
   } catch (err) {
     if (!(err instanceof LifelineError)) throw err;
-    throw new LifelineError(err.code, err.message.split(part).join(output), err.exit);
+    throw new LifelineError(err.code, err.message.split(part).join(output), err.kind);
   }
 }
 
@@ -167,7 +167,7 @@ function moveInto(part: string, output: string): void {
   } catch (err) {
     rmSync(part, { force: true });
     const e = err as NodeJS.ErrnoException;
-    throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${output}: ${e.code ?? e.message}`, EXIT.INPUT);
+    throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${output}: ${e.code ?? e.message}`, 'input');
   }
 }
 

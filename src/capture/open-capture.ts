@@ -3,8 +3,8 @@
 // rejects with LifelineError CAPTURE_OPEN_FAILED (exit 3); anything wrong *inside* the bytes becomes a Problem on
 // the returned source, which then yields what it can (possibly nothing).
 import { open } from 'node:fs/promises';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { whyUnreadable } from '../cli/input-files.ts';
+import { LifelineError } from '../errors.ts';
+import { whyUnreadable } from '../input-files.ts';
 import { FileInput, GunzipInput, StreamInput } from './sources/byte-inputs.ts';
 import { type ByteInput, ByteWindow, DEFAULT_CHUNK } from './sources/byte-window.ts';
 import { CaptureSource } from './sources/capture-source.ts';
@@ -35,12 +35,12 @@ export async function openCapture(pathOrDash: string, opts: OpenCaptureOptions =
   } else {
     // A directory or a typo gets its own message, not EISDIR after the open.
     const why = await whyUnreadable(pathOrDash);
-    if (why) throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${pathOrDash}: ${why.message}`, EXIT.INPUT);
+    if (why) throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${pathOrDash}: ${why.message}`, 'input');
     try {
       raw = new FileInput(await open(pathOrDash, 'r'));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${pathOrDash}: ${e.code ?? e.message}`, EXIT.INPUT);
+      throw new LifelineError('CAPTURE_OPEN_FAILED', `cannot open ${pathOrDash}: ${e.code ?? e.message}`, 'input');
     }
   }
   return openCaptureInput(raw, name, opts);

@@ -4,7 +4,7 @@
 // before returning (it is reused). Timestamps are converted without BigInt: ns since 1970 exceed 2^53, so the 64-bit
 // unit count is assembled from exact 16/32-bit parts.
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../errors.ts';
 import type { CaptureRecord } from './packet.ts';
 
 export interface PcapngWriterOptions {
@@ -154,7 +154,7 @@ export function createPcapngFile(
     fd = path === '-' ? 1 : openSync(path, 'w');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${path}: ${e.code ?? e.message}`, EXIT.INPUT);
+    throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${path}: ${e.code ?? e.message}`, 'input');
   }
   const sink = (chunk: Uint8Array): void => {
     for (let off = 0; off < chunk.length; ) {
@@ -164,7 +164,7 @@ export function createPcapngFile(
         // stdout may be a non-blocking pipe: retry on EAGAIN, fail on anything else.
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') {
           const e = err as NodeJS.ErrnoException;
-          throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${path}: ${e.code ?? e.message}`, EXIT.INPUT);
+          throw new LifelineError('CAPTURE_WRITE_FAILED', `cannot write ${path}: ${e.code ?? e.message}`, 'input');
         }
       }
     }

@@ -2,7 +2,7 @@
 // filters to capture / view only the PC <-> Notifs traffic. Exit 3 when nothing resolved (the name filters are
 // still printed: they work without addresses).
 import type { Command } from 'commander';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../cli/exit-codes.ts';
 import {
   DATA_CENTRES,
   type ResolveReport,
@@ -58,7 +58,7 @@ export async function runResolve(
 ): Promise<ResolveReport> {
   const timeout = Number(opts.timeout ?? 5000);
   if (!Number.isFinite(timeout) || timeout <= 0)
-    throw new LifelineError('RESOLVE_BAD_TIMEOUT', `--timeout must be a positive number of ms`, EXIT.USAGE);
+    throw new LifelineError('RESOLVE_BAD_TIMEOUT', `--timeout must be a positive number of ms`, 'usage');
   const rep = opts.fromCapture
     ? await resolveFromCapture(target, opts.fromCapture)
     : await resolveTarget(
@@ -68,7 +68,7 @@ export async function runResolve(
   write(opts.json ? `${JSON.stringify(rep, null, 2)}\n` : formatReport(rep));
   if (!rep.ok) {
     const why = rep.hosts.map((h) => `${h.host}: ${h.error?.code ?? 'no address'}`).join(', ');
-    throw new LifelineError('RESOLVE_FAILED', `no address found (${why})`, EXIT.INPUT);
+    throw new LifelineError('RESOLVE_FAILED', `no address found (${why})`, 'input');
   }
   return rep;
 }

@@ -4,7 +4,7 @@
 // is injected so tests never touch the internet.
 import { promises as dns } from 'node:dns';
 import { isIP } from 'node:net';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../errors.ts';
 import { apiHost, DATA_CENTRES, desktopHost, knownDataCentre } from '../protocol/wxcc.ts';
 import { decodePacket } from './decode/decode-packet.ts';
 import { DNS_PORT, type DnsRecord, decodeDns, decodeDnsTcp, resolveFromAnswers } from './decode/dns.ts';
@@ -58,7 +58,7 @@ export function hostsFor(target: string): { dc?: string; hosts: string[] } {
   throw new LifelineError(
     'RESOLVE_BAD_TARGET',
     `"${target}" is neither a data centre (${DATA_CENTRES.join(', ')}) nor a host name or IP address`,
-    EXIT.USAGE,
+    'usage',
   );
 }
 

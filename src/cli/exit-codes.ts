@@ -1,4 +1,5 @@
 // Exit codes every `lifeline` command uses. Stable: scripts depend on them.
+import type { ErrorKind } from '../errors.ts';
 export const EXIT = {
   OK: 0,
   /** Unexpected internal failure (a bug: please report with the stack). */
@@ -15,14 +16,17 @@ export const EXIT = {
   NOTHING: 6,
 } as const;
 
-/** Error with a stable machine-readable code; CLI prints `code: message` and exits with `exit`. */
-export class LifelineError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly exit: number = EXIT.INTERNAL,
-  ) {
-    super(message);
-    this.name = 'LifelineError';
-  }
+export { type ErrorKind, LifelineError } from '../errors.ts';
+
+/** The exit number of each kind of failure (the only place that knows). */
+export function exitFor(kind: ErrorKind): number {
+  const map: Record<ErrorKind, number> = {
+    usage: EXIT.USAGE,
+    input: EXIT.INPUT,
+    'missing-tool': EXIT.MISSING_TOOL,
+    found: EXIT.FOUND,
+    nothing: EXIT.NOTHING,
+    internal: EXIT.INTERNAL,
+  };
+  return map[kind];
 }

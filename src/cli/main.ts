@@ -7,7 +7,7 @@ import { registerDiagnoseCommand } from '../diagnose/cli.ts';
 import { registerEvidenceCommands } from '../evidence/cli.ts';
 import { registerLabCommands } from '../lab/cli.ts';
 import { registerServeCommand } from '../server/cli.ts';
-import { EXIT, LifelineError } from './exit-codes.ts';
+import { EXIT, exitFor, LifelineError } from './exit-codes.ts';
 
 export function buildProgram(): Command {
   const program = new Command('lifeline')
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     if (err instanceof LifelineError) {
       process.stderr.write(`lifeline: ${err.code}: ${err.message}\n`);
-      process.exitCode = err.exit;
+      process.exitCode = exitFor(err.kind);
       return;
     }
     process.stderr.write(`lifeline: internal error: ${(err as Error)?.stack ?? String(err)}\n`);

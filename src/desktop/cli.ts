@@ -54,11 +54,11 @@ Examples:
   lifeline desktop --server http://127.0.0.1:8080 --agent a --token agent:a --keepalive 500 --silence 2000 --duration 30`,
     )
     .action(async (o: DesktopOpts) => {
-      if (!o.token) throw new LifelineError('no-token', 'a token is required (--token or LIFELINE_TOKEN)', EXIT.USAGE);
+      if (!o.token) throw new LifelineError('no-token', 'a token is required (--token or LIFELINE_TOKEN)', 'usage');
       try {
         new URL(o.server);
       } catch {
-        throw new LifelineError('bad-url', `--server is not a URL: ${o.server}`, EXIT.USAGE);
+        throw new LifelineError('bad-url', `--server is not a URL: ${o.server}`, 'usage');
       }
       // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
       const { DesktopClient } = await import('./desktop-client.ts');

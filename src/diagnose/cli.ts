@@ -4,10 +4,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { type Command, Option } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { assertSideInput, unreadableMessage, whyUnreadable } from '../cli/input-files.ts';
-import { sameFile } from '../cli/output-files.ts';
 import type { EvidenceResult } from '../events/types.ts';
 import { readEvidence } from '../evidence/read-evidence.ts';
+import { assertSideInput, unreadableMessage, whyUnreadable } from '../input-files.ts';
+import { sameFile } from '../output-files.ts';
 import { DATA_CENTRES, knownDataCentre } from '../protocol/wxcc.ts';
 import { redactDeep } from '../redact.ts';
 import { type Diagnosis, diagnose } from './diagnose.ts';
@@ -91,12 +91,12 @@ export function registerDiagnoseCommand(program: Command): void {
       const { results, unreadable } = await readAll(files, o.keylog, o.allowMissing === true);
       const listed = o.redact ? redactDeep(unreadable) : unreadable; // file names and messages printed below
       if (unreadable.length > 0 && !o.allowMissing)
-        throw new LifelineError('DIAGNOSE_UNREADABLE', unreadableMessage(listed, files.length), EXIT.INPUT);
+        throw new LifelineError('DIAGNOSE_UNREADABLE', unreadableMessage(listed, files.length), 'input');
       if (results.length === 0)
         throw new LifelineError(
           'DIAGNOSE_NOTHING_READABLE',
           `none of the ${files.length} file(s) could be read:\n${listed.map((u) => `  ${u.file}: ${u.code}: ${u.message}`).join('\n')}`,
-          EXIT.INPUT,
+          'input',
         );
       for (const u of listed) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
       const { diagnosis, series } = diagnose({ results, unreadable, options, redact: o.redact });
@@ -116,7 +116,7 @@ function duration(name: string, text: string): number {
     throw new LifelineError(
       'USAGE_BAD_DURATION',
       `--${name} ${JSON.stringify(text)}: expected e.g. 16s, 16000ms, 1m`,
-      EXIT.USAGE,
+      'usage',
     );
   return ms;
 }
@@ -134,19 +134,15 @@ export function parseOptions(o: CliOptions): DiagnoseOptions {
       throw new LifelineError(
         'USAGE_BAD_DC',
         `--dc ${JSON.stringify(o.dc)}: not a WxCC data centre; known: ${DATA_CENTRES.join(', ')} (any other Notifs host: --host NAME)`,
-        EXIT.USAGE,
+        'usage',
       );
     opts.dc = dc;
   }
   if (o.host !== undefined) {
     if (isIP(o.host))
-      throw new LifelineError(
-        'USAGE_BAD_HOST',
-        `--host ${JSON.stringify(o.host)}: an address goes to --ip`,
-        EXIT.USAGE,
-      );
+      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(o.host)}: an address goes to --ip`, 'usage');
     if (!HOST_NAME.test(o.host))
-      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(o.host)}: not a host name`, EXIT.USAGE);
+      throw new LifelineError('USAGE_BAD_HOST', `--host ${JSON.stringify(o.host)}: not a host name`, 'usage');
     opts.host = o.host.toLowerCase().replace(/\.$/, '');
   }
   if (o.ip !== undefined) {
@@ -154,7 +150,7 @@ export function parseOptions(o: CliOptions): DiagnoseOptions {
       throw new LifelineError(
         'USAGE_BAD_IP',
         `--ip ${JSON.stringify(o.ip)}: not an IPv4 or IPv6 address (a host name goes to --host)`,
-        EXIT.USAGE,
+        'usage',
       );
     opts.ip = o.ip.toLowerCase();
   }
@@ -222,7 +218,7 @@ function guardOutputs(files: string[], o: CliOptions): void {
       throw new LifelineError(
         'USAGE_OUTPUT_IS_INPUT',
         `${flag} ${out}: that is one of the evidence files; refusing to overwrite evidence (give ${flag} a new file name, or - for stdout)`,
-        EXIT.USAGE,
+        'usage',
       );
   }
   // `--html FILE…` with the value forgotten makes the first evidence file the output: never overwrite a file
@@ -242,11 +238,11 @@ function guardOutputs(files: string[], o: CliOptions): void {
       throw new LifelineError(
         'USAGE_OUTPUT_NOT_A_REPORT',
         `${flag} ${out}: the file exists and is not a Lifeline report (evidence?); refusing to overwrite it (give ${flag} a new file name, or - for stdout)`,
-        EXIT.USAGE,
+        'usage',
       );
   }
   if (o.html === '-' && o.md === '-')
-    throw new LifelineError('USAGE_TWO_STDOUT', '--html - and --md - cannot both use stdout', EXIT.USAGE);
+    throw new LifelineError('USAGE_TWO_STDOUT', '--html - and --md - cannot both use stdout', 'usage');
 }
 
 /** Writes a report; `-` means stdout. Returns true when it used stdout. */
@@ -258,7 +254,7 @@ function writeReport(path: string, text: string): boolean {
   try {
     writeFileSync(path, text);
   } catch (err) {
-    throw new LifelineError('DIAGNOSE_WRITE_FAILED', `cannot write ${path}: ${(err as Error).message}`, EXIT.INPUT);
+    throw new LifelineError('DIAGNOSE_WRITE_FAILED', `cannot write ${path}: ${(err as Error).message}`, 'input');
   }
   return false;
 }

@@ -2,7 +2,7 @@
 // (the versioned JSON document every report renders). Pure: no files, no clock.
 
 import type { EvidenceResult, Problem } from '../events/types.ts';
-import { isLifelineMessage } from '../evidence/classify-message.ts';
+import { isLifelineMessage } from '../protocol/classify.ts';
 import { redactDeep } from '../redact.ts';
 import { analyseIncident } from './analyses.ts';
 import type { Alignment } from './clock-alignment.ts';

@@ -1,9 +1,9 @@
 // `lifeline evidence inspect FILE…`: what each evidence file is and what it shows, before any judgement.
 import type { Command } from 'commander';
 import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { assertSideInput, whyUnreadable } from '../cli/input-files.ts';
 import { formatDuration } from '../duration.ts';
 import type { EvidenceResult, TimelineEvent } from '../events/types.ts';
+import { assertSideInput, whyUnreadable } from '../input-files.ts';
 import { redactDeep } from '../redact.ts';
 import { readEvidence } from './read-evidence.ts';
 
@@ -197,12 +197,12 @@ export function registerEvidenceCommands(program: Command): void {
     .action(async (files: string[], o: InspectCliOptions) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 0)
-        throw new LifelineError('USAGE', `--limit must be a whole number, got ${o.limit}`, EXIT.USAGE);
+        throw new LifelineError('USAGE', `--limit must be a whole number, got ${o.limit}`, 'usage');
       let year: number | undefined;
       if (o.year !== undefined) {
         year = Number(o.year);
         if (!/^\d{4}$/.test(o.year))
-          throw new LifelineError('USAGE', `--year must be a 4-digit year, got ${o.year}`, EXIT.USAGE);
+          throw new LifelineError('USAGE', `--year must be a 4-digit year, got ${o.year}`, 'usage');
       }
       await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', o.keylog);
       const out: InspectJson = { schema: INSPECT_SCHEMA, version: 1, redacted: o.redact, files: [], unreadable: [] };

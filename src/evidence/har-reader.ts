@@ -2,7 +2,8 @@
 // The mapper is sans-IO (one `log.entries[i]` value at a time); `readHar` is the thin streaming driver, so a HAR
 // of hundreds of MB never sits in memory whole: only one entry at a time does.
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
-import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
+import { capText, classifyMessage, isLifelineMessage } from '../protocol/classify.ts';
+import { wxccDataCentre } from '../protocol/wxcc.ts';
 import { streamFile } from './file-source.ts';
 import { JsonEntryStream } from './json-entry-stream.ts';
 

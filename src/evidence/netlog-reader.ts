@@ -11,7 +11,8 @@
 // with TCP_CONNECT (remote_address), SOCKET_BYTES_* (wire bytes) and, for TLS, SSL_SOCKET_BYTES_* (plaintext).
 // In "Everything" capture mode those carry the bytes (base64): frames are decoded from them to get payloads.
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
-import { capText, classifyMessage, isLifelineMessage, wxccDataCentre } from './classify-message.ts';
+import { capText, classifyMessage, isLifelineMessage } from '../protocol/classify.ts';
+import { wxccDataCentre } from '../protocol/wxcc.ts';
 import { streamFile } from './file-source.ts';
 import { hostOf, stageOfNetError } from './har-reader.ts';
 import { jsonProblem } from './json-entry-stream.ts';

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { captureToEvents } from '../capture/capture-events.ts';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
-import { whyUnreadable } from '../cli/input-files.ts';
+import { LifelineError } from '../errors.ts';
 import type { EvidenceResult } from '../events/types.ts';
+import { whyUnreadable } from '../input-files.ts';
 import { type Detection, detectFormat } from './detect-format.ts';
 import { readDeviceLog } from './device-log-reader.ts';
 import { readHar } from './har-reader.ts';
@@ -29,13 +29,13 @@ export interface ReadEvidenceOptions {
 export async function readEvidence(file: string, opts: ReadEvidenceOptions = {}): Promise<EvidenceResult> {
   if (file === '-') return readStdin(opts);
   const why = await whyUnreadable(file);
-  if (why) throw new LifelineError('EVIDENCE_UNREADABLE', `${file}: ${why.message}`, EXIT.INPUT);
+  if (why) throw new LifelineError('EVIDENCE_UNREADABLE', `${file}: ${why.message}`, 'input');
   let d: Detection;
   try {
     d = await detectFormat(file);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    throw new LifelineError('EVIDENCE_UNREADABLE', `${file}: cannot read: ${e.message}`, EXIT.INPUT);
+    throw new LifelineError('EVIDENCE_UNREADABLE', `${file}: cannot read: ${e.message}`, 'input');
   }
   const progress = opts.progress;
   let r: EvidenceResult;
@@ -67,7 +67,7 @@ export async function readEvidence(file: string, opts: ReadEvidenceOptions = {})
         `${file}: not a format lifeline reads (${d.detail}${d.gzip ? ', inside gzip' : ''}). Expected a pcap/pcapng ` +
           'capture, a HAR, a Chrome NetLog, a Lifeline error report, or an ASA/FTD, Palo Alto, FortiGate or ' +
           'conntrack log',
-        EXIT.INPUT,
+        'input',
       );
   }
   if (d.gzip) r.meta.gzip = true;
@@ -84,7 +84,7 @@ async function readStdin(opts: ReadEvidenceOptions): Promise<EvidenceResult> {
   try {
     await pipeline(process.stdin, createWriteStream(tmp, { mode: 0o600 }));
     const r = await readEvidence(tmp, opts).catch((err: unknown) => {
-      if (err instanceof LifelineError) throw new LifelineError(err.code, err.message.split(tmp).join('-'), err.exit);
+      if (err instanceof LifelineError) throw new LifelineError(err.code, err.message.split(tmp).join('-'), err.kind);
       throw err;
     });
     r.file = '-';

@@ -15,6 +15,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CHROMIUM_FLAGS, requireChromium } from '../browser/chromium.ts';
+import { LifelineError } from '../errors.ts';
 import { type CdpSessionLike, HarRecorder } from '../evidence/har-from-cdp.ts';
 import type { AgentEvent } from './agent-protocol.ts';
 
@@ -54,7 +55,7 @@ export class BrowserDesktop {
     try {
       ({ chromium } = await import('playwright-core'));
     } catch {
-      throw new Error('playwright-core is missing: run npm ci');
+      throw new LifelineError('PLAYWRIGHT_MISSING', 'playwright-core is missing: run npm ci', 'missing-tool');
     }
     const executable = requireChromium();
     const args = [...CHROMIUM_FLAGS];

@@ -57,7 +57,7 @@ export function parseEndpoint(value: string, what: string): { host: string; port
   const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d{1,5})$/.exec(value.trim());
   const port = m ? Number(m[2]) : Number.NaN;
   if (!m || port > 65535) {
-    throw new LifelineError('LAB_BAD_ENDPOINT', `${what} must be host:port or port, got "${value}"`, EXIT.USAGE);
+    throw new LifelineError('LAB_BAD_ENDPOINT', `${what} must be host:port or port, got "${value}"`, 'usage');
   }
   return { host: (m[1] ?? '127.0.0.1').replace(/^\[|\]$/g, ''), port };
 }
@@ -101,13 +101,13 @@ See docs/lab.md.`,
         throw new LifelineError(
           'LAB_LISTEN_FAILED',
           `cannot listen on ${o.listen}: ${(err as Error).message}`,
-          EXIT.USAGE,
+          'usage',
         );
       }
       const apiAt = parseEndpoint(o.api, '--api');
       const api = await startProxyApi(proxy, apiAt).catch(async (err: Error) => {
         await proxy.close();
-        throw new LifelineError('LAB_LISTEN_FAILED', `cannot listen on ${o.api}: ${err.message}`, EXIT.USAGE);
+        throw new LifelineError('LAB_LISTEN_FAILED', `cannot listen on ${o.api}: ${err.message}`, 'usage');
       });
       process.stderr.write(
         `lab proxy: ${listen.host}:${listen.port} → ${o.upstream}; API http://${apiAt.host}:${api.port}/toxics (Ctrl-C stops)\n`,
@@ -178,19 +178,18 @@ Examples:
     )
     .action(async (name: string, o: { out?: string; json?: boolean; pair: string; productionTimers?: boolean }) => {
       if (o.pair !== 'lifeline' && o.pair !== 'foreign')
-        throw new LifelineError('USAGE_BAD_PAIR', `--pair ${JSON.stringify(o.pair)}: lifeline or foreign`, EXIT.USAGE);
+        throw new LifelineError('USAGE_BAD_PAIR', `--pair ${JSON.stringify(o.pair)}: lifeline or foreign`, 'usage');
       const pair = o.pair;
       const s = findScenario(name);
       if (!s) {
         throw new LifelineError(
           'LAB_UNKNOWN_SCENARIO',
           `no scenario "${name}"; one of: ${SCENARIOS.map((x) => x.name).join(', ')}`,
-          EXIT.USAGE,
+          'usage',
         );
       }
       const why = scenarioUnavailable(s, pair);
-      if (why)
-        throw new LifelineError('LAB_SCENARIO_UNAVAILABLE', `${name} cannot run here: ${why}`, EXIT.MISSING_TOOL);
+      if (why) throw new LifelineError('LAB_SCENARIO_UNAVAILABLE', `${name} cannot run here: ${why}`, 'missing-tool');
       const p = progress();
       p.start(`running ${name}…`);
       const r = await runScenario(s, {
@@ -205,7 +204,7 @@ Examples:
         throw new LifelineError(
           'LAB_RUN_FAILED',
           `${name} did not run to the end: ${r.error ?? 'unknown'}`,
-          EXIT.INTERNAL,
+          r.errorKind === 'missing-tool' ? 'missing-tool' : 'internal',
         );
       }
       if (o.json) process.stdout.write(`${JSON.stringify(r.check, null, 2)}\n`);

@@ -7,7 +7,7 @@ import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_pro
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { promisify } from 'node:util';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../errors.ts';
 
 const run = promisify(execFile);
 
@@ -77,7 +77,7 @@ async function ip(...args: string[]): Promise<void> {
     throw new LifelineError(
       'LAB_NETNS_FAILED',
       `ip ${args.join(' ')}: ${(err as { stderr?: string }).stderr?.trim() || (err as Error).message}`,
-      EXIT.INTERNAL,
+      'internal',
     );
   }
 }
@@ -85,7 +85,7 @@ async function ip(...args: string[]): Promise<void> {
 /** Creates desktop ⇄ router ⇄ notifs. Throws (after cleaning up what it made) if any step fails. */
 export async function createTopology(): Promise<Topology> {
   const why = netnsUnavailableReason();
-  if (why) throw new LifelineError('LAB_NETNS_UNAVAILABLE', why, EXIT.MISSING_TOOL);
+  if (why) throw new LifelineError('LAB_NETNS_UNAVAILABLE', why, 'missing-tool');
   installExitHook();
   const id = randomBytes(3).toString('hex');
   const desktopNs = `lifeline-${id}-desktop`;

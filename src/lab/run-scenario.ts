@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { type ErrorKind, LifelineError } from '../errors.ts';
 import { createAuth } from '../server/auth.ts';
 import { AgentHandle } from './agent-handle.ts';
 import { type DesktopAgentConfig, LAB_TIMERS, type LabTimers, type NotifsAgentConfig } from './agent-protocol.ts';
@@ -32,6 +33,8 @@ export interface RunResult {
   check?: CheckResult;
   /** Set when the scenario could not run (setup failed, a tool is missing, no root for netns). */
   error?: string;
+  /** The kind of that failure when it was a LifelineError (a missing tool is `missing-tool`). */
+  errorKind?: ErrorKind;
   skipped?: string;
   durationMs: number;
 }
@@ -88,6 +91,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
   let capture: RunningCapture | undefined;
   let truth: Truth | undefined;
   let error: string | undefined;
+  let errorKind: ErrorKind | undefined;
   try {
     // ---- network and Notifs ----
     let notifsHost = '127.0.0.1';
@@ -269,6 +273,7 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
     await writeFile(path.join(out, 'truth.json'), `${JSON.stringify(truth, null, 2)}\n`);
   } catch (err) {
     error = (err as Error).message ?? String(err);
+    if (err instanceof LifelineError) errorKind = err.kind;
     note(`error: ${error}`);
   } finally {
     cleanups.reverse();
@@ -295,7 +300,15 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunRes
       error = `troubleshooter: ${(err as Error).message}`;
     }
   }
-  return { scenario: runLabel(s.name, pair), outDir: out, truth, check, error, durationMs: performance.now() - t0 };
+  return {
+    scenario: runLabel(s.name, pair),
+    outDir: out,
+    truth,
+    check,
+    error,
+    ...(errorKind ? { errorKind } : {}),
+    durationMs: performance.now() - t0,
+  };
 }
 
 async function waitForMessages(

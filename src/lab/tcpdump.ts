@@ -2,7 +2,7 @@
 // `tcpdump -i IF --immediate-mode -U -w FILE FILTER`, started before the fault and stopped (SIGINT, wait for exit) after it.
 // Optionally inside a network namespace (`ip netns exec NS tcpdump …`).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../errors.ts';
 
 export interface CaptureOptions {
   file: string;
@@ -28,20 +28,20 @@ export async function startCapture(opts: CaptureOptions): Promise<RunningCapture
   try {
     child = spawn(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
-    throw new LifelineError('LAB_TCPDUMP_FAILED', `cannot start tcpdump: ${(err as Error).message}`, EXIT.INTERNAL);
+    throw new LifelineError('LAB_TCPDUMP_FAILED', `cannot start tcpdump: ${(err as Error).message}`, 'internal');
   }
   let stderr = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new LifelineError('LAB_TCPDUMP_FAILED', `tcpdump did not start: ${stderr.trim()}`, EXIT.INTERNAL));
+      reject(new LifelineError('LAB_TCPDUMP_FAILED', `tcpdump did not start: ${stderr.trim()}`, 'internal'));
     }, opts.startTimeoutMs ?? 10_000);
     child.once('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       reject(
         err.code === 'ENOENT'
-          ? new LifelineError('LAB_TOOL_MISSING', 'tcpdump is missing: apt-get install tcpdump', EXIT.MISSING_TOOL)
+          ? new LifelineError('LAB_TOOL_MISSING', 'tcpdump is missing: apt-get install tcpdump', 'missing-tool')
           : err,
       );
     });
@@ -54,7 +54,7 @@ export async function startCapture(opts: CaptureOptions): Promise<RunningCapture
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new LifelineError('LAB_TCPDUMP_FAILED', `tcpdump exited (${code}): ${stderr.trim()}`, EXIT.INTERNAL));
+      reject(new LifelineError('LAB_TCPDUMP_FAILED', `tcpdump exited (${code}): ${stderr.trim()}`, 'internal'));
     });
   });
   return {

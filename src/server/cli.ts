@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { EXIT, LifelineError } from '../cli/exit-codes.ts';
+import { LifelineError } from '../cli/exit-codes.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
 import { parseOrigin } from './cors.ts';
 import type { LogRecord, NotifsServer } from './notifs-server.ts';
@@ -155,15 +155,15 @@ on whichever node its reconnect lands:
       const auth = await authFrom(o);
       if (o.printToken !== undefined) {
         if (o.printToken !== ADMIN_AGENT && !isValidAgentId(o.printToken)) {
-          throw new LifelineError('bad-agent', `invalid agent id ${JSON.stringify(o.printToken)}`, EXIT.USAGE);
+          throw new LifelineError('bad-agent', `invalid agent id ${JSON.stringify(o.printToken)}`, 'usage');
         }
         const t = createAuth(auth, o.adminToken).tokenFor(o.printToken);
-        if (!t) throw new LifelineError('no-token', `no token for ${o.printToken} in this auth mode`, EXIT.USAGE);
+        if (!t) throw new LifelineError('no-token', `no token for ${o.printToken} in this auth mode`, 'usage');
         process.stdout.write(`${t}\n`);
         return;
       }
       if (o.silenceMs <= o.keepaliveMs) {
-        throw new LifelineError('bad-timers', '--silence-ms must be larger than --keepalive-ms', EXIT.USAGE);
+        throw new LifelineError('bad-timers', '--silence-ms must be larger than --keepalive-ms', 'usage');
       }
       const min = LEVELS[o.logLevel];
       const log = (r: LogRecord) => {
@@ -173,7 +173,7 @@ on whichever node its reconnect lands:
       const redisUrl = o.store !== 'memory' ? o.store : o.redis;
       const nodeId = o.nodeId ?? `n-${randomBytes(4).toString('hex')}`;
       if (!/^[A-Za-z0-9._:-]{1,64}$/.test(nodeId))
-        throw new LifelineError('bad-node-id', '--node-id must be 1–64 of A-Z a-z 0-9 . _ : -', EXIT.USAGE);
+        throw new LifelineError('bad-node-id', '--node-id must be 1–64 of A-Z a-z 0-9 . _ : -', 'usage');
       const { store, sessions } = redisUrl ? await redisParts(redisUrl, o, nodeId, log) : {};
       // Loaded here, not at the top: `ws` would otherwise be paid for by every lifeline command at start-up.
       const { startNotifsServer } = await import('./notifs-server.ts');
@@ -201,7 +201,7 @@ on whichever node its reconnect lands:
       } catch (err) {
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL') {
-          throw new LifelineError('listen-failed', `cannot listen on ${o.host}:${o.port}: ${e.code}`, EXIT.USAGE);
+          throw new LifelineError('listen-failed', `cannot listen on ${o.host}:${o.port}: ${e.code}`, 'usage');
         }
         throw err;
       }
@@ -235,7 +235,7 @@ async function redisParts(
     throw new LifelineError(
       'bad-store',
       `--store must be "memory" or redis://host:port, not ${JSON.stringify(redactRedis(redisUrl))}`,
-      EXIT.USAGE,
+      'usage',
     );
   // Fail fast at startup rather than on the first subscribe.
   const { RedisStore } = await import('./redis-store.ts'); // only load ioredis when asked for
@@ -253,7 +253,7 @@ async function redisParts(
     throw new LifelineError(
       'redis-unavailable',
       `cannot use Redis at ${redactRedis(redisUrl)}: ${(err as Error).message}`,
-      EXIT.INPUT,
+      'input',
     );
   }
   const { RedisSessions } = await import('./redis-sessions.ts');
@@ -267,19 +267,19 @@ async function redisParts(
 
 async function authFrom(o: ServeOpts): Promise<AuthConfig> {
   const chosen = [o.tokens !== undefined, o.secret !== undefined, o.dev === true].filter(Boolean).length;
-  if (chosen > 1) throw new LifelineError('auth-conflict', 'choose one of --tokens, --secret, --dev', EXIT.USAGE);
+  if (chosen > 1) throw new LifelineError('auth-conflict', 'choose one of --tokens, --secret, --dev', 'usage');
   if (o.tokens !== undefined) {
     let raw: string;
     try {
       raw = await readFile(o.tokens, 'utf8');
     } catch (err) {
-      throw new LifelineError('tokens-unreadable', `cannot read ${o.tokens}: ${(err as Error).message}`, EXIT.INPUT);
+      throw new LifelineError('tokens-unreadable', `cannot read ${o.tokens}: ${(err as Error).message}`, 'input');
     }
     let map: unknown;
     try {
       map = JSON.parse(raw);
     } catch {
-      throw new LifelineError('tokens-invalid', `${o.tokens} is not JSON`, EXIT.INPUT);
+      throw new LifelineError('tokens-invalid', `${o.tokens} is not JSON`, 'input');
     }
     if (
       !map ||
@@ -287,20 +287,19 @@ async function authFrom(o: ServeOpts): Promise<AuthConfig> {
       Array.isArray(map) ||
       Object.values(map).some((v) => typeof v !== 'string')
     ) {
-      throw new LifelineError('tokens-invalid', `${o.tokens} must be a JSON object {token: agentId}`, EXIT.INPUT);
+      throw new LifelineError('tokens-invalid', `${o.tokens} must be a JSON object {token: agentId}`, 'input');
     }
     return { mode: 'tokens', tokens: map as Record<string, string> };
   }
   if (o.secret !== undefined) {
-    if (o.secret.length < 8)
-      throw new LifelineError('weak-secret', '--secret must be at least 8 characters', EXIT.USAGE);
+    if (o.secret.length < 8) throw new LifelineError('weak-secret', '--secret must be at least 8 characters', 'usage');
     return { mode: 'secret', secret: o.secret };
   }
   if (!/^(127\.|::1$|localhost$)/.test(o.host)) {
     throw new LifelineError(
       'auth-required',
       `binding ${o.host} needs --tokens or --secret (dev auth is loopback only)`,
-      EXIT.USAGE,
+      'usage',
     );
   }
   return { mode: 'dev' };

@@ -74,7 +74,7 @@ test('unknown formats and missing files are clear INPUT errors naming the file',
   await assert.rejects(readEvidence(f), (e: unknown) => {
     assert.ok(e instanceof LifelineError);
     assert.equal(e.code, 'EVIDENCE_UNKNOWN_FORMAT');
-    assert.equal(e.exit, 3);
+    assert.equal(e.kind, 'input');
     assert.ok(e.message.includes(f));
     return true;
   });
@@ -86,7 +86,7 @@ test('unknown formats and missing files are clear INPUT errors naming the file',
   await assert.rejects(readEvidence(empty), (e: unknown) => e instanceof LifelineError && /empty file/.test(e.message));
   await assert.rejects(
     readEvidence(join(tmp, 'nope')),
-    (e: unknown) => e instanceof LifelineError && e.code === 'EVIDENCE_UNREADABLE' && e.exit === 3,
+    (e: unknown) => e instanceof LifelineError && e.code === 'EVIDENCE_UNREADABLE' && e.kind === 'input',
   );
 });
 

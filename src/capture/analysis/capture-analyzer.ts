@@ -4,7 +4,7 @@
 // produced for *interesting* flows (WebSocket, TLS, or a web server port); every flow is summarised in meta.
 
 import type { DnsAnswerEvent, Problem, TimelineEvent } from '../../events/types.ts';
-import { classifyMessage } from '../../evidence/classify-message.ts';
+import { classifyMessage } from '../../protocol/classify.ts';
 import type { DecodedPacket } from '../packet.ts';
 import { TCP_FIN, TCP_RST, TCP_SYN } from '../packet.ts';
 import { AppStream, type Side, type TlsRecordHook } from './app-stream.ts';

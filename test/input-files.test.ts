@@ -3,8 +3,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { LifelineError } from '../../src/cli/exit-codes.ts';
-import { assertSideInput, unreadableMessage, whyUnreadable } from '../../src/cli/input-files.ts';
+import { LifelineError } from '../src/errors.ts';
+import { assertSideInput, unreadableMessage, whyUnreadable } from '../src/input-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeline-inputs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,7 +34,7 @@ test('whyUnreadable: a file is fine, stdin is fine; missing, directory and no pe
 test('assertSideInput blames the flag; unreadableMessage lists each file and the way out', async () => {
   await assert.rejects(
     assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', dir),
-    (e: unknown) => e instanceof LifelineError && e.code === 'KEYLOG_OPEN_FAILED' && e.exit === 3,
+    (e: unknown) => e instanceof LifelineError && e.code === 'KEYLOG_OPEN_FAILED' && e.kind === 'input',
   );
   await assertSideInput('--keylog', 'KEYLOG_OPEN_FAILED', undefined);
   const m = unreadableMessage([{ file: 'a.har', code: 'INPUT_MISSING', message: 'no such file' }], 3);

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { EXIT, LifelineError } from './exit-codes.ts';
+import { LifelineError } from './errors.ts';
 
 function identity(path: string): { dev: number; ino: number } | undefined {
   try {
@@ -36,14 +36,14 @@ export function guardOutput(flag: string, output: string, inputs: (string | unde
       throw new LifelineError(
         'USAGE_OUTPUT_IS_INPUT',
         `${flag} ${output} is the input ${input}; refusing to write over evidence (give ${flag} a new file name)`,
-        EXIT.USAGE,
+        'usage',
       );
   }
   if (!force)
     throw new LifelineError(
       'USAGE_OUTPUT_EXISTS',
       `${flag} ${output} already exists; refusing to replace it (give a new file name, or --force to replace it)`,
-      EXIT.USAGE,
+      'usage',
     );
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyMessage, isLifelineMessage, wxccDataCentre } from '../../src/evidence/classify-message.ts';
+import { classifyMessage, isLifelineMessage } from '../../src/protocol/classify.ts';
+import { wxccDataCentre } from '../../src/protocol/wxcc.ts';
 
 test('WxCC and Lifeline message classes', () => {
   const cases: [string, string, string | undefined][] = [

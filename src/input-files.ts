@@ -2,7 +2,7 @@
 // permission gets one clear message (never a bare EISDIR) and the same exit code everywhere (3).
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { EXIT, LifelineError } from './exit-codes.ts';
+import { LifelineError } from './errors.ts';
 
 export interface UnreadableInput {
   file: string;
@@ -45,5 +45,5 @@ export function unreadableMessage(list: { file: string; code: string; message: s
 export async function assertSideInput(flag: string, code: string, file: string | undefined): Promise<void> {
   if (file === undefined) return;
   const why = await whyUnreadable(file);
-  if (why) throw new LifelineError(code, `${flag} ${file}: ${why.message}`, EXIT.INPUT);
+  if (why) throw new LifelineError(code, `${flag} ${file}: ${why.message}`, 'input');
 }

@@ -3,8 +3,8 @@ import { linkSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { after, test } from 'node:test';
-import { LifelineError } from '../../src/cli/exit-codes.ts';
-import { guardOutput, tempBeside } from '../../src/cli/output-files.ts';
+import { LifelineError } from '../src/errors.ts';
+import { guardOutput, tempBeside } from '../src/output-files.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lifeline-outputs-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -13,7 +13,7 @@ const code = (f: () => void): string | undefined => {
     f();
     return undefined;
   } catch (e) {
-    assert.ok(e instanceof LifelineError && e.exit === 2);
+    assert.ok(e instanceof LifelineError && e.kind === 'usage');
     return e.code;
   }
 };

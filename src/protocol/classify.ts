@@ -71,6 +71,3 @@ function position(o: Record<string, unknown>): { epoch?: string; seq?: number } 
 export function capText(s: string, max = 512): string {
   return s.length <= max ? s : s.slice(0, max);
 }
-
-/** WxCC hosts are recognised where the data centres live (src/protocol/wxcc.ts); re-exported for the readers. */
-export { wxccDataCentre } from '../protocol/wxcc.ts';

@@ -44,33 +44,33 @@ function browserHung(f: IncidentFacts): EvidenceItem[] {
   return out;
 }
 
-/** Desktop stopped sending: throttled (drift/hidden/freeze), asleep (wall-clock jump), or stalled (no reason seen). */
-export const ruleDesktopStopped: Rule = (f) => {
-  const { silenceMs } = f.opts;
-  if (f.appDuringWireSilence.c2s.length > 0) return null; // the page did send: see outbound-loss
-  const wireQuiet = f.wireSilent.c2s.filter((s) => {
+/** Desktop → Notifs silences where the desktop really sent nothing: the page's log, and captures with no data. */
+interface Quiet {
+  app: Trigger[];
+  wire: Trigger[];
+}
+
+function quietOf(f: IncidentFacts): Quiet {
+  const wire = f.wireSilent.c2s.filter((s) => {
     const w = f.wire.find((x) => x.source === s.source);
     return !w || !desktopSending(w);
   });
-  const appQuiet = f.appSilent.c2s;
-  if (appQuiet.length === 0 && wireQuiet.length === 0) return null;
-  // The desktop cannot send on a connection that just ended: a silence that began with the close is its effect.
-  const quietFrom = Math.min(...[...appQuiet, ...wireQuiet].map((s) => s.from));
-  const firstClose = f.closes[0]?.ts;
-  if (firstClose !== undefined && firstClose >= quietFrom && firstClose - quietFrom < 1.5 * f.opts.keepaliveMs)
-    return null;
-  const evidence: EvidenceItem[] = [];
-  const contradictions: string[] = [];
-  for (const s of appQuiet)
-    evidence.push(
+  return { app: f.appSilent.c2s, wire };
+}
+
+/** What shows the desktop was quiet while Notifs kept talking (the server and the path were alive). */
+function quietEvidence(f: IncidentFacts, q: Quiet): EvidenceItem[] {
+  const out: EvidenceItem[] = [];
+  for (const s of q.app)
+    out.push(
       item(
         s.source,
         s.from,
         `${kindOf(f, s.source)}: the desktop sent nothing for ${formatDuration(s.to - s.from)}${s.tail ? ' (until the evidence ends)' : ''}`,
       ),
     );
-  for (const s of wireQuiet)
-    evidence.push(
+  for (const s of q.wire)
+    out.push(
       item(
         s.source,
         s.from,
@@ -79,23 +79,16 @@ export const ruleDesktopStopped: Rule = (f) => {
     );
   const late = f.sentIntoClosed ?? [];
   if (late.length)
-    evidence.push(
+    out.push(
       item(
         late[0].source,
         late[0].ts,
         `${kindOf(f, late[0].source)}: the page sent ${late.length} message(s) only after its connection had closed — it was not running when the close came`,
       ),
     );
-  const onWire = f.wireDuringAppSilence.c2s;
-  if (onWire.length)
-    contradictions.push(
-      `${onWire[0].source} shows ${onWire.length} desktop → Notifs message(s) on the wire while the desktop's own log shows no send`,
-    );
-
-  // Notifs kept talking while the desktop was quiet: the server and the path were alive.
   for (const w of f.wire)
-    if (wireQuiet.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0)
-      evidence.push(
+    if (q.wire.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0)
+      out.push(
         fromWire(
           w,
           `capture: ${w.duringC2sSilence!.s2cMessages} Notifs → desktop message(s) arrived on time meanwhile`,
@@ -103,15 +96,19 @@ export const ruleDesktopStopped: Rule = (f) => {
       );
   const recv = f.appOtherDirDuringSilence.c2s;
   if (recv.length)
-    evidence.push(
+    out.push(
       item(
         recv[0].source,
         recv[0].ts,
         `${kindOf(f, recv[0].source)}: ${recv.length} Notifs message(s) received while the desktop sent nothing`,
       ),
     );
+  return out;
+}
 
-  const sleep = [
+/** The desktop's own signs of a system sleep: a wall-clock jump, its sleep detection, its 4010 close. */
+function sleepEvidence(f: IncidentFacts): EvidenceItem[] {
+  return [
     ...f.drift
       .filter((d) => Math.abs(d.wallJumpMs) >= 5000)
       .map((d) =>
@@ -130,7 +127,20 @@ export const ruleDesktopStopped: Rule = (f) => {
         item(c.source, c.ts, `the desktop closed with code ${CODE_SLEEP}: it detected a wall-clock jump (sleep)`),
       ),
   ];
-  const throttle = [
+}
+
+const LIFECYCLE_WORDS: Record<string, string> = {
+  hidden: 'the desktop tab was hidden',
+  freeze: 'the browser froze the desktop page',
+  discarded: 'the browser discarded the desktop page (Memory Saver)',
+};
+
+/**
+ * Signs the page was throttled or frozen: late timers, hidden/frozen/discarded, a page catching up in a burst, or
+ * Notifs' messages on the wire that the page never logged.
+ */
+function throttleEvidence(f: IncidentFacts, q: Quiet): EvidenceItem[] {
+  const out = [
     ...f.drift
       .filter((d) => d.lateMs >= 1000 && Math.abs(d.wallJumpMs) < 5000)
       .map((d) =>
@@ -140,36 +150,15 @@ export const ruleDesktopStopped: Rule = (f) => {
           `${d.timer} timer fired ${formatDuration(d.lateMs)} late (expected ${formatDuration(d.expectedMs)}, took ${formatDuration(d.actualMs)})${driftWords(d.lateMs, d.actualMs)}`,
         ),
       ),
-    ...f.lifecycle
-      .filter((l) => l.what === 'freeze' || l.what === 'discarded' || l.what === 'hidden')
-      .map((l) =>
-        item(
-          l.source,
-          l.ts,
-          l.what === 'hidden'
-            ? 'the desktop tab was hidden'
-            : l.what === 'freeze'
-              ? 'the browser froze the desktop page'
-              : 'the browser discarded the desktop page (Memory Saver)',
-        ),
-      ),
+    ...f.lifecycle.filter((l) => l.what in LIFECYCLE_WORDS).map((l) => item(l.source, l.ts, LIFECYCLE_WORDS[l.what])),
   ];
-  if (f.hiddenAtStart && !throttle.some((t) => t.ts === f.hiddenAtStart!.ts))
-    throttle.push(
-      item(
-        f.hiddenAtStart.source,
-        f.hiddenAtStart.ts,
-        'the desktop tab was hidden (and not visible again) when the silence began',
-      ),
-    );
-  // The browser's own network log (NetLog) read Notifs' frames late, in a burst, while the PC's capture shows them
-  // arriving on time: not only the page but the whole browser had stopped (hung, or stopped by the OS). A frozen
-  // page alone leaves the NetLog on time.
-  const hung = browserHung(f);
-  const pageBursts = f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind) && !hung.length);
+  const h = f.hiddenAtStart;
+  if (h && !out.some((t) => t.ts === h.ts))
+    out.push(item(h.source, h.ts, 'the desktop tab was hidden (and not visible again) when the silence began'));
+  const pageBursts = f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind));
   // Everything received at once after a gap in which the page also sent nothing: the page was frozen.
   for (const b of pageBursts.filter((b) => pageSilentOver(f, b)))
-    throttle.push(
+    out.push(
       item(
         b.source,
         b.to,
@@ -177,27 +166,22 @@ export const ruleDesktopStopped: Rule = (f) => {
       ),
     );
   // Received late by the page but on time on the wire: the page's JavaScript was not running.
-  for (const b of pageBursts) if (onTimeOnWire(f, b)) throttle.push(fromTrigger(b, `${kindOf(f, b.source)}: `));
-
-  // The wire delivered Notifs messages the page never logged: the page's JavaScript was not running.
+  for (const b of pageBursts) if (onTimeOnWire(f, b)) out.push(fromTrigger(b, `${kindOf(f, b.source)}: `));
   const unprocessed = f.wireDuringAppSilence.s2c;
-  if (unprocessed.length && appQuiet.length)
-    throttle.push(
+  if (unprocessed.length && q.app.length)
+    out.push(
       item(
         unprocessed[0].source,
         unprocessed[0].ts,
         `capture: ${unprocessed.length} Notifs message(s) reached the PC on time while the page logged none (its JavaScript was not running)`,
       ),
     );
-  const serverTalked =
-    unprocessed.length > 0 ||
-    f.bursts.some((b) => APP_KINDS.includes(b.sourceKind) && pageSilentOver(f, b)) ||
-    recv.length > 0 ||
-    f.wire.some((w) => wireQuiet.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0);
-  const bothDead =
-    !serverTalked && f.firstSilentDir !== 'c2s' && (f.appSilent.s2c.length > 0 || f.wireSilent.s2c.length > 0);
-  // Intensive throttling lets a hidden tab's timers run once a minute: a send silence of a whole minute.
-  const minuteGaps = [...appQuiet, ...wireQuiet]
+  return out;
+}
+
+/** Intensive throttling lets a hidden tab's timers run once a minute: a send silence of a whole minute. */
+function minuteGaps(f: IncidentFacts, q: Quiet): EvidenceItem[] {
+  return [...q.app, ...q.wire]
     .filter((s) => !s.tail && s.to - s.from >= 55_000)
     .filter((s) => {
       const g = s.to - s.from;
@@ -210,50 +194,119 @@ export const ruleDesktopStopped: Rule = (f) => {
         `${kindOf(f, s.source)}: the desktop's sends resumed after ${formatDuration(s.to - s.from)} — a whole minute`,
       ),
     );
-  const stopped = sleep.length ? [] : pcStopped(f);
-  let cause: Cause;
-  let summary: string;
-  let base: number;
-  if (sleep.length) {
-    cause = 'desktop-asleep';
-    summary = 'The desktop stopped sending keepalives because the PC slept.';
-    evidence.push(...sleep);
-    base = 0.65;
-  } else if (stopped.length) {
-    // Only the physics says so: nothing moved at all on the PC, then the desktop itself came back.
-    cause = 'desktop-asleep';
-    summary =
-      'Nothing was sent or received until the desktop itself came back: the PC slept or the browser hung (a dead path would have left the desktop sending and retransmitting).';
-    evidence.push(...stopped);
-    base = 0.55;
-  } else if (hung.length) {
-    cause = 'desktop-stalled';
-    summary =
-      "The whole browser stopped (hung or stopped by the OS): the PC received Notifs' messages on time, but the browser's own network stack read them only later, and the desktop sent nothing meanwhile.";
-    evidence.push(...hung);
-    base = 0.6;
-  } else if (throttle.length) {
-    cause = 'desktop-throttled';
-    summary = 'The desktop stopped sending keepalives while its tab was throttled/frozen by the browser.';
-    evidence.push(...throttle);
-    base = 0.6;
-  } else if (minuteGaps.length) {
+}
+
+/** Nothing shows Notifs still talking while both directions went quiet: a dead path explains that as well. */
+function bothQuiet(f: IncidentFacts, q: Quiet): boolean {
+  const serverTalked =
+    f.wireDuringAppSilence.s2c.length > 0 ||
+    f.bursts.some((b) => APP_KINDS.includes(b.sourceKind) && pageSilentOver(f, b)) ||
+    f.appOtherDirDuringSilence.c2s.length > 0 ||
+    f.wire.some((w) => q.wire.some((s) => s.source === w.source) && (w.duringC2sSilence?.s2cMessages ?? 0) > 0);
+  return !serverTalked && f.firstSilentDir !== 'c2s' && (f.appSilent.s2c.length > 0 || f.wireSilent.s2c.length > 0);
+}
+
+interface Reason {
+  cause: Cause;
+  summary: string;
+  base: number;
+  evidence: EvidenceItem[];
+}
+
+/** The most specific reason the evidence shows, strongest first. */
+function reasonOf(f: IncidentFacts, q: Quiet): Reason & { physicsOnly: boolean } {
+  const sleep = sleepEvidence(f);
+  if (sleep.length)
+    return {
+      cause: 'desktop-asleep',
+      summary: 'The desktop stopped sending keepalives because the PC slept.',
+      base: 0.65,
+      evidence: sleep,
+      physicsOnly: true,
+    };
+  // Only the physics says so: nothing moved at all on the PC, then the desktop itself came back.
+  const stopped = pcStopped(f);
+  if (stopped.length)
+    return {
+      cause: 'desktop-asleep',
+      summary:
+        'Nothing was sent or received until the desktop itself came back: the PC slept or the browser hung (a dead path would have left the desktop sending and retransmitting).',
+      base: 0.55,
+      evidence: stopped,
+      physicsOnly: true,
+    };
+  // The browser's own network log (NetLog) read Notifs' frames late while the PC's capture shows them on time: not
+  // only the page but the whole browser had stopped (hung, or stopped by the OS).
+  const hung = browserHung(f);
+  if (hung.length)
+    return {
+      cause: 'desktop-stalled',
+      summary:
+        "The whole browser stopped (hung or stopped by the OS): the PC received Notifs' messages on time, but the browser's own network stack read them only later, and the desktop sent nothing meanwhile.",
+      base: 0.6,
+      evidence: hung,
+      physicsOnly: false,
+    };
+  const throttle = throttleEvidence(f, q);
+  if (throttle.length)
+    return {
+      cause: 'desktop-throttled',
+      summary: 'The desktop stopped sending keepalives while its tab was throttled/frozen by the browser.',
+      base: 0.6,
+      evidence: throttle,
+      physicsOnly: false,
+    };
+  const minutes = minuteGaps(f, q);
+  if (minutes.length)
     // Weaker: only the timing says so (the gap is a whole minute), nothing from the desktop itself.
-    cause = 'desktop-throttled';
-    summary =
-      'The desktop stopped sending keepalives and resumed after a whole minute: the signature of Chrome’s intensive wake-up throttling of hidden tabs.';
-    evidence.push(...minuteGaps);
-    base = 0.55;
-  } else {
-    cause = 'desktop-stalled';
-    summary = 'The desktop stopped sending keepalives; nothing in the evidence shows why.';
-    base = 0.5;
-  }
-  if (bothDead && !sleep.length && !stopped.length) {
+    return {
+      cause: 'desktop-throttled',
+      summary:
+        'The desktop stopped sending keepalives and resumed after a whole minute: the signature of Chrome’s intensive wake-up throttling of hidden tabs.',
+      base: 0.55,
+      evidence: minutes,
+      physicsOnly: false,
+    };
+  return {
+    cause: 'desktop-stalled',
+    summary: 'The desktop stopped sending keepalives; nothing in the evidence shows why.',
+    base: 0.5,
+    evidence: [],
+    physicsOnly: false,
+  };
+}
+
+/** Desktop stopped sending: throttled (drift/hidden/freeze), asleep (wall-clock jump), or stalled (no reason seen). */
+export const ruleDesktopStopped: Rule = (f) => {
+  if (f.appDuringWireSilence.c2s.length > 0) return null; // the page did send: see outbound-loss
+  const q = quietOf(f);
+  const quiet = [...q.app, ...q.wire];
+  if (quiet.length === 0) return null;
+  // The desktop cannot send on a connection that just ended: a silence that began with the close is its effect.
+  const quietFrom = Math.min(...quiet.map((s) => s.from));
+  const firstClose = f.closes[0]?.ts;
+  if (firstClose !== undefined && firstClose >= quietFrom && firstClose - quietFrom < 1.5 * f.opts.keepaliveMs)
+    return null;
+  const contradictions: string[] = [];
+  const onWire = f.wireDuringAppSilence.c2s;
+  if (onWire.length)
+    contradictions.push(
+      `${onWire[0].source} shows ${onWire.length} desktop → Notifs message(s) on the wire while the desktop's own log shows no send`,
+    );
+  const r = reasonOf(f, q);
+  let base = r.base;
+  // A sleeping or stopped PC explains both directions going quiet; anything else leaves a dead path possible.
+  if (!r.physicsOnly && bothQuiet(f, q)) {
     contradictions.push('both directions went quiet together, which a dead path explains as well');
     base -= 0.15;
   }
-  const gap = Math.max(...[...appQuiet, ...wireQuiet].map((s) => s.to - s.from));
-  if (gap < silenceMs) base -= 0.1;
-  return { cause, domain: 'desktop', summary, base, evidence, contradictions };
+  if (Math.max(...quiet.map((s) => s.to - s.from)) < f.opts.silenceMs) base -= 0.1;
+  return {
+    cause: r.cause,
+    domain: 'desktop',
+    summary: r.summary,
+    base,
+    evidence: [...quietEvidence(f, q), ...r.evidence],
+    contradictions,
+  };
 };

@@ -32,8 +32,8 @@ interface Client {
 }
 
 export interface WxccLikeServer {
-  port: number;
-  /** Stop (or resume) sending anything on live sockets; TCP stays up, new sockets still work. */
+  readonly port: number;
+  /** Stop (or resume) sending anything on the sockets open now; TCP stays up, new sockets still work. */
   stall(on: boolean): void;
   resetAll(): number;
   closeAll(): number;
@@ -46,38 +46,58 @@ export interface WxccLikeServer {
 }
 
 export async function startWxccLikeServer(opts: WxccLikeOptions): Promise<WxccLikeServer> {
-  const pending = new Map<string, string>(); // subscription id → agent id
-  const clients = new Set<Client>();
-  const stalled = new Set<WebSocket>();
-  const tcp = new Set<Socket>();
-  let stallAll = false;
-  let counter = 0;
-  const wss = new WebSocketServer({ noServer: true });
+  const server = new WxccLike(opts);
+  await server.accept();
+  return server;
+}
 
-  const send = (c: Client, msg: unknown) => {
-    if (stallAll || stalled.has(c.ws) || c.ws.readyState !== c.ws.OPEN) return;
+class WxccLike implements WxccLikeServer {
+  port: number;
+  private readonly pending = new Map<string, string>(); // subscription id → agent id
+  private readonly clients = new Set<Client>();
+  private readonly stalled = new Set<WebSocket>();
+  private readonly tcp = new Set<Socket>();
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private readonly http = createServer((req, res) => this.route(req, res));
+  private readonly timers: NodeJS.Timeout[];
+  private counter = 0;
+
+  constructor(private readonly opts: WxccLikeOptions) {
+    this.port = opts.port;
+    this.http.on('connection', (s: Socket) => {
+      this.tcp.add(s);
+      s.once('close', () => this.tcp.delete(s));
+    });
+    this.http.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
+    // The idle check runs four times a keepalive period, so a silent client is dropped soon after the timeout.
+    this.timers = [
+      setInterval(() => this.tick(), opts.keepaliveMs),
+      setInterval(() => this.dropIdle(), Math.max(10, opts.keepaliveMs / 4)),
+    ];
+  }
+
+  private send(c: Client, msg: unknown): void {
+    if (this.stalled.has(c.ws) || c.ws.readyState !== c.ws.OPEN) return;
     c.ws.send(JSON.stringify(msg));
-  };
-  const tick = setInterval(() => {
-    counter++;
-    for (const c of clients) {
-      send(c, { keepalive: 'true' });
-      if (opts.notifyEvery && counter % opts.notifyEvery === 0) send(c, agentEvent(c.agentId, counter));
-    }
-  }, opts.keepaliveMs);
-  // The idle check runs four times a keepalive period, so a silent client is dropped soon after the timeout.
-  const idle = setInterval(
-    () => {
-      const now = Date.now();
-      for (const c of clients)
-        if (now - c.lastRx > opts.silenceMs && c.ws.readyState === c.ws.OPEN)
-          c.ws.close(FOREIGN_CLOSE.IDLE.code, FOREIGN_CLOSE.IDLE.reason);
-    },
-    Math.max(10, opts.keepaliveMs / 4),
-  );
+  }
 
-  const http = createServer((req, res) => route(req, res));
-  const route = (req: IncomingMessage, res: ServerResponse) => {
+  private tick(): void {
+    this.counter++;
+    const every = this.opts.notifyEvery;
+    for (const c of this.clients) {
+      this.send(c, { keepalive: 'true' });
+      if (every && this.counter % every === 0) this.send(c, agentEvent(c.agentId, this.counter));
+    }
+  }
+
+  private dropIdle(): void {
+    const now = Date.now();
+    for (const c of this.clients)
+      if (now - c.lastRx > this.opts.silenceMs && c.ws.readyState === c.ws.OPEN)
+        c.ws.close(FOREIGN_CLOSE.IDLE.code, FOREIGN_CLOSE.IDLE.reason);
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'GET' && url.pathname === '/plain/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
@@ -89,8 +109,8 @@ export async function startWxccLikeServer(opts: WxccLikeOptions): Promise<WxccLi
       req.resume();
       req.on('end', () => {
         const id = randomBytes(12).toString('hex');
-        pending.set(id, agentId);
-        const host = req.headers.host ?? `${opts.host}:${opts.port}`;
+        this.pending.set(id, agentId);
+        const host = req.headers.host ?? `${this.opts.host}:${this.port}`;
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(
           JSON.stringify({ webSocketUrl: `ws://${host}/v1/notification/subscription/${id}`, subscriptionId: id }),
@@ -100,84 +120,78 @@ export async function startWxccLikeServer(opts: WxccLikeOptions): Promise<WxccLi
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end('{"error":"not found"}');
-  };
-  http.on('connection', (s: Socket) => {
-    tcp.add(s);
-    s.once('close', () => tcp.delete(s));
-  });
-  http.on('upgrade', (req, socket, head) => {
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     const m = /^\/v1\/notification\/subscription\/([0-9a-f]+)$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
-    const agentId = m ? pending.get(m[1]) : undefined;
+    const agentId = m ? this.pending.get(m[1]) : undefined;
     if (!m || agentId === undefined) {
       socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n');
       return;
     }
-    pending.delete(m[1]);
-    wss.handleUpgrade(req, socket, head, (ws) => {
+    this.pending.delete(m[1]);
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
       const c: Client = { ws, agentId, lastRx: Date.now() };
-      clients.add(c);
+      this.clients.add(c);
       ws.on('message', () => {
         c.lastRx = Date.now();
       });
       ws.on('close', () => {
-        clients.delete(c);
-        stalled.delete(ws);
+        this.clients.delete(c);
+        this.stalled.delete(ws);
       });
       ws.on('error', () => {});
-      send(c, { type: 'Welcome', data: { agentId } });
+      this.send(c, { type: 'Welcome', data: { agentId } });
     });
-  });
+  }
 
-  let port = opts.port;
-  const listen = () =>
-    new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(port, opts.host, () => {
-        http.off('error', reject);
-        port = (http.address() as { port: number }).port;
+  stall(on: boolean): void {
+    this.stalled.clear();
+    if (on) for (const c of this.clients) this.stalled.add(c.ws);
+  }
+
+  resetAll(): number {
+    const n = this.tcp.size;
+    for (const s of this.tcp) s.resetAndDestroy();
+    return n;
+  }
+
+  closeAll(): number {
+    for (const c of this.clients) c.ws.close(FOREIGN_CLOSE.SHUTDOWN.code, FOREIGN_CLOSE.SHUTDOWN.reason);
+    return this.clients.size;
+  }
+
+  async refuse(): Promise<void> {
+    // Stops listening at once; open sockets stay (close()'s callback would wait for them).
+    this.http.close();
+  }
+
+  accept(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.port, this.opts.host, () => {
+        this.http.off('error', reject);
+        this.port = (this.http.address() as { port: number }).port;
         resolve();
       });
     });
-  await listen();
+  }
 
-  const api: WxccLikeServer = {
-    get port() {
-      return port;
-    },
-    stall(on) {
-      stallAll = false;
-      stalled.clear();
-      // Stalling acts on the sockets open now; a new connection (a reconnect) is served normally.
-      if (on) for (const c of clients) stalled.add(c.ws);
-    },
-    resetAll() {
-      const n = tcp.size;
-      for (const s of tcp) s.resetAndDestroy();
-      return n;
-    },
-    closeAll() {
-      for (const c of clients) c.ws.close(FOREIGN_CLOSE.SHUTDOWN.code, FOREIGN_CLOSE.SHUTDOWN.reason);
-      return clients.size;
-    },
-    async refuse() {
-      // Stops listening at once; open sockets stay (close()'s callback would wait for them).
-      http.close();
-    },
-    accept: () => listen(),
-    publish(type, data) {
-      for (const c of clients) send(c, { type, data, trackingId: randomBytes(8).toString('hex') });
-      return clients.size;
-    },
-    sockets: () => clients.size,
-    async close() {
-      clearInterval(tick);
-      clearInterval(idle);
-      for (const c of clients) c.ws.terminate();
-      for (const s of tcp) s.destroy();
-      await closeListener(http).catch(() => {});
-    },
-  };
-  return api;
+  publish(type: string, data: unknown): number {
+    for (const c of this.clients) this.send(c, { type, data, trackingId: randomBytes(8).toString('hex') });
+    return this.clients.size;
+  }
+
+  sockets(): number {
+    return this.clients.size;
+  }
+
+  async close(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    for (const c of this.clients) c.ws.terminate();
+    for (const s of this.tcp) s.destroy();
+    await closeListener(this.http).catch(() => {});
+  }
 }
 
 function closeListener(http: Server): Promise<void> {

@@ -66,7 +66,10 @@ test('no file imports from a higher layer', () => {
 
 test('exit codes are known only to the command-line layer', () => {
   const bad = all.filter((f) => area(f) !== 'cli' && imports(f).some((t) => t.endsWith('/cli/exit-codes.ts')));
-  assert.deepEqual(bad.map((f) => relative(SRC, f)), []);
+  assert.deepEqual(
+    bad.map((f) => relative(SRC, f)),
+    [],
+  );
 });
 
 test('no cycles between folders', () => {

@@ -288,7 +288,13 @@ async function redisParts(
   return { store, sessions };
 }
 
-export async function authFrom(o: ServeOpts): Promise<AuthConfig> {
+/** The flags that choose and configure auth. */
+export type AuthOpts = Pick<
+  ServeOpts,
+  'host' | 'tokens' | 'secret' | 'dev' | 'jwksUrl' | 'jwksFile' | 'issuer' | 'audience' | 'agentClaim' | 'clockSkew'
+>;
+
+export async function authFrom(o: AuthOpts): Promise<AuthConfig> {
   const jwt = o.jwksUrl !== undefined || o.jwksFile !== undefined;
   const chosen = [o.tokens !== undefined, o.secret !== undefined, o.dev === true, jwt].filter(Boolean).length;
   if (chosen > 1)
@@ -353,7 +359,7 @@ const JWT_ONLY = [
 const MAX_SKEW_MS = 300_000;
 
 /** --jwks-url/--jwks-file with --issuer and --audience (both required: a token for another service must not pass). */
-async function jwtFrom(o: ServeOpts): Promise<AuthConfig> {
+async function jwtFrom(o: AuthOpts): Promise<AuthConfig> {
   const usage = (code: string, msg: string) => new LifelineError(code, msg, EXIT.USAGE);
   if (o.jwksUrl !== undefined && o.jwksFile !== undefined)
     throw usage('auth-conflict', 'choose one of --jwks-url, --jwks-file');

@@ -1,13 +1,16 @@
 // jwt auth against real sockets: a JWKS served over HTTP on 127.0.0.1 with keys made by jose, a real Notifs server,
 // tokens built and signed here. Every refusal is checked by its logged reason, so a 401 for the wrong cause fails.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
 import { exportJWK, exportSPKI, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { type LogRecord, type NotifsServer, startNotifsServer } from '../../src/server/notifs-server.ts';
+import { until } from './helpers.ts';
 
 const ISS = 'https://idp.test/';
 const AUD = 'lifeline-notifs';
@@ -51,7 +54,7 @@ function token(key: Key, claims: JWTPayload = {}, header: Record<string, unknown
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const payload = (claims: JWTPayload = {}) => ({ sub: 'agent-1', iss: ISS, aud: AUD, exp: now() + 300, ...claims });
 
-async function subscribe(s: NotifsServer, tok: string | undefined) {
+async function subscribe(s: { url: string }, tok: string | undefined) {
   const res = await fetch(`${s.url}/v1/notification/subscribe`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(tok ? { authorization: `Bearer ${tok}` } : {}) },
@@ -246,4 +249,37 @@ describe('jwt auth: JWKS refetch is rate-limited, local key set, --agent-claim',
       await srv.close();
     }
   });
+});
+
+test('`lifeline serve --jwks-url … --issuer … --audience …` as a process: subscribes with an IdP token, logs refusals', async () => {
+  const idp2 = jwksServer();
+  const url = await idp2.ready;
+  const k = await makeKey('proc', 'ES256');
+  idp2.state.keys = [k.jwk];
+  const bin = new URL('../../bin/lifeline.js', import.meta.url).pathname;
+  const args = ['serve', '--port', '0', '--jwks-url', url, '--issuer', ISS, '--audience', AUD, '--clock-skew', '5s'];
+  const serve = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  serve.stderr.on('data', (d) => {
+    stderr += d;
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no ready line in 20 s; stderr: ${stderr}`)), 20000);
+      createInterface({ input: serve.stdout }).once('line', (l) => {
+        clearTimeout(t);
+        resolve(l);
+      });
+    });
+    const srv = { url: JSON.parse(line).url as string };
+    assert.match(stderr, /"event":"no-admin-token"/, 'warned that nobody can publish');
+    assert.equal((await subscribe(srv, await token(k))).status, 200);
+    assert.equal((await subscribe(srv, await token(k, { exp: now() - 10 }))).status, 401, '10 s late > 5 s skew');
+    await until(() => /"event":"auth-rejected"/.test(stderr), 5000, 'the auth-rejected log line');
+    assert.match(stderr, /"event":"auth-rejected","mode":"jwt","code":"ERR_JWT_EXPIRED"/);
+  } finally {
+    serve.kill('SIGTERM');
+    await new Promise((r) => (serve.exitCode !== null ? r(null) : serve.once('exit', r)));
+    await new Promise((r) => idp2.http.close(r));
+  }
 });

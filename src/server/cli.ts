@@ -2,7 +2,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { JSONWebKeySet } from 'jose';
 import { LifelineError } from '../cli/exit-codes.ts';
+import { parseDuration } from '../duration.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
 import { parseOrigin } from './cors.ts';
 import type { LogRecord, NotifsServer } from './notifs-server.ts';
@@ -35,6 +37,12 @@ interface ServeOpts {
   tokens?: string;
   secret?: string;
   dev?: boolean;
+  jwksUrl?: string;
+  jwksFile?: string;
+  issuer?: string;
+  audience?: string;
+  agentClaim?: string;
+  clockSkew?: string;
   adminToken?: string;
   backlog: number;
   store: string;
@@ -88,6 +96,12 @@ export function registerServeCommand(program: Command): void {
     .option('--tokens <file>', 'JSON file {"<token>": "<agentId>"}; "@admin" as a value makes a publish token')
     .addOption(new Option('--secret <s>', 'accept HMAC-signed tokens (see --print-token)').env('LIFELINE_SECRET'))
     .option('--dev', 'dev auth: the token names the agent ("agent:<id>" or "<id>"), "admin" publishes; loopback only')
+    .option('--jwks-url <url>', 'jwt auth: verify IdP access tokens against this JWKS (https, or http on loopback)')
+    .option('--jwks-file <path>', 'jwt auth with a fixed JWKS from a file instead of --jwks-url')
+    .option('--issuer <iss>', 'jwt auth: the exact "iss" tokens must carry')
+    .option('--audience <aud>', 'jwt auth: the "aud" tokens must carry (this service)')
+    .option('--agent-claim <name>', 'jwt auth: the claim holding the agent id (default sub)')
+    .option('--clock-skew <duration>', 'jwt auth: tolerance for exp/nbf, e.g. 30s (default), 0, 2m')
     .addOption(new Option('--admin-token <t>', 'token for POST /v1/notification/publish').env('LIFELINE_ADMIN_TOKEN'))
     .option(
       '--backlog <n>',
@@ -133,6 +147,9 @@ Auth (how a bearer token maps to an agent; a subscription is bound to that agent
   --tokens FILE   a JSON map {token: agentId}; "@admin" as the agent marks a publish token
   --secret S      tokens are v1.<base64url(agentId)>.<HMAC-SHA256>; mint them with --print-token
   --dev           the token names the agent (loopback only); the default when none is given on loopback
+  --jwks-url URL --issuer ISS --audience AUD [--agent-claim sub] [--clock-skew 30s]
+                  OAuth/OIDC access tokens (JWT) from an identity provider, verified offline against its JWKS
+                  (asymmetric algorithms only; keys cached, refetched on an unknown kid). Publish with --admin-token.
 
 When ready it prints one line on stdout: {"event":"listening","url":"http://127.0.0.1:<port>","nodeId":"<id>"}
 
@@ -141,6 +158,8 @@ Examples:
   LIFELINE_SECRET=s3cret lifeline serve --print-token agent-7
   LIFELINE_SECRET=s3cret LIFELINE_ADMIN_TOKEN=adm lifeline serve --port 8080
   lifeline serve --dev --store redis://127.0.0.1:6379   # backlogs survive a restart
+  LIFELINE_ADMIN_TOKEN=adm lifeline serve --host 0.0.0.0 \\
+       --jwks-url https://idp.example/.well-known/jwks.json --issuer https://idp.example/ --audience lifeline
   curl -H 'authorization: Bearer admin' -d '{"agentId":"agent-7","type":"AgentStateChange","data":{}}' \\
        http://127.0.0.1:8080/v1/notification/publish
   open http://127.0.0.1:8080/desktop/?agentId=agent-7&token=agent:agent-7
@@ -205,6 +224,10 @@ on whichever node its reconnect lands:
         }
         throw err;
       }
+      if (auth.mode === 'jwt' && !o.adminToken) {
+        const message = 'jwt auth without --admin-token: nobody can publish over HTTP';
+        log({ level: 'warn', event: 'no-admin-token', message });
+      }
       if (auth.mode === 'dev') {
         log({ level: 'warn', event: 'dev-auth', message: 'dev auth: any token names its agent; for local use only' });
       }
@@ -265,9 +288,29 @@ async function redisParts(
   return { store, sessions };
 }
 
-async function authFrom(o: ServeOpts): Promise<AuthConfig> {
-  const chosen = [o.tokens !== undefined, o.secret !== undefined, o.dev === true].filter(Boolean).length;
-  if (chosen > 1) throw new LifelineError('auth-conflict', 'choose one of --tokens, --secret, --dev', 'usage');
+/** The flags that choose and configure auth. */
+export type AuthOpts = Pick<
+  ServeOpts,
+  'host' | 'tokens' | 'secret' | 'dev' | 'jwksUrl' | 'jwksFile' | 'issuer' | 'audience' | 'agentClaim' | 'clockSkew'
+>;
+
+export async function authFrom(o: AuthOpts): Promise<AuthConfig> {
+  const jwt = o.jwksUrl !== undefined || o.jwksFile !== undefined;
+  const chosen = [o.tokens !== undefined, o.secret !== undefined, o.dev === true, jwt].filter(Boolean).length;
+  if (chosen > 1)
+    throw new LifelineError(
+      'auth-conflict',
+      'choose one of --tokens, --secret, --dev, --jwks-url/--jwks-file',
+      'usage',
+    );
+  if (jwt) return jwtFrom(o);
+  const stray = JWT_ONLY.filter(([k]) => o[k] !== undefined).map(([, flag]) => flag);
+  if (stray.length)
+    throw new LifelineError(
+      'jwt-option-alone',
+      `${stray.join(', ')} only apply with --jwks-url or --jwks-file`,
+      'usage',
+    );
   if (o.tokens !== undefined) {
     let raw: string;
     try {
@@ -298,9 +341,84 @@ async function authFrom(o: ServeOpts): Promise<AuthConfig> {
   if (!/^(127\.|::1$|localhost$)/.test(o.host)) {
     throw new LifelineError(
       'auth-required',
-      `binding ${o.host} needs --tokens or --secret (dev auth is loopback only)`,
+      `binding ${o.host} needs --tokens, --secret or --jwks-url (dev auth is loopback only)`,
       'usage',
     );
   }
   return { mode: 'dev' };
+}
+
+const JWT_ONLY = [
+  ['issuer', '--issuer'],
+  ['audience', '--audience'],
+  ['agentClaim', '--agent-claim'],
+  ['clockSkew', '--clock-skew'],
+] as const;
+
+const MAX_SKEW_MS = 300_000;
+
+/** --jwks-url/--jwks-file with --issuer and --audience (both required: a token for another service must not pass). */
+async function jwtFrom(o: AuthOpts): Promise<AuthConfig> {
+  const usage = (code: string, msg: string) => new LifelineError(code, msg, 'usage');
+  if (o.jwksUrl !== undefined && o.jwksFile !== undefined)
+    throw usage('auth-conflict', 'choose one of --jwks-url, --jwks-file');
+  const missing = [o.issuer ? '' : '--issuer', o.audience ? '' : '--audience'].filter(Boolean);
+  if (missing.length)
+    throw usage(
+      'jwt-incomplete',
+      `jwt auth needs ${missing.join(' and ')} (tokens must name this issuer and audience)`,
+    );
+  const skewMs = o.clockSkew === undefined ? 30_000 : parseDuration(o.clockSkew);
+  if (skewMs === undefined || skewMs > MAX_SKEW_MS)
+    throw usage(
+      'bad-clock-skew',
+      `--clock-skew must be a duration from 0 to 5m (e.g. 30s), not ${JSON.stringify(o.clockSkew)}`,
+    );
+  const agentClaim = o.agentClaim ?? 'sub';
+  if (!/^\S{1,256}$/.test(agentClaim))
+    throw usage('bad-agent-claim', '--agent-claim must be a claim name without spaces');
+  const jwks = o.jwksUrl !== undefined ? { url: jwksUrlFrom(o.jwksUrl) } : { keys: await jwksFileFrom(o.jwksFile!) };
+  return {
+    mode: 'jwt',
+    jwks,
+    issuer: o.issuer!,
+    audience: o.audience!,
+    agentClaim,
+    clockSkewSec: skewMs / 1000,
+  };
+}
+
+/** https, or plain http only to this machine (a JWKS fetched in clear from elsewhere could be swapped). */
+function jwksUrlFrom(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new LifelineError('bad-jwks-url', `--jwks-url is not a URL: ${JSON.stringify(raw)}`, 'usage');
+  }
+  const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(u.hostname);
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback))
+    throw new LifelineError('bad-jwks-url', '--jwks-url must be https:// (http:// only on a loopback host)', 'usage');
+  return u.href;
+}
+
+async function jwksFileFrom(path: string): Promise<JSONWebKeySet> {
+  let raw: string;
+  try {
+    raw = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new LifelineError('jwks-unreadable', `cannot read ${path}: ${(err as Error).message}`, 'input');
+  }
+  let set: unknown;
+  try {
+    set = JSON.parse(raw);
+  } catch {
+    throw new LifelineError('jwks-invalid', `${path} is not JSON`, 'input');
+  }
+  const keys = (set as { keys?: unknown } | null)?.keys;
+  if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => !k || typeof k !== 'object' || Array.isArray(k)))
+    throw new LifelineError('jwks-invalid', `${path} must be a JWKS: {"keys": [<JWK>, …]}`, 'input');
+  if (keys.some((k) => (k as { kty?: unknown }).kty === 'oct' || 'd' in k))
+    throw new LifelineError('jwks-invalid', `${path} must hold public keys only (no "oct", no private "d")`, 'input');
+  return set as JSONWebKeySet;
 }

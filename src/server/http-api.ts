@@ -204,7 +204,7 @@ export class HttpApi {
 
   private async subscribe(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { counters, sessions } = this.d;
-    const agentId = this.d.auth.agentFor(bearer(req.headers.authorization));
+    const agentId = await this.d.auth.agentOf(bearer(req.headers.authorization));
     if (!agentId) {
       counters.subscribeRejected++;
       return problem(res, 401, 'unauthorized', 'missing or invalid bearer token');

@@ -110,6 +110,7 @@ function basics(opts: NotifsServerOptions) {
   if (authCfg.mode === 'dev' && !isLoopback(host)) {
     throw new Error(`dev auth (token names the agent) is refused on non-loopback host ${host}: use tokens or secret`);
   }
+  const log = opts.log ?? (() => {});
   const store: NotifStore = opts.store ?? new MemoryStore({ maxPerAgent: opts.backlogPerAgent ?? 10000 });
   const now = () => performance.now();
   const counters = newCounters();
@@ -126,9 +127,9 @@ function basics(opts: NotifsServerOptions) {
     silenceMs: opts.silenceMs ?? 16000,
     maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
     deliveredWindowMs: opts.deliveredWindowMs ?? 120000,
-    auth: createAuth(authCfg, opts.adminToken),
+    auth: createAuth(authCfg, opts.adminToken, (r) => log({ level: 'info', event: 'auth-rejected', ...r })),
     store,
-    log: opts.log ?? (() => {}),
+    log,
     now,
     counters,
     sessions: opts.sessions ?? (new MemorySessions(now) as SessionRegistry),

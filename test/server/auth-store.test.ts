@@ -55,3 +55,31 @@ test('memory store: bounded ring per agent, ordered reads, head/oldest', async (
   assert.equal(await s.getCseq('a', 'c1'), 9);
   assert.equal(await s.getCseq('a', 'c2'), 0);
 });
+
+test('jwt mode: agentOf verifies, agentFor refuses to answer synchronously, only --admin-token is admin', async () => {
+  const { SignJWT, exportJWK, generateKeyPair } = await import('jose');
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+  const rejects: string[] = [];
+  const cfg = { mode: 'jwt' as const, jwks: { keys: { keys: [jwk] } }, issuer: 'https://i/', audience: 'a' };
+  const a = createAuth(cfg, 'adm', (r) => rejects.push(r.code));
+  const sign = (sub: string, exp = '5m') =>
+    new SignJWT({ sub })
+      .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+      .setIssuer('https://i/')
+      .setAudience('a')
+      .setExpirationTime(exp)
+      .sign(privateKey);
+  assert.equal(await a.agentOf(await sign('agent-1')), 'agent-1');
+  assert.equal(await a.agentOf(await sign('agent-1', '-5m')), undefined);
+  assert.deepEqual(rejects, ['ERR_JWT_EXPIRED']);
+  assert.equal(await a.agentOf('adm'), undefined);
+  assert.equal(await a.agentOf('not.a.jwt'), undefined);
+  assert.throws(() => a.agentFor('x'), /use agentOf/);
+  assert.equal(a.isAdmin('adm'), true);
+  assert.equal(a.isAdmin(await sign('@admin')), false);
+  assert.equal(a.tokenFor('agent-1'), undefined, 'nothing is minted in jwt mode');
+  assert.equal(createAuth(cfg).isAdmin('adm'), false, 'no --admin-token: nobody publishes');
+  const s = createAuth({ mode: 'secret', secret: 's3cret' });
+  assert.equal(await s.agentOf(s.tokenFor('agent-1')), 'agent-1', 'agentOf answers in the synchronous modes too');
+});

@@ -141,6 +141,11 @@ test('usage errors exit 2; a token can be printed for secret auth', () => {
   });
   assert.equal(r.status, 0);
   assert.match(r.stdout, /^v1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}\n$/);
+  r = spawnSync(process.execPath, [bin, 'serve', '--jwks-url', 'https://idp.example/jwks', '--port', '0'], {
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, 'jwt auth without --issuer/--audience');
+  assert.match(r.stderr, /jwt-incomplete.*needs --issuer and --audience/);
   r = spawnSync(process.execPath, [bin, 'desktop', '--server', 'x', '--agent', 'a', '--token', 't'], {
     encoding: 'utf8',
   });

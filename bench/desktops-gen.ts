@@ -1,7 +1,7 @@
 // Writes a real-shaped Notifs capture for the diagnose benchmark: many desktops (127.1.x.y) on plain ws:// to one
 // server (127.0.0.1:80), {"keepalive":"true"} both ways every 4 s (each side its own phase and jitter), notifications
 // of 0.3–3 KB JSON from the server (segmented at 1460 bytes), every data segment ACKed, and reconnects: connections
-// live ~2 min on average and end by a close handshake + FIN, a server FIN, or a RST; 15 % of reconnect attempts
+// live ~2 min on average and end by a close handshake + FIN, a bare FIN, or a RST (mix at close()); 15 % of attempts
 // fail (SYN answered by RST, or the upgrade never answered). Deterministic (seeded); time-ordered.
 // Usage: node --import tsx bench/desktops-gen.ts OUT.pcap SIZE_MIB [DESKTOPS=500]
 import { ACK, FIN, lcg, PcapOut, PSH, RST, SYN } from './pcap-out.ts';
@@ -126,15 +126,21 @@ function connect(d: Desktop, t: number): void {
   d.closeAt = t + 5_000_000 + exp(120_000_000);
 }
 
+/**
+ * Ends: 25 % RST from the server side, 40 % the desktop's close handshake (1000) then its FIN, 12 % the server's
+ * close handshake (1000), 3 % the server closing for silence (4000), 20 % a bare desktop FIN (page gone).
+ */
 function close(d: Desktop, t: number): void {
-  const how = d.state === 'hung' ? 0.5 : rnd();
-  if (how < 0.3) {
-    // RST from the server side (or a middlebox on its behalf).
+  const how = d.state === 'hung' ? 0.9 : rnd();
+  if (how < 0.25) {
     pkt(d, false, RST | ACK, null);
   } else {
     if (how < 0.65) {
       send(d, true, frame(8, closeBody(1000), true));
       send(d, false, frame(8, closeBody(1000), false));
+    } else if (how < 0.77) {
+      send(d, false, frame(8, closeBody(1000), false));
+      send(d, true, frame(8, closeBody(1000), true));
     } else if (how < 0.8) {
       send(d, false, frame(8, closeBody(4000), false));
     }
@@ -160,8 +166,14 @@ function nextAt(d: Desktop): number {
 function act(d: Desktop): void {
   const t = nextAt(d);
   if (t > now) now = t;
-  if (d.state === 'idle') return connect(d, t);
-  if (t === d.closeAt) return close(d, t);
+  if (d.state === 'idle') {
+    connect(d, t);
+    return;
+  }
+  if (t === d.closeAt) {
+    close(d, t);
+    return;
+  }
   const jitter = () => Math.floor((rnd() - 0.5) * 100_000);
   if (t === d.nextC) {
     send(d, true, kaClient);

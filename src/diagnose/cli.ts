@@ -151,6 +151,7 @@ export async function readAll(
   for (const file of files) {
     try {
       const r = await readEvidence(file, {
+        lean: true,
         ...(keylog ? { keylog } : {}),
         ...(tty ? { progress: (done: number, total: number) => progressLine(file, done, total) } : {}),
       });

@@ -18,6 +18,9 @@ lifeline="${LIFELINE:-$here/bin/lifeline.js}"
 desktops="${DESKTOPS:-500}"
 sizes="${SIZES:-$base $((base * 2)) $((base * 4))}"
 [ -x /usr/bin/time ] || { echo "GNU time is required: apt-get install time" >&2; exit 5; }
+# Per-invocation scratch (two invocations may share $dir: one measuring main, one this branch).
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
 
 # measure FILE CMD… → "cpu_s wall_s rss_mib status" (status: ok, timeout, or the exit code)
 measure() {
@@ -25,9 +28,9 @@ measure() {
   shift
   cat "$file" >/dev/null # page cache warm for both commands alike
   local rc=0
-  /usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" timeout "$limit" "$@" >/dev/null 2>"$dir/stderr.out" || rc=$?
+  /usr/bin/time -f '%e %U %S %M' -o "$tmp/time.out" timeout "$limit" "$@" >/dev/null 2>"$tmp/stderr.out" || rc=$?
   local wall user sys rss
-  read -r wall user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$dir/time.out" | tail -1)
+  read -r wall user sys rss < <(grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+$' "$tmp/time.out" | tail -1)
   local status=ok
   [ "$rc" -eq 124 ] && status="timeout ${limit}s"
   [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && status="exit $rc"

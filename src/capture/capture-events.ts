@@ -18,8 +18,8 @@ export interface CaptureEventsOptions {
   /** Called about every 64k packets with bytes read and the file size (0 when unknown, e.g. stdin). */
   progress?: (done: number, total: number) => void;
   /**
-   * For diagnose: every event is rebuilt as a plain object as it comes (the analyzer's spread-built ones take
-   * 3–4× the memory), message text is left out (diagnose never shows it), and up to LEAN_MAX_EVENTS are kept.
+   * For diagnose: message text is left out (diagnose never shows it), the analyzer's rarer spread-built events are
+   * rebuilt as plain objects as they come (a spread copy takes 3–4× the memory), and up to LEAN_MAX_EVENTS are kept.
    */
   lean?: boolean;
 }
@@ -148,29 +148,10 @@ function compactEvents(events: TimelineEvent[], from: number): number {
 function compactEvent(e: TimelineEvent): TimelineEvent {
   switch (e.kind) {
     case 'tcp-data':
-      return {
-        ts: e.ts,
-        source: e.source,
-        sourceKind: e.sourceKind,
-        conn: e.conn,
-        offset: e.offset,
-        dir: e.dir,
-        kind: e.kind,
-        seq: e.seq,
-        len: e.len,
-      };
     case 'tcp-ack':
-      return {
-        ts: e.ts,
-        source: e.source,
-        sourceKind: e.sourceKind,
-        conn: e.conn,
-        offset: e.offset,
-        dir: e.dir,
-        kind: e.kind,
-        ack: e.ack,
-      };
+      return e; // built as literals already
     case 'ws-message': {
+      if (e.text === undefined) return e;
       const m: TimelineEvent = {
         ts: e.ts,
         source: e.source,
@@ -189,6 +170,7 @@ function compactEvent(e: TimelineEvent): TimelineEvent {
       return m;
     }
     default: {
+      // The rarer kinds are spread-built (dictionary objects): a copy key by key is a plain one.
       const o: Record<string, unknown> = {};
       for (const k in e) o[k] = (e as unknown as Record<string, unknown>)[k];
       return o as unknown as TimelineEvent;

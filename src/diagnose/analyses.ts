@@ -28,7 +28,7 @@ import {
   work,
 } from './timeline-index.ts';
 
-type A<T> = T & { srcTs: number };
+type A<T> = T & { srcTs?: number };
 
 export { APP_KINDS };
 

@@ -5,7 +5,7 @@
 import type { DesktopLifecycleEvent, SourceKind, WsMessageEvent } from '../events/types.ts';
 import { type AlignedEvent, isMessage, type Timeline } from './timeline.ts';
 
-type A<T> = T & { srcTs: number };
+type A<T> = T & { srcTs?: number };
 
 /** Desktop-application sources: what the page itself recorded. */
 export const APP_KINDS: SourceKind[] = ['report', 'har', 'netlog'];

@@ -5,8 +5,11 @@ import { type Alignment, alignSources } from './clock-alignment.ts';
 import { identifyNotifs, isNotifsEvent, type NotifsConnections } from './find-notifs.ts';
 import type { DiagnoseOptions } from './model.ts';
 
-/** A timeline event moved to the reference clock; `srcTs` keeps the source's own time. */
-export type AlignedEvent = TimelineEvent & { srcTs: number };
+/**
+ * A timeline event moved to the reference clock; `srcTs` keeps the source's own time where it differs (absent: the
+ * same as `ts`, i.e. the reference file's events, kept as read).
+ */
+export type AlignedEvent = TimelineEvent & { srcTs?: number };
 
 export interface SourceInfo {
   file: string;
@@ -105,16 +108,13 @@ export function buildTimeline(results: EvidenceResult[], opts: DiagnoseOptions):
 }
 
 /**
- * The event on the reference clock. Events already on it (offset 0, source named) are used as they are, with
- * `srcTs` added (idempotent): copying millions of capture events would double diagnose's memory. Others are
- * copied property by property (a spread copy of a plain object is a slow, 3× larger dictionary object in V8).
+ * The event on the reference clock. Events already on it (offset 0, source named) are used as they are, untouched:
+ * copying millions of capture events, or even adding `srcTs` to each (~50 bytes), would add a third to diagnose's
+ * memory. Others are copied property by property (a spread copy of a plain object is a slow, 3× larger
+ * dictionary object in V8).
  */
 function aligned(e: TimelineEvent, file: string, alignment: Alignment): AlignedEvent {
-  if (alignment.offsetMs === 0 && e.source && e.kind !== 'device-log') {
-    const same = e as AlignedEvent;
-    same.srcTs = e.ts;
-    return same;
-  }
+  if (alignment.offsetMs === 0 && e.source && e.kind !== 'device-log') return e;
   const ae = {} as Record<string, unknown>;
   for (const k in e) ae[k] = (e as unknown as Record<string, unknown>)[k];
   const out = ae as unknown as AlignedEvent;

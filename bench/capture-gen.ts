@@ -2,7 +2,7 @@
 // 8080, opaque bytes elsewhere) with a sprinkle of retransmissions and dup ACKs, plus a few plain ws:// flows on port
 // 80 carrying {"keepalive":"true"} both ways every 4 s of capture time. Deterministic (seeded).
 // Usage: node --import tsx bench/capture-gen.ts OUT.pcap SIZE_MIB
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { ACK, FIN, lcg, PcapOut, PSH, SYN } from './pcap-out.ts';
 
 const out = process.argv[2];
 const sizeMiB = Number(process.argv[3] ?? 1100);
@@ -12,44 +12,14 @@ if (!out || !Number.isFinite(sizeMiB) || sizeMiB <= 0) {
 }
 const target = sizeMiB * 2 ** 20;
 
-let seed = 42;
-const rnd = (): number => {
-  seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-  return seed / 4294967296;
-};
-
-const fd = openSync(out, 'w');
-const buf = Buffer.alloc(8 << 20);
-let used = 0;
-let written = 0;
-const flush = (): void => {
-  let off = 0;
-  while (off < used) off += writeSync(fd, buf, off, used - off);
-  written += used;
-  used = 0;
-};
-
-// pcap header (µs, Ethernet)
-buf.writeUInt32LE(0xa1b2c3d4, 0);
-buf.writeUInt16LE(2, 4);
-buf.writeUInt16LE(4, 6);
-buf.writeUInt32LE(262144, 16);
-buf.writeUInt32LE(1, 20);
-used = 24;
+const rnd = lcg(42);
+const pcap = new PcapOut(out);
 
 let tsUs = 1_700_000_000_000_000;
-let packets = 0;
 const filler = Buffer.alloc(1460);
 for (let i = 0; i < filler.length; i++) filler[i] = (i * 31 + 7) & 0xff;
 
-function ipSum(b: Buffer, o: number): number {
-  let s = 0;
-  for (let i = 0; i < 20; i += 2) s += b.readUInt16BE(o + i);
-  while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
-  return ~s & 0xffff;
-}
-
-/** Append one Ethernet/IPv4/TCP packet (TCP checksum left 0: readers and tshark do not verify it by default). */
+/** Append one packet, then move the clock on by 20–80 µs. */
 function packet(
   src: number,
   dst: number,
@@ -62,54 +32,9 @@ function packet(
   payloadLen: number,
   ttl: number,
 ): void {
-  const tcpLen = 20;
-  const ipLen = 20 + tcpLen + payloadLen;
-  const frameLen = 14 + ipLen;
-  if (used + 16 + frameLen > buf.length) flush();
-  const b = buf;
-  let o = used;
-  b.writeUInt32LE(Math.floor(tsUs / 1e6), o);
-  b.writeUInt32LE(tsUs % 1e6, o + 4);
-  b.writeUInt32LE(frameLen, o + 8);
-  b.writeUInt32LE(frameLen, o + 12);
-  o += 16;
-  b.fill(0, o, o + 14 + 40);
-  b[o] = 2;
-  b[o + 5] = 2;
-  b[o + 6] = 2;
-  b[o + 11] = 1;
-  b.writeUInt16BE(0x0800, o + 12);
-  const ip = o + 14;
-  b[ip] = 0x45;
-  b.writeUInt16BE(ipLen, ip + 2);
-  b.writeUInt16BE(packets & 0xffff, ip + 4);
-  b.writeUInt16BE(0x4000, ip + 6);
-  b[ip + 8] = ttl;
-  b[ip + 9] = 6;
-  b.writeUInt32BE(src >>> 0, ip + 12);
-  b.writeUInt32BE(dst >>> 0, ip + 16);
-  b.writeUInt16BE(ipSum(b, ip), ip + 10);
-  const t = ip + 20;
-  b.writeUInt16BE(sport, t);
-  b.writeUInt16BE(dport, t + 2);
-  b.writeUInt32BE(seq >>> 0, t + 4);
-  b.writeUInt32BE(ack >>> 0, t + 8);
-  b[t + 12] = (tcpLen / 4) << 4;
-  b[t + 13] = flags;
-  b.writeUInt16BE(65535, t + 14);
-  if (payloadLen > 0) {
-    const src0 = payload ?? filler;
-    src0.copy(b, t + tcpLen, 0, payloadLen);
-  }
-  used = o + frameLen;
-  packets++;
+  pcap.packet(tsUs, src, dst, sport, dport, seq, ack, flags, payload, payloadLen, ttl, filler);
   tsUs += 20 + Math.floor(rnd() * 60);
 }
-
-const SYN = 2;
-const ACK = 16;
-const PSH = 8;
-const FIN = 1;
 
 interface Flow {
   c: number;
@@ -233,7 +158,7 @@ for (let i = 0; i < 3; i++) {
 
 const active: Flow[] = [];
 for (let i = 0; i < 200; i++) active.push(newFlow());
-while (written + used < target) {
+while (pcap.size < target) {
   const i = Math.floor(rnd() * active.length);
   if (!step(active[i])) active[i] = newFlow();
   for (const w of wsFlows) {
@@ -247,8 +172,7 @@ while (written + used < target) {
     }
   }
 }
-flush();
-closeSync(fd);
+pcap.close();
 process.stdout.write(
-  `${out}: ${packets} packets, ${flowCount + wsFlows.length} flows, ${(written / 2 ** 20).toFixed(0)} MiB\n`,
+  `${out}: ${pcap.packets} packets, ${flowCount + wsFlows.length} flows, ${(pcap.written / 2 ** 20).toFixed(0)} MiB\n`,
 );

@@ -2,7 +2,7 @@
 // each record into one reused DecodedPacket and feeds the analyzer; it owns the I/O, the key log and progress.
 import { readFile, stat } from 'node:fs/promises';
 import { LifelineError } from '../errors.ts';
-import type { EvidenceResult, Problem } from '../events/types.ts';
+import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
 import type { TlsRecordHook } from './analysis/app-stream.ts';
 import { type AnalyzerOptions, CaptureAnalyzer } from './analysis/capture-analyzer.ts';
 import { dnsAnswers } from './analysis/dns-answers.ts';
@@ -17,7 +17,17 @@ export interface CaptureEventsOptions {
   keylog?: string;
   /** Called about every 64k packets with bytes read and the file size (0 when unknown, e.g. stdin). */
   progress?: (done: number, total: number) => void;
+  /**
+   * For diagnose: message text is left out (diagnose never shows it), the analyzer's rarer spread-built events are
+   * rebuilt as plain objects as they come (a spread copy takes 3–4× the memory), and up to LEAN_MAX_EVENTS are kept.
+   */
+  lean?: boolean;
 }
+
+/** Events kept when lean (~150 bytes each); past it the analyzer counts only (CAPTURE_EVENTS_CAPPED). */
+export const LEAN_MAX_EVENTS = 12_000_000;
+/** How often (packets) lean reading rebuilds the events added since the last time. */
+const LEAN_EVERY = 4096;
 
 export interface AnalyzeOptions extends CaptureEventsOptions {
   /** Keep events (captureToEvents) or only summaries (inspect). */
@@ -86,21 +96,26 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
     source: file,
     tlsHook,
     dns: dnsAnswers,
-    maxEvents: opts.keepEvents === false ? 0 : opts.maxEvents,
+    maxEvents: opts.keepEvents === false ? 0 : (opts.maxEvents ?? (opts.lean ? LEAN_MAX_EVENTS : undefined)),
     allFlows: opts.allFlows,
     onWsFrame: opts.onWsFrame,
   });
   const pkt = newDecodedPacket();
   const progress = opts.progress;
+  const lean = opts.lean === true && opts.keepEvents !== false;
   let n = 0;
+  let leanDone = 0;
   const onRecord = (rec: import('./packet.ts').CaptureRecord): void => {
     decodePacket(rec, pkt);
     analyzer.add(pkt);
-    if (progress !== undefined && (++n & 0xffff) === 0) progress(src.bytesRead, fileSize);
+    ++n;
+    if (lean && n % LEAN_EVERY === 0) leanDone = compactEvents(analyzer.events, leanDone);
+    if (progress !== undefined && (n & 0xffff) === 0) progress(src.bytesRead, fileSize);
   };
   if (src.forEachRecord) await src.forEachRecord(onRecord);
   else for await (const rec of src) onRecord(rec);
   analyzer.finish();
+  if (lean) compactEvents(analyzer.events, leanDone);
   if (progress) progress(src.bytesRead, fileSize);
   const names: Record<string, string[]> = {};
   for (const [ip, ns] of src.names) names[ip] = ns;
@@ -119,6 +134,48 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
     meta,
     fileSize,
   };
+}
+
+/**
+ * Rebuilds events[from…] in place as plain literals with the same fields (in place: the analyzer may still relabel
+ * a flow's early events by index), without message text. Returns the new end.
+ */
+function compactEvents(events: TimelineEvent[], from: number): number {
+  for (let i = from; i < events.length; i++) events[i] = compactEvent(events[i]);
+  return events.length;
+}
+
+function compactEvent(e: TimelineEvent): TimelineEvent {
+  switch (e.kind) {
+    case 'tcp-data':
+    case 'tcp-ack':
+      return e; // built as literals already
+    case 'ws-message': {
+      if (e.text === undefined) return e;
+      const m: TimelineEvent = {
+        ts: e.ts,
+        source: e.source,
+        sourceKind: e.sourceKind,
+        conn: e.conn,
+        offset: e.offset,
+        dir: e.dir,
+        kind: e.kind,
+        opcode: e.opcode,
+        length: e.length,
+        cls: e.cls,
+      };
+      if (e.type !== undefined) m.type = e.type;
+      if (e.epoch !== undefined) m.epoch = e.epoch;
+      if (e.seq !== undefined) m.seq = e.seq;
+      return m;
+    }
+    default: {
+      // The rarer kinds are spread-built (dictionary objects): a copy key by key is a plain one.
+      const o: Record<string, unknown> = {};
+      for (const k in e) o[k] = (e as unknown as Record<string, unknown>)[k];
+      return o as unknown as TimelineEvent;
+    }
+  }
 }
 
 /** Adapts the TLS engineer's TlsSession to the analyzer's decryption hook (docs/capture.md, "TLS hook"). */

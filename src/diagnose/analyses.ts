@@ -14,13 +14,23 @@ import type {
   WsControlEvent,
   WsMessageEvent,
 } from '../events/types.ts';
-import { type Incident, type MessageTimes, messagesBySource, type Trigger } from './incidents.ts';
+import type { Incident, Trigger } from './incidents.ts';
 import type { DiagnoseOptions } from './model.ts';
 import type { AlignedEvent, SourceInfo, Timeline } from './timeline.ts';
+import {
+  APP_KINDS,
+  anyWithin,
+  countStrictlyBetween,
+  firstAtOrAfter,
+  inclusiveEnd,
+  indexOf,
+  type MessageTimes,
+  work,
+} from './timeline-index.ts';
 
-type A<T> = T & { srcTs: number };
+type A<T> = T & { srcTs?: number };
 
-export const APP_KINDS: SourceKind[] = ['report', 'har', 'netlog'];
+export { APP_KINDS };
 
 /** Counts on the wire within one window. */
 export interface WindowCounts {
@@ -59,9 +69,13 @@ export interface IncidentFacts {
   sources: Map<string, SourceInfo>;
   kindsPresent: Set<SourceKind>;
   silences: Trigger[];
-  /** Every message the desktop application recorded (report, HAR, NetLog), reference clock. */
+  /**
+   * The messages the desktop application recorded (report, HAR, NetLog), reference clock, from a silence timeout
+   * before the incident's first possible close (start − 1 s) to its last (end + 1 s): what a close can be weighed
+   * against. Only that window, so each incident costs its own evidence, not the whole file's.
+   */
   appMessages: A<WsMessageEvent>[];
-  /** Every message (or application-data record) a capture saw. */
+  /** The messages (or application-data records) captures saw, same window; per capture c2s then s2c. */
   wireMessages: AlignedEvent[];
   /** Silences seen by desktop-application sources / by captures. */
   appSilent: Record<Dir, Trigger[]>;
@@ -96,52 +110,12 @@ export interface IncidentFacts {
   serverIsLifeline?: boolean;
 }
 
-interface TimelineIndex {
-  msgs: Map<string, MessageTimes>;
-  appMsgs: A<WsMessageEvent>[];
-  bySource: Map<string, AlignedEvent[]>;
-  lifecycle: A<DesktopLifecycleEvent>[];
-}
-const INDEX = new WeakMap<Timeline, TimelineIndex>();
-
-/** Per-timeline lookups built once, so each incident only touches its own time window. */
-function indexOf(tl: Timeline): TimelineIndex {
-  let idx = INDEX.get(tl);
-  if (idx) return idx;
-  const kind = new Map(tl.sources.map((s) => [s.file, s.kind]));
-  const bySource = new Map<string, AlignedEvent[]>();
-  for (const e of tl.events) {
-    let arr = bySource.get(e.source);
-    if (!arr) bySource.set(e.source, (arr = []));
-    arr.push(e);
-  }
-  idx = {
-    msgs: messagesBySource(tl),
-    appMsgs: tl.events.filter(
-      (e): e is A<WsMessageEvent> => e.kind === 'ws-message' && APP_KINDS.includes(kind.get(e.source) ?? 'capture'),
-    ),
-    bySource,
-    lifecycle: tl.events.filter((e): e is A<DesktopLifecycleEvent> => e.kind === 'desktop-lifecycle'),
-  };
-  INDEX.set(tl, idx);
-  return idx;
-}
-
 /** The events of a time-sorted array with from ≤ ts ≤ to (binary search). */
 export function between<T extends { ts: number }>(arr: T[], from: number, to: number): T[] {
   const lo = firstAtOrAfter(arr, from);
-  const hi = firstAtOrAfter(arr, to + Number.EPSILON * Math.abs(to) + 1e-6);
+  const hi = firstAtOrAfter(arr, inclusiveEnd(to));
+  work.analyses += hi - lo;
   return arr.slice(lo, hi);
-}
-function firstAtOrAfter<T extends { ts: number }>(arr: T[], t: number): number {
-  let lo = 0;
-  let hi = arr.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (arr[mid].ts < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptions): IncidentFacts {
@@ -206,12 +180,11 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
     (e): e is A<DesktopLifecycleEvent> =>
       e.kind === 'desktop-lifecycle' && e.ts >= inc.start - 5000 && e.ts <= desktopTo,
   );
-  let hiddenAtStart: A<DesktopLifecycleEvent> | undefined;
-  for (const e of idx.lifecycle) {
-    if (e.ts > inc.start) break;
-    if (e.what === 'hidden') hiddenAtStart = e;
-    else if (e.what === 'visible') hiddenAtStart = undefined;
-  }
+  // The last visibility change at or before the start says whether the page was hidden then.
+  const vis = idx.visibility;
+  let v = firstAtOrAfter(vis, inc.start);
+  while (v < vis.length && vis[v].ts <= inc.start) v++;
+  const hiddenAtStart = v > 0 && vis[v - 1].what === 'hidden' ? vis[v - 1] : undefined;
   const offline = win.filter(
     (e): e is A<DesktopLifecycleEvent> | A<NetworkChangeEvent> =>
       e.ts >= inc.start - 5000 &&
@@ -244,26 +217,14 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
   if (c + lead <= s) firstSilentDir = 'c2s';
   else if (s + lead <= c) firstSilentDir = 's2c';
 
-  // Reconnects the capture saw start but never come alive: a failed attempt even without a conn-fail event.
-  const stuckConnects: AlignedEvent[] = [];
-  for (const [src, evs] of idx.bySource) {
-    if (kindOf(src) !== 'capture') continue;
-    for (const e of between(evs, inc.start, inc.end)) {
-      if (e.kind !== 'conn-open' || !e.conn) continue;
-      const conn = e.conn;
-      const aliveBy = e.ts + Math.max(opts.silenceMs, 2 * opts.keepaliveMs);
-      const later = between(evs, e.ts, Math.min(aliveBy, inc.end + opts.silenceMs));
-      const alive = later.some(
-        (x) =>
-          x.conn === conn &&
-          ((x.kind === 'ws-message' && x.dir === 's2c') || (x.kind === 'conn-open' && x.layer === 'ws')),
-      );
-      const seenFirst =
-        stuckConnects.some((x) => x.conn === conn) ||
-        between(evs, inc.start - 60_000, e.ts - 1).some((x) => x.conn === conn);
-      if (!alive && !seenFirst && aliveBy <= inc.end + opts.silenceMs) stuckConnects.push(e);
-    }
-  }
+  const stuckConnects = stuckConnectsOf(inc, tl, opts);
+  // Closes lie within start − 1 s … end + 1 s; rules weigh them against the silence timeout before them.
+  const msgFrom = lookFrom - opts.silenceMs;
+  const wireMessages: AlignedEvent[] = [];
+  for (const [src, m] of msgs)
+    if (kindOf(src) === 'capture')
+      for (const dir of ['c2s', 's2c'] as const)
+        for (const e of between(m.events[dir], msgFrom, lookTo)) wireMessages.push(e);
 
   return {
     incident: inc,
@@ -272,10 +233,8 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
     sources,
     kindsPresent,
     silences,
-    appMessages: appMsgs,
-    wireMessages: [...msgs]
-      .filter(([src]) => kindOf(src) === 'capture')
-      .flatMap(([, m]) => [...m.events.c2s, ...m.events.s2c]),
+    appMessages: between(appMsgs, msgFrom, lookTo),
+    wireMessages,
     appSilent,
     wireSilent,
     appDuringWireSilence,
@@ -297,6 +256,34 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
   };
 }
 
+/**
+ * Reconnects the capture saw start but never come alive: a failed attempt even without a conn-fail event. A
+ * connection is alive once Notifs sent on it (or it upgraded) within the silence timeout; one seen in the minute
+ * before (an earlier event on it) is not a new attempt.
+ */
+function stuckConnectsOf(inc: Incident, tl: Timeline, opts: DiagnoseOptions): AlignedEvent[] {
+  const idx = indexOf(tl);
+  const out: AlignedEvent[] = [];
+  const taken = new Set<string>();
+  for (const [src, evs] of idx.bySource) {
+    if (idx.kindOf.get(src) !== 'capture') continue;
+    const times = idx.connTimes.get(src);
+    for (const e of between(evs, inc.start, inc.end)) {
+      if (e.kind !== 'conn-open' || !e.conn) continue;
+      const conn = e.conn;
+      const t = times?.get(conn);
+      const aliveBy = e.ts + Math.max(opts.silenceMs, 2 * opts.keepaliveMs);
+      const alive = t !== undefined && anyWithin(t.alive, e.ts, Math.min(aliveBy, inc.end + opts.silenceMs));
+      const seenFirst = taken.has(conn) || (t !== undefined && anyWithin(t.all, inc.start - 60_000, e.ts - 1));
+      if (!alive && !seenFirst && aliveBy <= inc.end + opts.silenceMs) {
+        out.push(e);
+        taken.add(conn);
+      }
+    }
+  }
+  return out;
+}
+
 function lastBefore(sorted: number[], t: number): number | undefined {
   let lo = 0;
   let hi = sorted.length;
@@ -315,6 +302,7 @@ function wireFacts(inc: Incident, tl: Timeline, msgs: Map<string, MessageTimes>,
     if (src.kind !== 'capture' || src.events === 0) continue;
     // A minute before the incident is enough to know the live connections and the bytes already sent.
     const own = between(indexOf(tl).bySource.get(src.file) ?? [], inc.start - 60_000, inc.end + 1000);
+    work.analyses += 6 * own.length; // countWindow's passes (3 windows × 2) and the retransmission pass
     // The window: this capture's own silence if it saw one, else the whole incident.
     const sil = inc.triggers.filter((t) => t.kind === 'silence' && t.source === src.file);
     // Where several silences overlap (both directions), the window is the time all of them were quiet.
@@ -443,8 +431,8 @@ function countWindow(
     }
   }
   if (m) {
-    c.c2sMessages = m.c2s.filter((t) => t > from && t < to).length;
-    c.s2cMessages = m.s2c.filter((t) => t > from && t < to).length;
+    c.c2sMessages = countStrictlyBetween(m.c2s, from, to);
+    c.s2cMessages = countStrictlyBetween(m.s2c, from, to);
   }
   c.c2sUnacked = [...maxSent].some(([conn, sent]) => sent > (maxAck.get(conn) ?? 0));
   return c;

@@ -10,7 +10,7 @@ import { assertSideInput, unreadableMessage, whyUnreadable } from '../input-file
 import { sameFile } from '../output-files.ts';
 import { DATA_CENTRES, knownDataCentre } from '../protocol/wxcc.ts';
 import { redactDeep } from '../redact.ts';
-import { type Diagnosis, diagnose } from './diagnose.ts';
+import { type DiagnosePhase, type Diagnosis, diagnose } from './diagnose.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_OPTIONS, type DiagnoseOptions } from './model.ts';
 import { renderHtml } from './report-html.ts';
@@ -99,7 +99,15 @@ export function registerDiagnoseCommand(program: Command): void {
           'input',
         );
       for (const u of listed) process.stderr.write(`lifeline: warning: ${u.file}: ${u.code}: ${u.message}\n`);
-      const { diagnosis, series } = diagnose({ results, unreadable, options, redact: o.redact });
+      const tty = process.stderr.isTTY === true;
+      const { diagnosis, series } = diagnose({
+        results,
+        unreadable,
+        options,
+        redact: o.redact,
+        ...(tty ? { progress: phaseLine() } : {}),
+      });
+      if (tty) process.stderr.write('\r\u001b[K');
       // `-` sends that report to stdout instead of the text/JSON one.
       let stdoutTaken = false;
       if (o.html) stdoutTaken = writeReport(o.html, renderHtml(diagnosis, series)) || stdoutTaken;
@@ -186,6 +194,7 @@ export async function readAll(
     if (missing.has(file)) continue;
     try {
       const r = await readEvidence(file, {
+        lean: true,
         ...(keylog ? { keylog } : {}),
         ...(tty ? { progress: (done: number, total: number) => progressLine(file, done, total) } : {}),
       });
@@ -205,6 +214,18 @@ export async function readAll(
 function progressLine(file: string, done: number, total: number): void {
   const pct = total > 0 ? Math.floor((done / total) * 100) : 0;
   process.stderr.write(`\r\u001b[Kreading ${file}: ${pct}%`);
+}
+
+/** A TTY line per diagnose phase; verdicts count incidents, redrawn at most every 100 ms. */
+function phaseLine(): (phase: DiagnosePhase, done: number, total: number) => void {
+  let last = 0;
+  return (phase, done, total) => {
+    const now = Date.now();
+    if (phase === 'verdicts' && done > 0 && done < total && now - last < 100) return;
+    last = now;
+    const what = phase === 'verdicts' ? `verdicts: ${done}/${total} incident(s)` : `${phase}…`;
+    process.stderr.write(`\r\u001b[Kdiagnose: ${what}`);
+  };
 }
 
 /** Evidence is never overwritten: an output path that is also an input is a usage error (and two `-` clash). */

@@ -14,6 +14,7 @@ import { type SessionEnd, sessionEnd } from './rules/closes.ts';
 import { withoutSendsIntoClosed } from './rules/facts.ts';
 import { judge } from './rules/judge.ts';
 import { buildTimeline, type Timeline } from './timeline.ts';
+import { indexOf } from './timeline-index.ts';
 
 export const DIAGNOSIS_SCHEMA = 'lifeline.diagnosis';
 export const DIAGNOSIS_VERSION = 1;
@@ -92,24 +93,33 @@ export interface ChartSeries {
   ts: number[];
 }
 
+export type DiagnosePhase = 'timeline' | 'incidents' | 'verdicts';
+
 export interface DiagnoseInput {
   results: EvidenceResult[];
   unreadable?: { file: string; code: string; message: string }[];
   options: DiagnoseOptions;
   redact?: boolean;
+  /** Told when each phase starts (done 0) and, for verdicts, after each incident (done of total). */
+  progress?: (phase: DiagnosePhase, done: number, total: number) => void;
 }
 
 export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: ChartSeries[]; timeline: Timeline } {
   const opts = input.options;
+  const progress = input.progress;
+  progress?.('timeline', 0, 1);
   const tl = buildTimeline(input.results, opts);
+  progress?.('incidents', 0, 1);
   const incidents = findIncidents(tl, opts);
   const ctx: StepContext = { hosts: tl.notifs.hosts, ips: tl.notifs.ips, dc: opts.dc };
   const present = presentSteps(tl, opts);
   const serverIsLifeline = lifelineServer(tl);
   const sessionEnds: DiagnosisSessionEnd[] = [];
   const judged: DiagnosisIncident[] = [];
-  for (const inc of incidents) {
+  progress?.('verdicts', 0, incidents.length);
+  for (const [i, inc] of incidents.entries()) {
     const facts = withoutSendsIntoClosed({ ...analyseIncident(inc, tl, opts), serverIsLifeline });
+    progress?.('verdicts', i + 1, incidents.length);
     const end = sessionEnd(facts);
     if (end) {
       sessionEnds.push({ ...end, iso: iso(end.ts) });
@@ -198,7 +208,7 @@ function presentSteps(tl: Timeline, opts: DiagnoseOptions): Set<Step> {
   const present = new Set<Step>();
   if (kinds.has('report')) present.add(1);
   if (kinds.has('har') || kinds.has('netlog')) present.add(4);
-  if (opts.ip || tl.events.some((e) => e.kind === 'dns-answer')) present.add(5);
+  if (opts.ip || indexOf(tl).hasDnsAnswer) present.add(5);
   if (kinds.has('capture')) present.add(6);
   if (kinds.has('device-log')) present.add(7);
   return present;

@@ -5,7 +5,10 @@
 import type { Dir, SourceKind } from '../events/types.ts';
 import { formatDuration } from './duration.ts';
 import type { DiagnoseOptions, Outcome } from './model.ts';
-import { type AlignedEvent, isMessage, type Timeline } from './timeline.ts';
+import type { AlignedEvent, Timeline } from './timeline.ts';
+import { indexOf, lowerBound, type MessageTimes, work } from './timeline-index.ts';
+
+export type { MessageTimes };
 
 export type TriggerKind = 'silence' | 'close' | 'conn-fail' | 'device-teardown' | 'burst' | 'reorder';
 
@@ -41,25 +44,9 @@ const MERGE_GAP_MS = 2000;
 const BURST_MIN = 3;
 const BURST_SPAN_MS = 1000;
 
-export interface MessageTimes {
-  c2s: number[];
-  s2c: number[];
-  events: { c2s: AlignedEvent[]; s2c: AlignedEvent[] };
-}
-
-/** Message times per source and direction (sorted). */
+/** Message times per source and direction (sorted); built once per timeline (timeline-index.ts). */
 export function messagesBySource(tl: Timeline): Map<string, MessageTimes> {
-  const hasWs = new Set<string>();
-  for (const e of tl.events) if (e.kind === 'ws-message') hasWs.add(e.source);
-  const out = new Map<string, MessageTimes>();
-  for (const e of tl.events) {
-    if (!isMessage(e, hasWs.has(e.source)) || !('dir' in e) || !e.dir) continue;
-    let m = out.get(e.source);
-    if (!m) out.set(e.source, (m = { c2s: [], s2c: [], events: { c2s: [], s2c: [] } }));
-    m[e.dir].push(e.ts);
-    m.events[e.dir].push(e);
-  }
-  return out;
+  return indexOf(tl).msgs;
 }
 
 export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
@@ -102,6 +89,7 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
     triggers.push(...bursts(source, sourceKind, m.events.s2c, opts));
     triggers.push(...reorders(source, sourceKind, m.events.s2c));
   }
+  work.incidents += tl.events.length;
   for (const e of tl.events) {
     const sourceKind = kindOf.get(e.source)?.kind ?? e.sourceKind;
     if (e.kind === 'conn-close')
@@ -155,7 +143,7 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
   triggers.sort((a, b) => a.from - b.from || a.to - b.to);
 
   // Pass 1: overlapping triggers (within MERGE_GAP_MS) are one incident.
-  let groups: Trigger[][] = [];
+  const groups: Trigger[][] = [];
   let end = -Infinity;
   for (const t of triggers) {
     if (groups.length && t.from <= end + MERGE_GAP_MS) {
@@ -167,32 +155,38 @@ export function findIncidents(tl: Timeline, opts: DiagnoseOptions): Incident[] {
     }
   }
   // Pass 2: while a drop has not recovered, later failures and silences within the recovery timeout belong to it.
-  let incidents = groups.map((g) => toIncident(g, tl, msgs, opts));
-  for (let changed = true, guard = 0; changed && guard < 1000; guard++) {
-    changed = false;
-    for (let i = 1; i < incidents.length; i++) {
-      const a = incidents[i - 1];
-      const b = incidents[i];
-      const open = a.resumedAt === undefined || a.resumedAt >= b.start;
-      if (open && b.start - a.end <= opts.recoveryMs) {
-        groups = [...groups.slice(0, i - 1), [...groups[i - 1], ...groups[i]], ...groups.slice(i + 1)];
-        incidents = groups.map((g) => toIncident(g, tl, msgs, opts));
-        changed = true;
-        break;
-      }
+  // One sweep: an incident only ever merges with the one after it (merging never changes its start, so the
+  // incident before it is not affected).
+  const incidents: Incident[] = [];
+  let cur: { g: Trigger[]; inc: Incident } | undefined;
+  for (const g of groups) {
+    const inc = toIncident(g, tl, msgs, opts);
+    const a = cur?.inc;
+    if (cur && a && (a.resumedAt === undefined || a.resumedAt >= inc.start) && inc.start - a.end <= opts.recoveryMs) {
+      for (const t of g) cur.g.push(t);
+      cur.inc = toIncident(cur.g, tl, msgs, opts);
+      continue;
     }
+    if (cur) incidents.push(cur.inc);
+    cur = { g: [...g], inc };
   }
+  if (cur) incidents.push(cur.inc);
   for (const [i, inc] of incidents.entries()) inc.id = i + 1;
   return incidents;
 }
 
 function toIncident(g: Trigger[], tl: Timeline, all: Map<string, MessageTimes>, opts: DiagnoseOptions): Incident {
+  work.incidents += g.length;
   // Only evidence of the same time span can show this incident's recovery (files days apart are other timelines).
   const seg = tl.segmentOf.get(g[0].source);
   const evidenceEnd = seg === undefined ? (tl.end ?? -Infinity) : tl.segmentEnd[seg];
-  const msgs = new Map([...all].filter(([src]) => tl.segmentOf.get(src) === seg));
-  const start = Math.min(...g.map((t) => t.from));
-  const end = Math.max(...g.map((t) => t.to));
+  const msgs = tl.segmentEnd.length > 1 ? new Map([...all].filter(([src]) => tl.segmentOf.get(src) === seg)) : all;
+  let start = Infinity;
+  let end = -Infinity;
+  for (const t of g) {
+    if (t.from < start) start = t.from;
+    if (t.to > end) end = t.to;
+  }
   const drops = g.filter((t) => t.kind === 'close' || t.kind === 'conn-fail' || t.kind === 'device-teardown');
   const silences = g.filter((t) => t.kind === 'silence');
   const firstIsSilence = g[0].kind === 'silence' || (silences.length > 0 && silences[0].from <= start);
@@ -202,22 +196,18 @@ function toIncident(g: Trigger[], tl: Timeline, all: Map<string, MessageTimes>, 
   // A silence that ran to the end of its file ends where another file shows that direction talking again.
   const ends = silences.map((s) => (s.tail ? firstMessageAfter(msgs, s.from, s.dir) : s.to));
   if (!ends.some((e) => e === undefined)) {
-    let t = ends.length ? Math.max(...(ends as number[])) : start;
+    let t = ends.length ? maxOf(ends as number[]) : start;
     if (drops.length) {
-      const lastDrop = Math.max(...drops.map((d) => d.from));
+      const lastDrop = maxOf(drops.map((d) => d.from));
       // Without any message-bearing evidence (device logs alone), a new connection is the best sign of recovery.
       const next = all.size > 0 ? firstMessageAfter(msgs, lastDrop) : firstOpenAfter(tl, lastDrop, seg);
       t = next === undefined ? Number.NaN : Math.max(t, next);
     }
     if (!Number.isNaN(t)) resumedAt = t;
   }
-  const lostState = tl.events.find(
-    (e) =>
-      e.kind === 'desktop-state' &&
-      e.state === 'lost' &&
-      e.ts >= start &&
-      (resumedAt === undefined || e.ts <= resumedAt),
-  );
+  const lost = indexOf(tl).lostTimes;
+  const firstLost = lost[lowerBound(lost, start)];
+  const lostState = firstLost !== undefined && (resumedAt === undefined || firstLost <= resumedAt);
   let outcome: Outcome;
   if (resumedAt !== undefined) {
     const after = resumedAt - start;
@@ -243,14 +233,16 @@ function firstMessageAfter(msgs: Map<string, MessageTimes>, t: number, only?: Di
 }
 
 function firstOpenAfter(tl: Timeline, t: number, seg: number | undefined): number | undefined {
-  for (const e of tl.events)
-    if (
-      e.ts > t &&
-      tl.segmentOf.get(e.source) === seg &&
-      ((e.kind === 'device-log' && e.action === 'built') || e.kind === 'conn-open')
-    )
-      return e.ts;
-  return undefined;
+  const opens = indexOf(tl).openTimes;
+  const next = opens[lowerBound(opens, t, true)];
+  // Time spans do not overlap: an open past this span's end belongs to another one.
+  return next !== undefined && (seg === undefined || next <= tl.segmentEnd[seg]) ? next : undefined;
+}
+
+function maxOf(xs: number[]): number {
+  let m = -Infinity;
+  for (const x of xs) if (x > m) m = x;
+  return m;
 }
 
 function upper(arr: number[], t: number): number {

@@ -24,6 +24,8 @@ export interface ReadEvidenceOptions {
   progress?: (done: number, total: number) => void;
   /** Year for device-log lines that carry none (default: the file's modification year). */
   year?: number;
+  /** Captures: compact events without message text (diagnose; see CaptureEventsOptions.lean). */
+  lean?: boolean;
 }
 
 export async function readEvidence(file: string, opts: ReadEvidenceOptions = {}): Promise<EvidenceResult> {
@@ -41,8 +43,9 @@ export async function readEvidence(file: string, opts: ReadEvidenceOptions = {})
   let r: EvidenceResult;
   switch (d.kind) {
     case 'capture': {
-      const copts: { keylog?: string; progress?: (done: number, total: number) => void } = {};
+      const copts: { keylog?: string; progress?: (done: number, total: number) => void; lean?: boolean } = {};
       if (opts.keylog) copts.keylog = opts.keylog;
+      if (opts.lean) copts.lean = true;
       if (progress) copts.progress = progress;
       return captureToEvents(file, copts);
     }

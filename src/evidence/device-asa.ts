@@ -7,7 +7,13 @@ import type { DeviceLogEvent } from '../events/types.ts';
 import { findTime, type YearHint } from './device-time.ts';
 
 export type DeviceLineResult =
-  | { kind: 'event'; ev: Omit<DeviceLogEvent, 'source' | 'sourceKind'>; utcOffsetMin?: number }
+  | {
+      kind: 'event';
+      ev: Omit<DeviceLogEvent, 'source' | 'sourceKind'>;
+      utcOffsetMin?: number;
+      /** Something about this line worth saying once per file (same code and message are counted together). */
+      note?: { code: string; message: string };
+    }
   | { kind: 'untimed'; ev: Omit<DeviceLogEvent, 'source' | 'sourceKind' | 'ts'> }
   | { kind: 'ignored' }
   /** The vendor's line shape, but its fields could not be read. */

@@ -97,6 +97,50 @@ test('FortiGate: actions, eventtime as exact time, tz recorded only when stated'
   assert.equal(e.find((x) => x.reason === 'close')?.cause, 'fin');
   assert.equal(r.meta.utcOffsetMin, 540);
   assert.equal((r.meta.lines as { ignored: number }).ignored, 1, 'the event-type line is not a flow');
+  // Line 1: 09:00:05 at tz +0900 is 00:00:05 UTC, but its eventtime says 09:00:05 UTC.
+  const skew = r.problems.filter((p) => p.code === 'DEVICE_TIME_DISAGREE');
+  assert.deepEqual(
+    skew.map((p) => [p.line, p.message]),
+    [
+      [
+        1,
+        "line 1: date=/time= with tz= disagree with eventtime by 9 h (behind): the device's time settings contradict each other; eventtime is used",
+      ],
+    ],
+  );
+});
+
+test('FortiGate: accept on a non-TCP session is its end; date=/time= against eventtime said once per file', async () => {
+  const r = await readDeviceLog(fx('fortigate-end.log'));
+  const e = dev(r.events);
+  assert.deepEqual(
+    e.map((x) => [x.line, x.action, x.cause, x.reason]),
+    [
+      [1, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [2, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [3, 'built', undefined, 'start'],
+      [4, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [5, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [6, 'teardown', 'fin', 'close'],
+    ],
+  );
+  assert.equal(e[0].durationMs, 180_000, 'a session end carries its duration');
+  assert.equal(e[3].ts, Date.UTC(2026, 10, 25, 10, 0, 3), 'eventtime wins');
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line, p.message]),
+    [
+      [
+        'DEVICE_TIME_ZONE_IMPLIED',
+        4,
+        "line 4 and 1 more line: date=/time= are 1 h ahead of eventtime and no tz= is given: the device's clock is local time at UTC+1:00; eventtime (UTC) is used",
+      ],
+      [
+        'DEVICE_TIME_DISAGREE',
+        6,
+        "line 6: date=/time= disagree with eventtime by 37 s (ahead): the device's time settings contradict each other; eventtime is used",
+      ],
+    ],
+  );
 });
 
 test('conntrack -E: NEW/UPDATE/DESTROY, cause from the last state, untimed lines counted not placed', async () => {

@@ -93,9 +93,13 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
   const pkt = newDecodedPacket();
   const progress = opts.progress;
   let n = 0;
+  // Events a packet produced carry its Wireshark frame number (what engineers quote); they share its offset.
+  let stamped = 0;
   const onRecord = (rec: import('./packet.ts').CaptureRecord): void => {
     decodePacket(rec, pkt);
     analyzer.add(pkt);
+    const evs = analyzer.events;
+    for (; stamped < evs.length; stamped++) if (evs[stamped].offset === rec.offset) evs[stamped].frame = rec.frame;
     if (progress !== undefined && (++n & 0xffff) === 0) progress(src.bytesRead, fileSize);
   };
   if (src.forEachRecord) await src.forEachRecord(onRecord);

@@ -4,6 +4,7 @@ import type { EvidenceResult, Problem } from '../events/types.ts';
 import { analyseIncident } from './analyses.ts';
 import type { Alignment } from './clock-alignment.ts';
 import { formatDuration, iso } from './duration.ts';
+import { connectionsDuring, type NotifsConnection, notifsConnections } from './incident-connections.ts';
 import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
 import type { StepContext } from './next-steps.ts';
@@ -35,6 +36,8 @@ export interface DiagnosisIncident {
   nextSteps: string[];
   alsoConsidered: { cause: Cause; domain: Domain; confidence: number; summary: string }[];
   triggers: { kind: string; source: string; dir?: string; from: number; to: number; tail?: boolean; fact: string }[];
+  /** The Notifs connection(s) around the incident: 5-tuple, SNI, close frames, frame numbers. */
+  connections: NotifsConnection[];
 }
 
 export interface DiagnosisSource {
@@ -93,6 +96,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
   const incidents = findIncidents(tl, opts);
   const ctx: StepContext = { hosts: tl.notifs.hosts, ips: tl.notifs.ips, dc: opts.dc };
   const present = presentSteps(tl, opts);
+  const conns = notifsConnections(tl);
   const out: DiagnosisIncident[] = incidents.map((inc) => {
     const facts = analyseIncident(inc, tl, opts);
     const { verdict, considered } = judge(facts, ctx, present);
@@ -123,6 +127,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
         ...(t.tail ? { tail: true } : {}),
         fact: cap(t.fact),
       })),
+      connections: connectionsDuring(conns, inc.start, inc.end),
     };
   });
   let diagnosis: Diagnosis = {

@@ -105,9 +105,13 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
   const lean = opts.lean === true && opts.keepEvents !== false;
   let n = 0;
   let leanDone = 0;
+  // Events a packet produced carry its Wireshark frame number (what engineers quote); they share its offset.
+  let stamped = 0;
   const onRecord = (rec: import('./packet.ts').CaptureRecord): void => {
     decodePacket(rec, pkt);
     analyzer.add(pkt);
+    const evs = analyzer.events;
+    for (; stamped < evs.length; stamped++) if (evs[stamped].offset === rec.offset) evs[stamped].frame = rec.frame;
     ++n;
     if (lean && n % LEAN_EVERY === 0) leanDone = compactEvents(analyzer.events, leanDone);
     if (progress !== undefined && (n & 0xffff) === 0) progress(src.bytesRead, fileSize);
@@ -167,6 +171,7 @@ function compactEvent(e: TimelineEvent): TimelineEvent {
       if (e.type !== undefined) m.type = e.type;
       if (e.epoch !== undefined) m.epoch = e.epoch;
       if (e.seq !== undefined) m.seq = e.seq;
+      if (e.frame !== undefined) m.frame = e.frame;
       return m;
     }
     default: {

@@ -13,6 +13,7 @@ import { redactDeep } from '../redact.ts';
 import { type DiagnosePhase, type Diagnosis, diagnose } from './diagnose.ts';
 import { parseDuration } from './duration.ts';
 import { DEFAULT_OPTIONS, type DiagnoseOptions } from './model.ts';
+import { reportContext } from './report-header.ts';
 import { renderHtml } from './report-html.ts';
 import { renderJson } from './report-json.ts';
 import { renderMarkdown } from './report-md.ts';
@@ -110,8 +111,11 @@ export function registerDiagnoseCommand(program: Command): void {
       if (tty) process.stderr.write('\r\u001b[K');
       // `-` sends that report to stdout instead of the text/JSON one.
       let stdoutTaken = false;
-      if (o.html) stdoutTaken = writeReport(o.html, renderHtml(diagnosis, series)) || stdoutTaken;
-      if (o.md) stdoutTaken = writeReport(o.md, renderMarkdown(diagnosis)) || stdoutTaken;
+      // The HTML/Markdown header names the command line and each input's size and SHA-256.
+      const argv = (program as unknown as { rawArgs?: string[] }).rawArgs?.slice(2) ?? [];
+      const ctx = o.html || o.md ? await reportContext(files, ['lifeline', ...argv]) : undefined;
+      if (o.html) stdoutTaken = writeReport(o.html, renderHtml(diagnosis, series, ctx)) || stdoutTaken;
+      if (o.md) stdoutTaken = writeReport(o.md, renderMarkdown(diagnosis, ctx)) || stdoutTaken;
       if (!stdoutTaken) process.stdout.write(o.json ? renderJson(diagnosis) : renderText(diagnosis));
       if (diagnosis.summary.nothingToJudge) process.exitCode = EXIT.NOTHING;
       else if (o.failOnIncident && diagnosis.incidents.length > 0) process.exitCode = EXIT.FOUND;

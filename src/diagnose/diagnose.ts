@@ -7,6 +7,7 @@ import { redactDeep } from '../redact.ts';
 import { analyseIncident } from './analyses.ts';
 import type { Alignment } from './clock-alignment.ts';
 import { formatDuration, iso } from './duration.ts';
+import { connectionsDuring, type NotifsConnection, notifsConnections } from './incident-connections.ts';
 import { findIncidents, messagesBySource } from './incidents.ts';
 import type { Cause, DiagnoseOptions, Domain, EvidenceItem, MissingEvidence, Outcome, Step } from './model.ts';
 import type { StepContext } from './next-steps.ts';
@@ -40,6 +41,8 @@ export interface DiagnosisIncident {
   nextSteps: string[];
   alsoConsidered: { cause: Cause; domain: Domain; confidence: number; summary: string }[];
   triggers: { kind: string; source: string; dir?: string; from: number; to: number; tail?: boolean; fact: string }[];
+  /** The Notifs connection(s) around the incident: 5-tuple, SNI, close frames, frame numbers. */
+  connections: NotifsConnection[];
 }
 
 export interface DiagnosisSessionEnd extends SessionEnd {
@@ -114,6 +117,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
   const ctx: StepContext = { hosts: tl.notifs.hosts, ips: tl.notifs.ips, dc: opts.dc };
   const present = presentSteps(tl, opts);
   const serverIsLifeline = lifelineServer(tl);
+  const conns = notifsConnections(tl);
   const sessionEnds: DiagnosisSessionEnd[] = [];
   const judged: DiagnosisIncident[] = [];
   progress?.('verdicts', 0, incidents.length);
@@ -153,6 +157,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
         ...(t.tail ? { tail: true } : {}),
         fact: cap(t.fact),
       })),
+      connections: connectionsDuring(conns, inc.start, inc.end),
     });
   }
   const out = judged;

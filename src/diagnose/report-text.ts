@@ -4,14 +4,10 @@
 import type { Diagnosis } from './diagnose.ts';
 import { outcomeWords } from './diagnose.ts';
 import { formatDuration, iso } from './duration.ts';
+import { printable } from './escape.ts';
 
-/** Terminal-safe: no control characters (escape sequences), no bidi overrides. */
-export function printable(s: string): string {
-  return s.replace(
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
-}
+/** Terminal-safe: no control characters (escape sequences), no bidi overrides (see escape.ts). */
+export { printable };
 
 export function renderText(d: Diagnosis): string {
   const L: string[] = [];

@@ -38,6 +38,8 @@ interface Base {
   /** Where in the file the fact is (byte offset for binary files, 1-based line for text), for the evidence list. */
   offset?: number;
   line?: number;
+  /** Captures: the 1-based number of the packet that showed this fact (Wireshark's `frame.number`). */
+  frame?: number;
 }
 
 // ---- connection life (all sources) ----

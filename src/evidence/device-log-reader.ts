@@ -41,6 +41,8 @@ export class DeviceLogMapper {
   private readonly unknownLines: number[] = [];
   private readonly vendors = new Map<Vendor, number>();
   private readonly offsets = new Map<number, number>();
+  /** Per-line notes said once per file: "code\0message" → how many lines, and the first. */
+  private readonly notes = new Map<string, { code: string; message: string; count: number; line: number }>();
   private uncertain = 0;
 
   constructor(
@@ -101,6 +103,7 @@ export class DeviceLogMapper {
       const ev: DeviceLogEvent = { ...r.ev, source: this.file, sourceKind: 'device-log', line: lineNo };
       if (ev.clockUncertain) this.uncertain++;
       if (r.utcOffsetMin !== undefined) this.offsets.set(r.utcOffsetMin, (this.offsets.get(r.utcOffsetMin) ?? 0) + 1);
+      if (r.note) this.note(r.note, lineNo);
       this.events.push(ev);
       this.counts.mapped++;
       return;
@@ -110,6 +113,13 @@ export class DeviceLogMapper {
       this.unknownLines.push(lineNo);
       this.problem('DEVICE_UNKNOWN_LINE', `line ${lineNo} matches no known device log format`, lineNo, 'warning');
     }
+  }
+
+  private note(n: { code: string; message: string }, line: number): void {
+    const key = `${n.code}\0${n.message}`;
+    const seen = this.notes.get(key);
+    if (seen) seen.count++;
+    else if (this.notes.size < 20) this.notes.set(key, { ...n, count: 1, line });
   }
 
   private problem(code: string, message: string, line: number, severity: 'error' | 'warning'): void {
@@ -124,6 +134,16 @@ export class DeviceLogMapper {
         message: `${this.counts.unknown} lines in total match no known format (first ones listed above)`,
         file: this.file,
         line: this.unknownLines[0],
+        severity: 'warning',
+      });
+    }
+    for (const n of this.notes.values()) {
+      const more = n.count > 1 ? ` and ${n.count - 1} more line${n.count > 2 ? 's' : ''}` : '';
+      problems.push({
+        code: n.code,
+        message: `line ${n.line}${more}: ${n.message}`,
+        file: this.file,
+        line: n.line,
         severity: 'warning',
       });
     }

@@ -1,4 +1,5 @@
-// HAR (Chrome DevTools "Save all as HAR", Firefox, or our own HarRecorder) → timeline events.
+// HAR (Chrome/Edge DevTools "Save all as HAR", Firefox, Safari, Charles, mitmproxy, Fiddler, our own HarRecorder)
+// → timeline events.
 // The mapper is sans-IO (one `log.entries[i]` value at a time); `readHar` is the thin streaming driver, so a HAR
 // of hundreds of MB never sits in memory whole: only one entry at a time does.
 import type { EvidenceResult, Problem, TimelineEvent } from '../events/types.ts';
@@ -9,6 +10,37 @@ import { JsonEntryStream } from './json-entry-stream.ts';
 
 /** What HAR can never show (control frames are not exported; no TCP, no close frames). */
 export const HAR_BLIND_TO = ['ws-control', 'ws-close', 'tcp'];
+
+/** Who wrote a HAR (`log.creator.name`, else `log.browser.name`), and what that writer never puts in it. */
+export interface HarKind {
+  format: string;
+  label: string;
+  /** Beyond HAR_BLIND_TO. */
+  blindTo: string[];
+}
+
+// A proxy's HAR shows the proxy's own connection to the server: what happened between the browser and the
+// proxy (a drop on the agent's Wi-Fi, the browser's own timings and errors) is not in it.
+const PROXY_BLIND = ['browser-to-proxy'];
+const HAR_KINDS: { re: RegExp; kind: HarKind }[] = [
+  { re: /^webinspector$|chrom|edge/i, kind: { format: 'har-chrome', label: 'Chrome/Edge DevTools', blindTo: [] } },
+  { re: /firefox/i, kind: { format: 'har-firefox', label: 'Firefox DevTools', blindTo: ['ws-messages'] } },
+  { re: /webkit|safari/i, kind: { format: 'har-safari', label: 'Safari Web Inspector', blindTo: [] } },
+  { re: /charles/i, kind: { format: 'har-charles', label: 'Charles Proxy', blindTo: PROXY_BLIND } },
+  { re: /mitmproxy/i, kind: { format: 'har-mitmproxy', label: 'mitmproxy', blindTo: PROXY_BLIND } },
+  { re: /fiddler/i, kind: { format: 'har-fiddler', label: 'Fiddler', blindTo: PROXY_BLIND } },
+  // Our HarRecorder and the lab's writer read Chrome's DevTools protocol: Chrome's blind spots.
+  { re: /lifeline/i, kind: { format: 'har-lifeline', label: 'Lifeline (Chrome DevTools protocol)', blindTo: [] } },
+];
+
+export function harKind(creatorName: string, browserName: string): HarKind {
+  for (const name of [creatorName, browserName]) {
+    if (!name) continue;
+    const k = HAR_KINDS.find((x) => x.re.test(name));
+    if (k) return k.kind;
+  }
+  return { format: 'har-other', label: creatorName || browserName || 'an unnamed HAR writer', blindTo: [] };
+}
 
 interface ConnSummary {
   conn: string;
@@ -190,29 +222,25 @@ export class HarMapper {
     if (this.problems.length < 1000) this.problems.push({ code, message, file: this.file, offset, severity });
   }
 
-  /** Finish with the (partial) root the parser kept: decides Chrome vs Firefox and what the file is blind to. */
+  /** Finish with the (partial) root the parser kept: names the HAR's writer and what the file is blind to. */
   finish(root: unknown, extraProblems: Problem[]): EvidenceResult {
     const log = obj(obj(root)?.log);
-    const creator = obj(log?.creator);
-    const creatorName = str(creator?.name) ?? '';
-    const browser = obj(log?.browser);
-    const firefox = /firefox/i.test(creatorName) || /firefox/i.test(str(browser?.name) ?? '');
-    const blindTo = [...HAR_BLIND_TO];
+    const creatorName = str(obj(log?.creator)?.name) ?? '';
+    const kind = harKind(creatorName, str(obj(log?.browser)?.name) ?? '');
+    let blindTo = new Set([...kind.blindTo, ...HAR_BLIND_TO]);
     const problems = [...extraProblems, ...this.problems];
-    let format = firefox ? 'har-firefox' : 'har-chrome';
     if (this.wsEntries > this.wsWithMessages) {
       // Firefox (and some other exporters) write the upgrade request but not the frames.
-      blindTo.unshift('ws-messages');
+      blindTo = new Set(['ws-messages', ...blindTo]);
       problems.push({
         code: 'HAR_NO_WS_MESSAGES',
         message:
           `${this.wsEntries - this.wsWithMessages} of ${this.wsEntries} WebSocket entries have no _webSocketMessages ` +
-          `(${firefox ? 'Firefox HAR never contains them' : 'exporter did not include frames'}): keepalive flow ` +
+          `(${kind.format === 'har-firefox' ? 'Firefox HAR never contains them' : `${kind.label} did not include frames`}): keepalive flow ` +
           `cannot be read from this file; export the HAR from Chrome/Edge DevTools instead`,
         file: this.file,
         severity: 'warning',
       });
-      if (!firefox && this.wsWithMessages === 0) format = 'har-no-ws-messages';
     }
     if (this.wsEntries === 0) {
       problems.push({
@@ -224,8 +252,9 @@ export class HarMapper {
     }
     this.events.sort((a, b) => a.ts - b.ts);
     const meta: EvidenceResult['meta'] = {
-      blindTo,
+      blindTo: [...blindTo],
       creator: creatorName || undefined,
+      writer: kind.label,
       entries: this.wsEntries + this.otherEntries,
       websocketEntries: this.wsEntries,
       hosts: [...this.hosts],
@@ -238,7 +267,7 @@ export class HarMapper {
       meta.firstTs = this.events[0].ts;
       meta.lastTs = this.events[this.events.length - 1].ts;
     }
-    return { file: this.file, kind: 'har', format, events: this.events, problems, meta };
+    return { file: this.file, kind: 'har', format: kind.format, events: this.events, problems, meta };
   }
 }
 

@@ -29,7 +29,7 @@ describe('resolve', () => {
     assert.deepEqual(hostsFor('2001:db8::1'), { hosts: ['2001:db8::1'] });
     assert.throws(
       () => hostsFor('rm -rf /'),
-      (e: Error & { code?: string; exit?: number }) => e.code === 'RESOLVE_BAD_TARGET' && e.exit === 2,
+      (e: Error & { code?: string; kind?: string }) => e.code === 'RESOLVE_BAD_TARGET' && e.kind === 'usage',
     );
   });
 
@@ -68,7 +68,7 @@ describe('resolve', () => {
           throw Object.assign(new Error('no DNS'), { code: 'ECONNREFUSED' });
         },
       ),
-      (e: Error & { code?: string; exit?: number }) => e.code === 'RESOLVE_FAILED' && e.exit === 3,
+      (e: Error & { code?: string; kind?: string }) => e.code === 'RESOLVE_FAILED' && e.kind === 'input',
     );
     assert.match(out, /host api\.wxcc-eu2\.cisco\.com or host desktop\.wxcc-eu2\.cisco\.com/);
     assert.match(out, /tls\.handshake\.extensions_server_name == "api\.wxcc-eu2\.cisco\.com"/);

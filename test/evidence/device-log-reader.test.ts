@@ -97,6 +97,50 @@ test('FortiGate: actions, eventtime as exact time, tz recorded only when stated'
   assert.equal(e.find((x) => x.reason === 'close')?.cause, 'fin');
   assert.equal(r.meta.utcOffsetMin, 540);
   assert.equal((r.meta.lines as { ignored: number }).ignored, 1, 'the event-type line is not a flow');
+  // Line 1: 09:00:05 at tz +0900 is 00:00:05 UTC, but its eventtime says 09:00:05 UTC.
+  const skew = r.problems.filter((p) => p.code === 'DEVICE_TIME_DISAGREE');
+  assert.deepEqual(
+    skew.map((p) => [p.line, p.message]),
+    [
+      [
+        1,
+        "line 1: date=/time= with tz= disagree with eventtime by 9 h (behind): the device's time settings contradict each other; eventtime is used",
+      ],
+    ],
+  );
+});
+
+test('FortiGate: accept on a non-TCP session is its end; date=/time= against eventtime said once per file', async () => {
+  const r = await readDeviceLog(fx('fortigate-end.log'));
+  const e = dev(r.events);
+  assert.deepEqual(
+    e.map((x) => [x.line, x.action, x.cause, x.reason]),
+    [
+      [1, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [2, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [3, 'built', undefined, 'start'],
+      [4, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [5, 'teardown', 'other', 'accept (end of a non-TCP session)'],
+      [6, 'teardown', 'fin', 'close'],
+    ],
+  );
+  assert.equal(e[0].durationMs, 180_000, 'a session end carries its duration');
+  assert.equal(e[3].ts, Date.UTC(2026, 10, 25, 10, 0, 3), 'eventtime wins');
+  assert.deepEqual(
+    r.problems.map((p) => [p.code, p.line, p.message]),
+    [
+      [
+        'DEVICE_TIME_ZONE_IMPLIED',
+        4,
+        "line 4 and 1 more line: date=/time= are 1 h ahead of eventtime and no tz= is given: the device's clock is local time at UTC+1:00; eventtime (UTC) is used",
+      ],
+      [
+        'DEVICE_TIME_DISAGREE',
+        6,
+        "line 6: date=/time= disagree with eventtime by 37 s (ahead): the device's time settings contradict each other; eventtime is used",
+      ],
+    ],
+  );
 });
 
 test('conntrack -E: NEW/UPDATE/DESTROY, cause from the last state, untimed lines counted not placed', async () => {
@@ -214,4 +258,72 @@ test('PAN-OS log types other than TRAFFIC are recognised and ignored, not unknow
   const r = m.finish([]);
   assert.equal(r.problems.length, 0);
   assert.equal((r.meta.lines as { ignored: number }).ignored, 2);
+});
+
+test("Cisco ASA/FTD: every documented form of 302013-302016, 106001, 106015, 106023 (Cisco's syslog guide)", async () => {
+  const r = await readDeviceLog(fx('asa-forms.log'), { year: 2026 });
+  const e = dev(r.events);
+  const tuple = (x: DeviceLogEvent) => [x.action, x.srcIp, x.srcPort, x.dstIp, x.dstPort];
+  // Identity-firewall user after the mapped address, and a user at the end of the line.
+  assert.deepEqual(tuple(byLine(e, 1)), ['built', '198.51.100.7', 53725, '10.1.1.5', 443]);
+  // User plus security group on both sides, outbound: the initiator is the "to" side.
+  assert.deepEqual(tuple(byLine(e, 2)), ['built', '10.1.1.6', 51635, '203.0.113.10', 443]);
+  const rst = byLine(e, 3);
+  assert.deepEqual(tuple(rst), ['teardown', '198.51.100.7', 53725, '10.1.1.5', 443]);
+  assert.deepEqual(
+    [rst.reason, rst.cause, rst.bytes, rst.durationMs],
+    ['TCP Reset-O from outside', 'reset-client', 4242, 300_000],
+  );
+  assert.deepEqual(tuple(byLine(e, 4)), ['built', '10.1.1.6', 60001, '203.0.113.53', 53]);
+  const udp = byLine(e, 5);
+  assert.deepEqual(
+    [...tuple(udp), udp.bytes, udp.reason],
+    ['teardown', '10.1.1.6', 60001, '203.0.113.53', 53, 148, undefined],
+  );
+  // `NP Identity Ifc` (traffic to the box itself) has spaces; Reset-O from the outside client.
+  const np = byLine(e, 6);
+  assert.deepEqual([...tuple(np), np.cause], ['teardown', '198.51.100.9', 28218, '203.0.113.1', 22, 'reset-client']);
+  // A context prefix makes the interface `v1:outside`: the address is what parses as an IP.
+  const ctx = byLine(e, 7);
+  assert.deepEqual([...tuple(ctx), ctx.cause], ['teardown', '10.1.1.7', 50007, '203.0.113.10', 443, 'fin']);
+  assert.deepEqual(tuple(byLine(e, 8)), ['built', 'fd00::5', 50008, '2001:db8::10', 443]);
+  assert.deepEqual(tuple(byLine(e, 9)), ['deny', '10.1.1.5', 51234, '203.0.113.10', 443]);
+  assert.match(byLine(e, 9).reason ?? '', /flags FIN ACK on interface inside/);
+  assert.deepEqual(tuple(byLine(e, 10)), ['deny', '198.51.100.7', 4444, '10.1.1.5', 443]);
+  // 106023 with an FQDN annotation, ICMP without ports, `type 3, code 0,` and `protocol 47`.
+  assert.deepEqual(tuple(byLine(e, 11)), ['deny', '10.1.1.6', 51636, '203.0.113.10', 443]);
+  assert.deepEqual(tuple(byLine(e, 12)), ['deny', '198.51.100.7', undefined, '10.1.1.5', undefined]);
+  assert.equal(byLine(e, 12).reason, 'Deny icmp by access-group "outside_in"');
+  assert.deepEqual(tuple(byLine(e, 13)), ['deny', '10.2.2.2', 6316, '203.0.113.53', 53]);
+  assert.equal(byLine(e, 14).reason, 'Deny protocol 47 by access-group "outside_in"');
+  assert.deepEqual(tuple(byLine(e, 17)), ['teardown', '10.1.1.6', 60002, '203.0.113.53', 53]);
+  // Impossible addresses and ports are refused with the line named, and the rest still read.
+  const bad = r.problems.filter((p) => p.code === 'DEVICE_BAD_LINE');
+  assert.deepEqual(
+    bad.map((p) => [p.line, p.message]),
+    [
+      [15, 'line 15: %ASA-302013: impossible address "1192.0.2.10"'],
+      [16, 'line 16: %ASA-302014: impossible port 123123 for 203.0.113.10'],
+      [
+        18,
+        'line 18: %ASA-106023: impossible address "webserver" (a name from the ASA\'s `names` table? log with `no names`)',
+      ],
+    ],
+  );
+  assert.equal(e.length, 15);
+  assert.deepEqual((r.meta.lines as { mapped: number; bad: number }).bad, 3);
+});
+
+test('ASA teardown: the "from" interface decides who reset, before the Reset-I/O heuristic', () => {
+  const m = new DeviceLogMapper('asa.log', { year: 2026 });
+  const line = (n: number, s: string) =>
+    m.line(`Nov 25 2026 10:00:0${n}: %ASA-6-302014: Teardown TCP connection ${n} ${s}`, n, false);
+  line(1, 'for dmz:203.0.113.10/443 to lan:10.1.1.5/50001 duration 0:00:01 bytes 1 TCP Reset-I from dmz');
+  line(2, 'for dmz:203.0.113.10/443 to lan:10.1.1.5/50002 duration 0:00:01 bytes 1 TCP Reset-I from lan');
+  line(3, 'for dmz:203.0.113.10/443 to lan:10.1.1.5/50003 duration 0:00:01 bytes 1 TCP Reset');
+  const e = dev(m.finish([]).events);
+  assert.deepEqual(
+    e.map((x) => x.cause),
+    ['reset-server', 'reset-client', 'other'],
+  );
 });

@@ -135,3 +135,37 @@ test('message text is capped at 512 characters; error messages become conn-close
   assert.ok(close && close.kind === 'conn-close' && close.how === 'error');
   assert.equal(close.reason, 'net::ERR_CONNECTION_RESET');
 });
+
+test('HAR writer named by log.creator.name: Safari, Charles, mitmproxy, Fiddler, unknown; each with its blind spots', async () => {
+  const ws = (withFrames: boolean) => ({
+    startedDateTime: '2026-11-25T10:00:00.000Z',
+    request: { url: 'wss://api.wxcc-us1.cisco.com/v1/notification/subscription/s1' },
+    response: { status: 101 },
+    ...(withFrames
+      ? { _webSocketMessages: [{ type: 'receive', time: 1795600801, opcode: 1, data: '{"keepalive":"true"}' }] }
+      : {}),
+  });
+  const cases: [string, boolean, string, string[]][] = [
+    ['WebKit Web Inspector', false, 'har-safari', ['ws-messages', 'ws-control', 'ws-close', 'tcp']],
+    ['Charles Proxy', true, 'har-charles', ['browser-to-proxy', 'ws-control', 'ws-close', 'tcp']],
+    ['mitmproxy', true, 'har-mitmproxy', ['browser-to-proxy', 'ws-control', 'ws-close', 'tcp']],
+    ['Fiddler', true, 'har-fiddler', ['browser-to-proxy', 'ws-control', 'ws-close', 'tcp']],
+    ['WebInspector', true, 'har-chrome', ['ws-control', 'ws-close', 'tcp']],
+    ['SomeTool', true, 'har-other', ['ws-control', 'ws-close', 'tcp']],
+  ];
+  for (const [name, frames, format, blind] of cases) {
+    const f = join(tmp, `${format}.har`);
+    writeFileSync(
+      f,
+      JSON.stringify({ log: { version: '1.2', creator: { name, version: '1' }, entries: [ws(frames)] } }),
+    );
+    const r = await readHar(f);
+    assert.equal(r.format, format, name);
+    assert.deepEqual(r.meta.blindTo, blind, name);
+    assert.equal(r.meta.creator, name);
+    if (!frames) {
+      const p = r.problems.find((x) => x.code === 'HAR_NO_WS_MESSAGES');
+      assert.match(p?.message ?? '', /Safari Web Inspector did not include frames/);
+    }
+  }
+});

@@ -155,9 +155,9 @@ describe('pcap reader', () => {
   });
 
   it('rejects a missing file with CAPTURE_OPEN_FAILED (exit 3)', async () => {
-    await assert.rejects(openCapture('/nonexistent/x.pcap'), (e: Error & { code?: string; exit?: number }) => {
+    await assert.rejects(openCapture('/nonexistent/x.pcap'), (e: Error & { code?: string; kind?: string }) => {
       assert.equal(e.code, 'CAPTURE_OPEN_FAILED');
-      assert.equal(e.exit, 3);
+      assert.equal(e.kind, 'input');
       return true;
     });
   });

@@ -14,6 +14,7 @@ import type { StepContext } from './next-steps.ts';
 import { type SessionEnd, sessionEnd } from './rules/closes.ts';
 import { withoutSendsIntoClosed } from './rules/facts.ts';
 import { judge } from './rules/judge.ts';
+import { type SurvivedFlap, survivedFlap } from './rules/loss.ts';
 import { buildTimeline, type Timeline } from './timeline.ts';
 import { indexOf } from './timeline-index.ts';
 
@@ -78,6 +79,8 @@ export interface Diagnosis {
   notes: string[];
   /** Normal session ends (the desktop closed a healthy connection and did not reconnect): shown, not incidents. */
   sessionEnds: DiagnosisSessionEnd[];
+  /** Short flaps the connection survived (late bursts after retransmissions, under the silence timeout): notes. */
+  flaps: (SurvivedFlap & { iso: string })[];
   summary: {
     incidents: number;
     text: string;
@@ -119,6 +122,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
   const serverIsLifeline = lifelineServer(tl);
   const conns = notifsConnections(tl);
   const sessionEnds: DiagnosisSessionEnd[] = [];
+  const flaps: Diagnosis['flaps'] = [];
   const judged: DiagnosisIncident[] = [];
   progress?.('verdicts', 0, incidents.length);
   for (const [i, inc] of incidents.entries()) {
@@ -127,6 +131,11 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
     const end = sessionEnd(facts);
     if (end) {
       sessionEnds.push({ ...end, iso: iso(end.ts) });
+      continue;
+    }
+    const flap = survivedFlap(facts);
+    if (flap) {
+      flaps.push({ ...flap, iso: iso(flap.ts) });
       continue;
     }
     const { verdict, considered } = judge(facts, ctx, present);
@@ -161,7 +170,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
     });
   }
   const out = judged;
-  const notes = [...tl.notes, ...sessionEnds.map((e) => `${e.iso}: ${e.summary} (${e.source}).`)];
+  const notes = [...tl.notes, ...[...sessionEnds, ...flaps].map((e) => `${e.iso}: ${e.summary} (${e.source}).`)];
   let diagnosis: Diagnosis = {
     schema: DIAGNOSIS_SCHEMA,
     version: DIAGNOSIS_VERSION,
@@ -187,6 +196,7 @@ export function diagnose(input: DiagnoseInput): { diagnosis: Diagnosis; series: 
     notifs: { hosts: tl.notifs.hosts, ips: tl.notifs.ips },
     notes,
     sessionEnds,
+    flaps,
     summary: summarize(out, nothingToJudge(tl)),
     incidents: out,
   };

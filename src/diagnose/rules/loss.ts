@@ -1,5 +1,6 @@
 // Loss family: the network between the desktop and Notifs lost, held or reordered messages (seed step 3b).
-import { APP_KINDS, type WireFacts } from '../analyses.ts';
+import { APP_KINDS, type IncidentFacts, type WireFacts } from '../analyses.ts';
+import { formatDuration } from '../duration.ts';
 import type { EvidenceItem } from '../model.ts';
 import type { AlignedEvent } from '../timeline.ts';
 import { ends, fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
@@ -375,3 +376,28 @@ export const ruleReordered: Rule = (f) => {
     contradictions: [],
   };
 };
+
+export interface SurvivedFlap {
+  source: string;
+  ts: number;
+  summary: string;
+}
+
+/**
+ * A flap the socket survived: the only triggers are late bursts after a gap shorter than the silence timeout, no
+ * silence, no close, no failed connect, and a capture shows retransmissions — segments lost and resent on a path
+ * that healed by itself. A note, not an incident (frames held without any retransmission are `delayed`).
+ */
+export function survivedFlap(f: IncidentFacts): SurvivedFlap | null {
+  const { triggers } = f.incident;
+  if (!triggers.length || triggers.some((t) => t.kind !== 'burst')) return null;
+  if (triggers.some((t) => t.to - t.from >= f.opts.silenceMs) || f.closes.length || f.fails.length) return null;
+  const retrans = f.wire.reduce((n, w) => n + w.c2sRetrans + w.s2cRetrans, 0);
+  if (retrans === 0) return null;
+  const first = triggers[0];
+  return {
+    source: first.source,
+    ts: first.from,
+    summary: `the connection survived a short network flap (${retrans} retransmission(s), messages late by ${formatDuration(first.to - first.from)}, under the silence timeout, no close): not an incident`,
+  };
+}

@@ -1,7 +1,7 @@
 // Cisco's Contact Center SDK (@webex/contact-center, Cisco's own terms: never committed here) fetched at test time
 // with `npm pack` into a cache outside the repository, and its socket classes bundled unmodified for the browser.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,8 @@ export function fetchSdk(): string {
     if (!tgz) throw new Error('npm pack wrote no .tgz');
     execFileSync('tar', ['xzf', join(SDK_DIR, tgz), '-C', SDK_DIR], { stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (err) {
+    // A half-written download must not poison the cache for the next run.
+    for (const f of existsSync(SDK_DIR) ? readdirSync(SDK_DIR) : []) if (f.endsWith('.tgz')) rmSync(join(SDK_DIR, f));
     throw new Error(`cannot fetch Cisco's SDK (${(err as Error).message.split('\n')[0]}); run: ${cmd}`);
   }
   const missing = FILES.filter((f) => !existsSync(join(SOCKET_DIR, f)));

@@ -2,6 +2,8 @@
 // keepalive Worker, bundled unmodified) as a real client, in headless Chromium on a second origin, against a real
 // lifeline serve (one node, memory store). The SDK keeps its own 4 s keepalive and 5 s re-subscribe timers.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { after, before, test } from 'node:test';
 import { MemoryStore } from '../../src/server/memory-store.ts';
 import { type NotifsServer, startNotifsServer } from '../../src/server/notifs-server.ts';
@@ -159,5 +161,61 @@ test('server restart: the SDK re-subscribes and gets what was published in its g
     await page.context().close();
     await s.close();
     await store.close();
+  }
+});
+
+const bin = new URL('../../bin/lifeline.js', import.meta.url).pathname;
+
+/** `lifeline serve` as a process (dev auth, memory store); resolves once it prints its listening line. */
+async function serveProcess(port: number): Promise<{ proc: ChildProcess; url: string }> {
+  const args = ['serve', '--port', String(port), '--keepalive-ms', '1000', '--cors-origin', h.origin];
+  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const line = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('lifeline serve printed no listening line in 20 s')), 20000);
+    proc.once('exit', (code) => reject(new Error(`lifeline serve exited ${code} before listening`)));
+    createInterface({ input: proc.stdout! }).once('line', (l) => {
+      clearTimeout(t);
+      resolve(l);
+    });
+  });
+  return { proc, url: (JSON.parse(line) as { url: string }).url };
+}
+
+async function publishTo(url: string, agentId: string, n: number): Promise<void> {
+  const res = await fetch(`${url}/v1/notification/publish`, {
+    method: 'POST',
+    headers: { authorization: 'Bearer admin', 'content-type': 'application/json' },
+    body: JSON.stringify({ agentId, type: 'AgentContact', data: { type: 'AgentOffer', n } }),
+  });
+  assert.equal(res.status, 200, `publish ${n}: ${await res.text()}`);
+}
+
+test('SIGKILL of the lifeline serve process: restarted on its port, the SDK comes back by itself', async () => {
+  let srv = await serveProcess(0);
+  const port = Number(new URL(srv.url).port);
+  const page = await h.newPage();
+  try {
+    await startDesk(page, { name: 'a', base: srv.url, token: 'agent:sdk-4', subscribeBody: SUBSCRIBE });
+    await publishTo(srv.url, 'sdk-4', 1);
+    await untilLog(page, 'a', (l) => ns(l).includes(1), 5000, 'notification 1');
+    const dead = new Promise((r) => srv.proc.once('exit', r));
+    srv.proc.kill('SIGKILL'); // no close frame: the SDK sees the TCP connection end
+    await dead;
+    await untilLog(page, 'a', (l) => l.some((e) => e.kind === 'socketClose'), 5000, 'the SDK noticing the loss');
+    srv = await serveProcess(port);
+    const welcomes = (l: DeskEvent[]) =>
+      l.filter((e) => e.kind === 'message' && (e.data as { type?: string }).type === 'Welcome').length;
+    await untilLog(page, 'a', (l) => welcomes(l) >= 2, 15000, 'a re-subscribe and its Welcome');
+    await publishTo(srv.url, 'sdk-4', 2);
+    const log = await untilLog(page, 'a', (l) => ns(l).includes(2), 5000, 'notification 2 after the restart');
+    // The memory store died with the process: nothing to replay, nothing duplicated.
+    assert.deepEqual(ns(log), [1, 2]);
+  } finally {
+    await page.context().close();
+    if (srv.proc.exitCode === null) {
+      const gone = new Promise((r) => srv.proc.once('exit', r));
+      srv.proc.kill('SIGTERM');
+      await gone;
+    }
   }
 });

@@ -59,12 +59,21 @@ async function main(): Promise<void> {
   const md = [
     HEADING,
     '',
-    fromIdx >= 0
-      ? 'Command: `LIFELINE_KEEP_LAB=1 node --import tsx --test test/lab/scenarios.int.test.ts`, then'
-      : 'Command: `node --import tsx bench/accuracy.ts --write` (runs every lab scenario once), then the troubleshooter',
-    fromIdx >= 0
-      ? '`node --import tsx bench/accuracy.ts --from <kept runs> --write`: the troubleshooter on each evidence subset'
-      : 'on each evidence subset',
+    ...(production
+      ? [
+          'Command: `node --import tsx bench/accuracy.ts --pairs lifeline,foreign --production-timers --write` (runs',
+          'every lab scenario once per pair, ~50 min; the runs stay in a temp directory, and `--from DIR` re-judges',
+          'them with the current rules), then the troubleshooter on each evidence subset',
+        ]
+      : fromIdx >= 0
+        ? [
+            'Command: `LIFELINE_KEEP_LAB=1 node --import tsx --test test/lab/scenarios.int.test.ts`, then',
+            '`node --import tsx bench/accuracy.ts --from <kept runs> --write`: the troubleshooter on each evidence subset',
+          ]
+        : [
+            'Command: `node --import tsx bench/accuracy.ts --write` (runs every lab scenario once), then the troubleshooter',
+            'on each evidence subset',
+          ]),
     'of each run: error report only, HAR only, NetLog only (browser runs), capture only, all evidence.',
     `Pairs: ${pairs.join(', ')} (foreign = an independently written WxCC-like Notifs and a home-grown desktop page with`,
     'main-thread timers and no error report; rows named `<scenario>@foreign`).',

@@ -385,15 +385,16 @@ export interface SurvivedFlap {
 
 /**
  * A flap the socket survived: the only triggers are late bursts after a gap shorter than the silence timeout, no
- * silence, no close, no failed connect, and a capture shows retransmissions — segments lost and resent on a path
+ * silence, no close, no failed connect, and a capture shows TCP resending (≥ 2) — segments lost and resent on a path
  * that healed by itself. A note, not an incident (frames held without any retransmission are `delayed`).
  */
 export function survivedFlap(f: IncidentFacts): SurvivedFlap | null {
   const { triggers } = f.incident;
   if (!triggers.length || triggers.some((t) => t.kind !== 'burst')) return null;
   if (triggers.some((t) => t.to - t.from >= f.opts.silenceMs) || f.closes.length || f.fails.length) return null;
+  // An outage makes TCP resend more than once (backoff); a single resend is noise on a held, ACKed stream.
   const retrans = f.wire.reduce((n, w) => n + w.c2sRetrans + w.s2cRetrans, 0);
-  if (retrans === 0) return null;
+  if (retrans < 2) return null;
   const first = triggers[0];
   return {
     source: first.source,

@@ -96,7 +96,7 @@ export const netnsAsleepIdleTimeout: Scenario = {
   name: 'netns-asleep-idle-timeout',
   title: 'PC asleep longer than the firewall idle timeout',
   fault:
-    'router conntrack idle timeout 1 s; desktop SIGSTOP 3 s (monotonic clock skips it): the firewall forgets the flow and drops its packets after the wake',
+    'router conntrack idle timeout 1 s; desktop SIGSTOP for max(3 s, 2 keepalive periods) (monotonic clock skips it): the firewall forgets the flow and drops its packets after the wake',
   direction: 'desktop',
   // The firewall's timeout is a consequence: it only expired because the sleeping PC stopped the keepalives.
   expected: { domain: 'desktop', cause: 'desktop-asleep' },
@@ -107,7 +107,8 @@ export const netnsAsleepIdleTimeout: Scenario = {
     const d = ctx.desktop!;
     await d.call('prepare-sleep');
     d.signal('SIGSTOP');
-    await ctx.hold(3000);
+    // Long enough to be a visible sleep at any timers (production: 8 s, past the 5 s wall-clock jump that shows it).
+    await ctx.hold(Math.max(3000, 2 * ctx.timers.keepaliveMs));
     d.signal('SIGCONT');
     await ctx.waitDesktopState(['connected'], ctx.timers.recoveryMs + 4000);
     await ctx.topo!.setConntrackTimeout(432_000);

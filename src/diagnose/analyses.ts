@@ -225,6 +225,8 @@ export function analyseIncident(inc: Incident, tl: Timeline, opts: DiagnoseOptio
     if (kindOf(src) === 'capture')
       for (const dir of ['c2s', 's2c'] as const)
         for (const e of between(m.events[dir], msgFrom, lookTo)) wireMessages.push(e);
+  // Time order, so the rules can take a close's window by binary search.
+  wireMessages.sort((a, b) => a.ts - b.ts);
 
   return {
     incident: inc,

@@ -1,5 +1,7 @@
 // Named predicates over one incident's facts (analyses.ts): what the wire, the page and the closes show.
 // They describe; the rule families (desktop, loss, resets, closes, server, reconnects) weigh them.
+
+import type { Dir } from '../../events/types.ts';
 import type { IncidentFacts, WindowCounts, WireFacts } from '../analyses.ts';
 import { formatDuration } from '../duration.ts';
 import { dirWords, type Trigger } from '../incidents.ts';
@@ -129,16 +131,46 @@ export interface SilenceClose {
   serverSent: AlignedEvent[];
 }
 export function silenceClosesWhileTalking(f: IncidentFacts): SilenceClose[] {
-  const margin = Math.min(500, f.opts.keepaliveMs / 4);
-  const inWindow = (m: AlignedEvent, c: AlignedEvent, dir: 'c2s' | 's2c') =>
-    'dir' in m && m.dir === dir && m.ts < c.ts - margin && m.ts > c.ts - f.opts.silenceMs + margin;
   const out: SilenceClose[] = [];
   for (const close of starterCloses(f)) {
     if (closeBy(f, close) !== 'server' || !saysSilence(f, close)) continue;
-    const all = [...f.appMessages, ...f.wireMessages];
-    const desktopSent = all.filter((m) => inWindow(m, close, 'c2s'));
-    const serverSent = all.filter((m) => inWindow(m, close, 's2c'));
+    const desktopSent = [
+      ...sentBeforeClose(f.appMessages, f, close, 'c2s'),
+      ...sentBeforeClose(f.wireMessages, f, close, 'c2s'),
+    ];
+    const serverSent = [
+      ...sentBeforeClose(f.appMessages, f, close, 's2c'),
+      ...sentBeforeClose(f.wireMessages, f, close, 's2c'),
+    ];
     if (desktopSent.length && serverSent.length) out.push({ close, desktopSent, serverSent });
+  }
+  return out;
+}
+
+/**
+ * Messages of one direction (from a time-sorted list) within the silence timeout before a close, with a margin at
+ * both ends (a message already on its way, the close's own frame): what the closer should have heard.
+ */
+export function sentBeforeClose<T extends AlignedEvent>(
+  sorted: T[],
+  f: IncidentFacts,
+  close: AlignedEvent,
+  dir: Dir,
+): T[] {
+  const margin = Math.min(500, f.opts.keepaliveMs / 4);
+  const from = close.ts - f.opts.silenceMs + margin;
+  const to = close.ts - margin;
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid].ts <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  const out: T[] = [];
+  for (let i = lo; i < sorted.length && sorted[i].ts < to; i++) {
+    const m = sorted[i];
+    if ('dir' in m && m.dir === dir) out.push(m);
   }
   return out;
 }

@@ -2,7 +2,6 @@
 import { APP_KINDS, type IncidentFacts, type WireFacts } from '../analyses.ts';
 import { formatDuration } from '../duration.ts';
 import type { EvidenceItem } from '../model.ts';
-import type { AlignedEvent } from '../timeline.ts';
 import { ends, fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
 import {
   c2sLossFirst,
@@ -14,6 +13,7 @@ import {
   pageSilentOver,
   resentAfterGiveUp,
   saysSilence,
+  sentBeforeClose,
   silenceClosesWhileTalking,
   starterCloses,
   tcpAlive,
@@ -34,12 +34,9 @@ export const ruleOutboundLoss: Rule = (f) => {
   const wiresAlive = f.wire.some(serverAlive);
   // The server closed for silence (4000) although the page shows keepalives sent within the silence timeout.
   const heardNothing = starterCloses(f).filter((c) => closeBy(f, c) === 'server' && saysSilence(f, c));
-  const margin = Math.min(500, f.opts.keepaliveMs / 4);
-  const within = (m: AlignedEvent, c: AlignedEvent) =>
-    'dir' in m && m.dir === 'c2s' && m.ts < c.ts - margin && m.ts > c.ts - f.opts.silenceMs + margin;
-  const sentBefore = heardNothing.flatMap((c) => f.appMessages.filter((m) => within(m, c)));
+  const sentBefore = heardNothing.flatMap((c) => sentBeforeClose(f.appMessages, f, c, 'c2s'));
   // Messages the capture saw leave the PC count too: they were lost between the capture point and Notifs.
-  const wireSentBefore = heardNothing.flatMap((c) => f.wireMessages.filter((m) => within(m, c)));
+  const wireSentBefore = heardNothing.flatMap((c) => sentBeforeClose(f.wireMessages, f, c, 'c2s'));
   const closeContradicted = heardNothing.length > 0 && (sentBefore.length > 0 || wireSentBefore.length > 0);
   if (!unacked.length && !(sentNotOnWire.length && (wiresAlive || f.wire.length === 0)) && !closeContradicted)
     return null;

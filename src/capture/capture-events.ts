@@ -111,7 +111,8 @@ export async function analyzeCapture(file: string, opts: AnalyzeOptions = {}): P
     decodePacket(rec, pkt);
     analyzer.add(pkt);
     const evs = analyzer.events;
-    for (; stamped < evs.length; stamped++) if (evs[stamped].offset === rec.offset) evs[stamped].frame = rec.frame;
+    for (; stamped < evs.length; stamped++)
+      if (evs[stamped].frame === undefined && evs[stamped].offset === rec.offset) evs[stamped].frame = rec.frame;
     ++n;
     if (lean && n % LEAN_EVERY === 0) leanDone = compactEvents(analyzer.events, leanDone);
     if (progress !== undefined && (n & 0xffff) === 0) progress(src.bytesRead, fileSize);
@@ -162,6 +163,7 @@ function compactEvent(e: TimelineEvent): TimelineEvent {
         sourceKind: e.sourceKind,
         conn: e.conn,
         offset: e.offset,
+        frame: e.frame,
         dir: e.dir,
         kind: e.kind,
         opcode: e.opcode,
@@ -171,7 +173,6 @@ function compactEvent(e: TimelineEvent): TimelineEvent {
       if (e.type !== undefined) m.type = e.type;
       if (e.epoch !== undefined) m.epoch = e.epoch;
       if (e.seq !== undefined) m.seq = e.seq;
-      if (e.frame !== undefined) m.frame = e.frame;
       return m;
     }
     default: {

@@ -147,6 +147,7 @@ export class CaptureAnalyzer {
   private readonly retiredWs: WsFlowSummary[] = [];
   private readonly retiredTls: TlsFlowSummary[] = [];
   private retiredInterestingCount = 0;
+  /** Wireshark's frame.number of the packet being added (events built as literals carry it from the start). */
   private curFrame = 0;
   private readonly maxEvents: number;
   private readonly problemCounts = new Map<string, number>();
@@ -335,6 +336,7 @@ export class CaptureAnalyzer {
           sourceKind: 'capture',
           conn: flow.key,
           offset: this.curOffset,
+          frame: this.curFrame,
           dir: DIRS[dir],
           kind: 'tcp-data',
           seq: r.relSeq,
@@ -349,6 +351,7 @@ export class CaptureAnalyzer {
           sourceKind: 'capture',
           conn: flow.key,
           offset: this.curOffset,
+          frame: this.curFrame,
           dir: DIRS[dir],
           kind: 'tcp-ack',
           ack: r.relAck,
@@ -489,6 +492,7 @@ export class CaptureAnalyzer {
           sourceKind: 'capture',
           conn: flow.key,
           offset: this.curOffset,
+          frame: this.curFrame,
           dir: DIRS[dir],
           kind: 'ws-message',
           opcode: m.opcode,

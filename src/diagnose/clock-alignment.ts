@@ -3,7 +3,9 @@
 // that pairs the most of them (nearest in time) wins, then the median residual refines it. Device logs pair their
 // built/teardown lines with connection starts/ends (by 5-tuple when both sides have it).
 // Pure: events in, offsets out.
+
 import type { SourceKind, TimelineEvent } from '../events/types.ts';
+import { WXCC_TIMERS } from '../protocol/wxcc.ts';
 import { formatDuration } from './duration.ts';
 import { parseConnKey } from './find-notifs.ts';
 
@@ -59,7 +61,7 @@ export function chooseReference(inputs: AlignInput[]): AlignInput | undefined {
 
 export function alignSources(
   inputs: AlignInput[],
-  keepaliveMs = 4000,
+  keepaliveMs: number = WXCC_TIMERS.keepaliveMs,
 ): { reference?: string; alignments: Map<string, Alignment> } {
   // Pairs must be closer than a quarter keepalive period, or every keepalive pairs with its neighbour.
   const tol = Math.min(MESSAGE_TOL_MS, keepaliveMs / 4);

@@ -1,5 +1,6 @@
 // Types shared by the troubleshooter's layers (timeline → incidents → analyses → verdicts → reports).
 // The verdict vocabulary is fixed by the product brief: `diagnose --json` uses exactly these codes.
+import { WXCC_TIMERS } from '../protocol/wxcc.ts';
 
 export type Domain = 'desktop' | 'network' | 'backend' | 'unknown';
 
@@ -74,4 +75,4 @@ export interface DiagnoseOptions {
   ip?: string;
 }
 
-export const DEFAULT_OPTIONS: DiagnoseOptions = { silenceMs: 16_000, recoveryMs: 50_000, keepaliveMs: 4_000 };
+export const DEFAULT_OPTIONS: DiagnoseOptions = { ...WXCC_TIMERS };

@@ -1,5 +1,5 @@
 // JSON-lines protocol between the lab runner and its agent processes (agent.ts). One object per line.
-import { DEFAULT_OPTIONS } from '../diagnose/model.ts';
+import { WXCC_TIMERS } from '../protocol/wxcc.ts';
 
 /** Lab timers: fast, so a scenario takes seconds, and the same on server, client and troubleshooter. */
 export interface LabTimers {
@@ -10,11 +10,7 @@ export interface LabTimers {
 
 export const LAB_TIMERS: LabTimers = { keepaliveMs: 250, silenceMs: 1000, recoveryMs: 4000 };
 /** WxCC's own: keepalive 4 s, 16 s of silence starts recovery, Desktop Lost Connection Recovery Timeout 50 s. */
-export const PRODUCTION_TIMERS: LabTimers = {
-  keepaliveMs: DEFAULT_OPTIONS.keepaliveMs,
-  silenceMs: DEFAULT_OPTIONS.silenceMs,
-  recoveryMs: DEFAULT_OPTIONS.recoveryMs,
-};
+export const PRODUCTION_TIMERS: LabTimers = { ...WXCC_TIMERS };
 
 export interface NotifsAgentConfig {
   host: string;

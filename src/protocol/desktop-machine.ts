@@ -2,6 +2,7 @@
 // (a monotonic clock in ms) and executes what it returns. It owns no socket, timer or clock; call tick(now) at
 // nextDeadline() (or later: it catches up). States (docs/protocol.md):
 //   idle → connecting → connected ⇄ recovering → lost;  any → closed (user close, multi-login, no-retry close code)
+
 import { type BackoffConfig, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 import { CLOSE, closeInfo, shouldReconnect } from './close-codes.ts';
 import {
@@ -13,6 +14,7 @@ import {
 } from './codec.ts';
 import type { WelcomeData } from './messages.ts';
 import type { Missing, ResumeResult, StreamPosition } from './stream-position.ts';
+import { WXCC_TIMERS } from './wxcc.ts';
 
 export type DesktopState = 'idle' | 'connecting' | 'connected' | 'recovering' | 'lost' | 'closed';
 
@@ -31,9 +33,9 @@ export interface DesktopConfig {
 }
 
 export const DEFAULT_DESKTOP_CONFIG: DesktopConfig = {
-  keepaliveMs: 4000,
-  silenceMs: 16000,
-  recoveryMs: 50000,
+  keepaliveMs: WXCC_TIMERS.keepaliveMs,
+  silenceMs: WXCC_TIMERS.silenceMs,
+  recoveryMs: WXCC_TIMERS.recoveryMs,
   connectTimeoutMs: 10000,
   backoff: DEFAULT_BACKOFF,
   maxOutbox: 10000,

@@ -9,6 +9,7 @@
 // asks for entries sentSeq+1…, so replay and live publishes never interleave or repeat.
 // The server sends its own keepalive every keepaliveMs (WxCC behaviour, independent of traffic) and drops a desktop
 // that sent nothing for silenceMs.
+
 import { CLOSE } from './close-codes.ts';
 import {
   type CodecError,
@@ -21,6 +22,7 @@ import {
 } from './codec.ts';
 import type { NotificationEnvelope, WelcomeData } from './messages.ts';
 import { planResume, type ResumeResult, type StreamInfo, type StreamPosition } from './stream-position.ts';
+import { WXCC_TIMERS } from './wxcc.ts';
 
 export interface NotifsConfig {
   keepaliveMs: number;
@@ -33,8 +35,8 @@ export interface NotifsConfig {
 }
 
 export const DEFAULT_NOTIFS_CONFIG: NotifsConfig = {
-  keepaliveMs: 4000,
-  silenceMs: 16000,
+  keepaliveMs: WXCC_TIMERS.keepaliveMs,
+  silenceMs: WXCC_TIMERS.silenceMs,
   maxMessage: DEFAULT_MAX_MESSAGE,
   replayBatch: 500,
   markRefreshMs: 30000,

@@ -1,5 +1,11 @@
 // Webex Contact Center names, in one place: the data centres and their hosts (api.wxcc-<dc>.cisco.com is Notifs,
 // desktop.wxcc-<dc>.cisco.com the Agent Desktop). Everything that knows a WxCC host pattern asks here.
+/**
+ * WxCC's timers (seed step 2 and the public API): a keepalive every 4 s both ways, 16 s of silence starts recovery,
+ * and the Desktop Lost Connection Recovery Timeout defaults to 50 s. Every default in Lifeline comes from here.
+ */
+export const WXCC_TIMERS = { keepaliveMs: 4000, silenceMs: 16_000, recoveryMs: 50_000 } as const;
+
 export const DATA_CENTRES = ['us1', 'eu1', 'eu2', 'anz1', 'ca1', 'jp1', 'sg1', 'in1'] as const;
 export type DataCentre = (typeof DATA_CENTRES)[number];
 

@@ -1,10 +1,12 @@
 // `lifeline serve`: the Notifs server. One JSON line on stdout when ready, structured JSON logs on stderr.
+
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { JSONWebKeySet } from 'jose';
 import { LifelineError } from '../cli/exit-codes.ts';
 import { parseDuration } from '../duration.ts';
+import { WXCC_TIMERS } from '../protocol/wxcc.ts';
 import { ADMIN_AGENT, type AuthConfig, createAuth, isValidAgentId } from './auth.ts';
 import { parseOrigin } from './cors.ts';
 import type { LogRecord, NotifsServer } from './notifs-server.ts';
@@ -84,13 +86,18 @@ export function registerServeCommand(program: Command): void {
     .description('Run Notifs: the notification service desktops keep a WebSocket to (WxCC-compatible, with resume).')
     .option('--port <n>', 'TCP port (0 = any free port)', intArg('--port', 0, 65535), 8080)
     .option('--host <addr>', 'address to bind', '127.0.0.1')
-    .option('--keepalive-ms <ms>', 'server keepalive period', intArg('--keepalive-ms', 10), 4000)
-    .option('--silence-ms <ms>', 'drop a desktop silent for this long', intArg('--silence-ms', 20), 16000)
+    .option('--keepalive-ms <ms>', 'server keepalive period', intArg('--keepalive-ms', 10), WXCC_TIMERS.keepaliveMs)
+    .option(
+      '--silence-ms <ms>',
+      'drop a desktop silent for this long',
+      intArg('--silence-ms', 20),
+      WXCC_TIMERS.silenceMs,
+    )
     .option(
       '--recovery-ms <ms>',
       'recovery timeout handed to the browser desktop page',
       intArg('--recovery-ms', 0),
-      50000,
+      WXCC_TIMERS.recoveryMs,
     )
     .option('--sweep-ms <ms>', 'deadline sweep period (timer precision)', intArg('--sweep-ms', 1, 10000), 250)
     .option('--tokens <file>', 'JSON file {"<token>": "<agentId>"}; "@admin" as a value makes a publish token')

@@ -2,6 +2,7 @@
 // (socket-driver.ts) executing the sans-IO NotifsConnectionMachine, registered in the Hub (hub.ts) that kicks,
 // disconnects and fans appends out. One DeadlineSweep drives every socket's keepalive and silence timers. This file
 // wires them, watches the store and the session registry, and owns start-up and the graceful close.
+
 import type { IncomingMessage } from 'node:http';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -10,6 +11,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { CLOSE } from '../protocol/close-codes.ts';
 import { DEFAULT_MAX_MESSAGE } from '../protocol/codec.ts';
 import type { StreamPosition } from '../protocol/stream-position.ts';
+import { WXCC_TIMERS } from '../protocol/wxcc.ts';
 import { type AuthConfig, createAuth } from './auth.ts';
 import { DeadlineSweep } from './deadline-sweep.ts';
 import { HttpApi, SUB_PATH } from './http-api.ts';
@@ -123,8 +125,8 @@ function basics(opts: NotifsServerOptions) {
   });
   return {
     host,
-    keepaliveMs: opts.keepaliveMs ?? 4000,
-    silenceMs: opts.silenceMs ?? 16000,
+    keepaliveMs: opts.keepaliveMs ?? WXCC_TIMERS.keepaliveMs,
+    silenceMs: opts.silenceMs ?? WXCC_TIMERS.silenceMs,
     maxMessageBytes: opts.maxMessageBytes ?? DEFAULT_MAX_MESSAGE,
     deliveredWindowMs: opts.deliveredWindowMs ?? 120000,
     auth: createAuth(authCfg, opts.adminToken, (r) => log({ level: 'info', event: 'auth-rejected', ...r })),
@@ -154,7 +156,7 @@ function compose(opts: NotifsServerOptions) {
     ...(opts.corsOrigins ? { corsOrigins: opts.corsOrigins } : {}),
     fallbackHost: () => `${b.host}:${bound.port}`,
     ...(opts.desktopPage !== false
-      ? { desktopPage: { keepaliveMs, silenceMs, recoveryMs: opts.recoveryMs ?? 50000 } }
+      ? { desktopPage: { keepaliveMs, silenceMs, recoveryMs: opts.recoveryMs ?? WXCC_TIMERS.recoveryMs } }
       : {}),
   });
   const driverDeps: DriverDeps = {

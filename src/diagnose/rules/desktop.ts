@@ -4,7 +4,7 @@ import { formatDuration } from '../duration.ts';
 import type { Trigger } from '../incidents.ts';
 import type { Cause, EvidenceItem } from '../model.ts';
 import { fromTrigger, fromWire, item, kindOf, type Rule } from './candidate.ts';
-import { CODE_SLEEP, desktopSending, knownCode, pageSilentOver, pcStopped } from './facts.ts';
+import { CODE_SLEEP, desktopSending, knownCode, onTimeOnWire, pageSilentOver, pcStopped } from './facts.ts';
 
 /** Chrome's intensive throttling batches wake-ups to whole minutes, ordinary hidden-tab throttling to whole seconds. */
 function driftWords(lateMs: number, actualMs: number): string {
@@ -13,11 +13,6 @@ function driftWords(lateMs: number, actualMs: number): string {
   if (lateMs >= 900 && Math.abs(actualMs / 1000 - Math.round(actualMs / 1000)) < 0.05)
     return ' — aligned to a second: hidden-tab timer throttling';
   return '';
-}
-
-/** A burst the capture shows arriving on time (within a second of the capture's own messages window). */
-function onTimeOnWire(f: IncidentFacts, b: Trigger): boolean {
-  return f.wire.some((w) => w.s2cMessages > 0 && b.from >= w.from - 1000 && b.to <= w.to + 1000);
 }
 
 /**

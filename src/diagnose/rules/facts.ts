@@ -2,7 +2,7 @@
 // They describe; the rule families (desktop, loss, resets, closes, server, reconnects) weigh them.
 
 import type { Dir } from '../../events/types.ts';
-import type { IncidentFacts, WindowCounts, WireFacts } from '../analyses.ts';
+import { between, type IncidentFacts, type WindowCounts, type WireFacts } from '../analyses.ts';
 import { formatDuration } from '../duration.ts';
 import { dirWords, type Trigger } from '../incidents.ts';
 import type { EvidenceItem } from '../model.ts';
@@ -160,19 +160,13 @@ export function sentBeforeClose<T extends AlignedEvent>(
   const margin = Math.min(500, f.opts.keepaliveMs / 4);
   const from = close.ts - f.opts.silenceMs + margin;
   const to = close.ts - margin;
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (sorted[mid].ts <= from) lo = mid + 1;
-    else hi = mid;
-  }
-  const out: T[] = [];
-  for (let i = lo; i < sorted.length && sorted[i].ts < to; i++) {
-    const m = sorted[i];
-    if ('dir' in m && m.dir === dir) out.push(m);
-  }
-  return out;
+  // between() is inclusive at both ends; the window is open at both.
+  return between(sorted, from, to).filter((m) => m.ts > from && m.ts < to && 'dir' in m && m.dir === dir);
+}
+
+/** A burst the capture shows arriving on time (within a second of the capture's own messages window). */
+export function onTimeOnWire(f: IncidentFacts, b: Trigger): boolean {
+  return f.wire.some((w) => w.s2cMessages > 0 && b.from >= w.from - 1000 && b.to <= w.to + 1000);
 }
 
 export function closeFact(c: AlignedEvent): string {

@@ -10,6 +10,7 @@ import {
   closeFact,
   deadBothWays,
   desktopSending,
+  onTimeOnWire,
   pageSilentOver,
   resentAfterGiveUp,
   saysSilence,
@@ -323,10 +324,7 @@ export const ruleDelayed: Rule = (f) => {
   if (!f.bursts.length) return null;
   const wireBursts = f.bursts.filter((b) => b.sourceKind === 'capture');
   const appBursts = f.bursts.filter((b) => APP_KINDS.includes(b.sourceKind));
-  const onTimeOnWire = f.wire.some(
-    (w) => w.s2cMessages > 0 && appBursts.some((b) => b.from >= w.from - 1000 && b.to <= w.to + 1000),
-  );
-  if (!wireBursts.length && onTimeOnWire) return null; // the page was late, not the network
+  if (!wireBursts.length && appBursts.some((b) => onTimeOnWire(f, b))) return null; // the page was late, not the network
   const evidence = f.bursts.map((b) => fromTrigger(b, `${b.sourceKind}: `));
   const contradictions: string[] = [];
   let base = wireBursts.length ? 0.6 : 0.45;

@@ -39,44 +39,71 @@ export const CLOSE = {
   UNKNOWN_TYPE: 4422,
 } as const;
 
+/** Who may send a code: Notifs only, the desktop only, either side, or nobody (1006 is reported locally). */
+export type CloseSender = 'notifs' | 'desktop' | 'either' | 'local';
+
 interface CloseInfo {
   name: string;
   reconnect: boolean;
+  /** Who may send it. A code arriving from the other side is an echo of the peer's close (RFC 6455 §5.5.1). */
+  by: CloseSender;
   meaning: string;
 }
 
 const TABLE: Record<number, CloseInfo> = {
   1000: {
     name: 'normal',
+    by: 'either',
     reconnect: true,
     meaning: 'normal closure (from the server: reconnect; desktops close with it when the user quits)',
   },
-  1001: { name: 'going-away', reconnect: true, meaning: 'endpoint going away' },
-  1003: { name: 'unsupported-data', reconnect: false, meaning: 'binary or unsupported data' },
-  1006: { name: 'abnormal', reconnect: true, meaning: 'connection dropped without a close frame' },
-  1007: { name: 'invalid-payload', reconnect: false, meaning: 'invalid UTF-8 text' },
-  1008: { name: 'policy', reconnect: false, meaning: 'policy violation' },
-  1009: { name: 'too-big', reconnect: false, meaning: 'frame larger than the limit (ws maxPayload)' },
-  1011: { name: 'internal-error', reconnect: true, meaning: 'server internal error' },
-  4000: { name: 'silence-timeout', reconnect: true, meaning: 'no message from the peer within the silence timeout' },
-  4001: { name: 'server-shutdown', reconnect: true, meaning: 'server shutting down or restarting' },
-  4002: { name: 'subscription-expired', reconnect: true, meaning: 'subscription unknown or expired; subscribe again' },
-  4003: { name: 'replaced', reconnect: false, meaning: 'a newer socket of the same desktop replaced this one' },
-  4008: { name: 'overloaded', reconnect: true, meaning: 'server overloaded or rate limited; back off' },
-  4010: { name: 'sleep-detected', reconnect: true, meaning: 'desktop saw a wall-clock jump (sleep) and reconnects' },
-  4011: { name: 'connect-timeout', reconnect: true, meaning: 'desktop gave up waiting for the Welcome' },
-  4400: { name: 'bad-json', reconnect: false, meaning: 'message is not a JSON object' },
-  4401: { name: 'unauthorized', reconnect: false, meaning: 'token invalid or revoked' },
-  4403: { name: 'forbidden', reconnect: false, meaning: 'subscription belongs to another agent' },
-  4409: { name: 'multi-login', reconnect: false, meaning: 'another desktop logged in as this agent' },
-  4413: { name: 'message-too-big', reconnect: false, meaning: 'message larger than the limit' },
-  4422: { name: 'unknown-type', reconnect: false, meaning: 'unknown message type or malformed fields' },
+  1001: { name: 'going-away', by: 'either', reconnect: true, meaning: 'endpoint going away' },
+  1003: { name: 'unsupported-data', by: 'notifs', reconnect: false, meaning: 'binary or unsupported data' },
+  1006: { name: 'abnormal', by: 'local', reconnect: true, meaning: 'connection dropped without a close frame' },
+  1007: { name: 'invalid-payload', by: 'notifs', reconnect: false, meaning: 'invalid UTF-8 text' },
+  1008: { name: 'policy', by: 'notifs', reconnect: false, meaning: 'policy violation' },
+  1009: { name: 'too-big', by: 'notifs', reconnect: false, meaning: 'frame larger than the limit (ws maxPayload)' },
+  1011: { name: 'internal-error', by: 'notifs', reconnect: true, meaning: 'server internal error' },
+  4000: {
+    name: 'silence-timeout',
+    by: 'either',
+    reconnect: true,
+    meaning: 'no message from the peer within the silence timeout',
+  },
+  4001: { name: 'server-shutdown', by: 'notifs', reconnect: true, meaning: 'server shutting down or restarting' },
+  4002: {
+    name: 'subscription-expired',
+    by: 'notifs',
+    reconnect: true,
+    meaning: 'subscription unknown or expired; subscribe again',
+  },
+  4003: {
+    name: 'replaced',
+    by: 'notifs',
+    reconnect: false,
+    meaning: 'a newer socket of the same desktop replaced this one',
+  },
+  4008: { name: 'overloaded', by: 'notifs', reconnect: true, meaning: 'server overloaded or rate limited; back off' },
+  4010: {
+    name: 'sleep-detected',
+    by: 'desktop',
+    reconnect: true,
+    meaning: 'desktop saw a wall-clock jump (sleep) and reconnects',
+  },
+  4011: { name: 'connect-timeout', by: 'desktop', reconnect: true, meaning: 'desktop gave up waiting for the Welcome' },
+  4400: { name: 'bad-json', by: 'notifs', reconnect: false, meaning: 'message is not a JSON object' },
+  4401: { name: 'unauthorized', by: 'notifs', reconnect: false, meaning: 'token invalid or revoked' },
+  4403: { name: 'forbidden', by: 'notifs', reconnect: false, meaning: 'subscription belongs to another agent' },
+  4409: { name: 'multi-login', by: 'notifs', reconnect: false, meaning: 'another desktop logged in as this agent' },
+  4413: { name: 'message-too-big', by: 'notifs', reconnect: false, meaning: 'message larger than the limit' },
+  4422: { name: 'unknown-type', by: 'notifs', reconnect: false, meaning: 'unknown message type or malformed fields' },
 };
 
 export function closeInfo(code: number): CloseInfo {
   return (
     TABLE[code] ?? {
       name: `code-${code}`,
+      by: 'either',
       // Unknown private codes in the "must not retry" band stay there; everything else is treated as transient.
       reconnect: !(code >= 4400 && code < 4500),
       meaning: 'unknown close code',
@@ -86,4 +113,11 @@ export function closeInfo(code: number): CloseInfo {
 
 export function shouldReconnect(code: number): boolean {
   return closeInfo(code).reconnect;
+}
+
+/** The codes of Lifeline's table that only Notifs may send. */
+export function notifsOnlyCodes(): number[] {
+  return Object.entries(TABLE)
+    .filter(([, info]) => info.by === 'notifs')
+    .map(([code]) => Number(code));
 }

@@ -2,6 +2,7 @@
 // They describe; the rule families (desktop, loss, resets, closes, server, reconnects) weigh them.
 
 import type { Dir } from '../../events/types.ts';
+import { CLOSE, notifsOnlyCodes } from '../../protocol/close-codes.ts';
 import { between, type IncidentFacts, type WindowCounts, type WireFacts } from '../analyses.ts';
 import { formatDuration } from '../duration.ts';
 import { dirWords, type Trigger } from '../incidents.ts';
@@ -32,15 +33,15 @@ export function deadBothWays(f: IncidentFacts): WireFacts[] {
 export function desktopSending(w: WireFacts): boolean {
   return w.c2sMessages > 0 || w.c2sRetrans > 0;
 }
-/** Lifeline's close codes that only Notifs sends: a desktop close frame carrying one echoes the server's close. */
-export const SERVER_ONLY_CODES = new Set([4001, 4002, 4003, 4008, 4401, 4403, 4409]);
+/** Lifeline's private close codes that only Notifs sends: a desktop close frame carrying one echoes the server's. */
+export const SERVER_ONLY_CODES = new Set(notifsOnlyCodes().filter((code) => code >= 4000));
 
-/** Lifeline/WxCC close codes the rules read (src/protocol/close-codes.ts). */
-export const CODE_SILENCE = 4000;
-export const CODE_SLEEP = 4010;
-export const CODE_MULTI_LOGIN = 4409;
+/** Lifeline/WxCC close codes the rules read. */
+export const CODE_SILENCE = CLOSE.SILENCE_TIMEOUT;
+export const CODE_SLEEP = CLOSE.SLEEP_DETECTED;
+export const CODE_MULTI_LOGIN = CLOSE.MULTI_LOGIN;
 /** 1008 is RFC 6455's policy violation (any server); 4401/4403 are Lifeline's. */
-export const POLICY_CODES = new Set([1008, 4401, 4403]);
+export const POLICY_CODES = new Set<number>([CLOSE.POLICY, CLOSE.UNAUTHORIZED, CLOSE.FORBIDDEN]);
 
 export function closeCode(c: AlignedEvent): number | undefined {
   return c.kind === 'conn-close' ? c.wsCode : c.kind === 'ws-control' ? c.code : undefined;

@@ -136,170 +136,134 @@ export class NetlogMapper {
   }
 
   private map(type: string, id: number, ts: number, phase: number, p: Rec, offset: number): void {
-    switch (type) {
-      case 'REQUEST_ALIVE':
-      case 'URL_REQUEST_START_JOB': {
-        const url = typeof p.url === 'string' ? p.url : undefined;
-        if (phase === 1 && url && /^wss?:\/\//i.test(url) && !this.reqs.has(id)) {
-          this.reqs.set(id, { id, url, startTs: ts, offset, frames: [], sockets: new Set(), errors: [] });
-          const h = hostOf(url);
-          if (h) this.hosts.add(h);
-        }
-        const r = this.reqs.get(id);
-        if (r && type === 'REQUEST_ALIVE' && phase === 2 && r.openTs === undefined) {
-          const err = num(p.net_error);
-          if (err !== undefined && err !== -173 /* ERR_WS_UPGRADE: the normal hand-over to the socket */) {
-            r.failError = this.errName(err);
-            r.failTs = ts;
-            r.failOffset = offset;
-          }
-        }
-        return;
-      }
-      case 'HTTP_TRANSACTION_READ_RESPONSE_HEADERS': {
-        const r = this.reqs.get(id);
-        const first = Array.isArray(p.headers) ? p.headers[0] : undefined;
-        if (r && typeof first === 'string') {
-          if (/^HTTP\/\S+ 101\b/.test(first)) {
-            r.openTs = ts;
-            r.openOffset = offset;
-          } else {
-            r.failError = `HTTP ${first.replace(/^HTTP\/\S+\s*/, '')}`;
-            r.failTs = ts;
-            r.failOffset = offset;
-          }
-        }
-        return;
-      }
-      case 'WEBSOCKET_SENT_FRAME_HEADER':
-      case 'WEBSOCKET_RECV_FRAME_HEADER': {
-        let r = this.reqs.get(id);
-        if (!r) {
-          // Frames on a request whose start was not logged (log began mid-connection).
-          r = { id, url: '', startTs: ts, offset, frames: [], sockets: new Set(), errors: [] };
-          this.reqs.set(id, r);
-        }
-        r.frames.push({
-          dir: type === 'WEBSOCKET_SENT_FRAME_HEADER' ? 'c2s' : 's2c',
-          ts,
-          opcode: num(p.opcode) ?? 0,
-          length: num(p.payload_length) ?? 0,
-          fin: p.final !== false,
-          offset,
-        });
-        return;
-      }
-      case 'WEBSOCKET_INVALID_FRAME':
-      case 'WEBSOCKET_UPGRADE_FAILURE':
-      case 'WEBSOCKET_CLOSE_TIMEOUT': {
-        const r = this.reqs.get(id);
-        if (!r) return;
-        const detail = typeof p.message === 'string' ? `: ${p.message.slice(0, 200)}` : '';
-        const what = `${type}${detail}`;
-        if (type === 'WEBSOCKET_UPGRADE_FAILURE' && r.openTs === undefined) {
-          r.failError = what;
-          r.failTs = ts;
-          r.failOffset = offset;
-        } else if (r.errors.length < 100) r.errors.push({ ts, offset, what });
-        return;
-      }
-      case 'HTTP_STREAM_JOB_BOUND_TO_REQUEST': {
-        const dep = depId(p);
-        if (dep !== undefined) this.linkJob(id, dep);
-        return;
-      }
-      case 'HTTP_STREAM_REQUEST_BOUND_TO_JOB': {
-        const dep = depId(p);
-        if (dep !== undefined) this.linkJob(dep, id);
-        return;
-      }
-      case 'SOCKET_IN_USE': {
-        const dep = depId(p);
-        if (dep !== undefined && phase !== 2) this.linkSocket(dep, id);
-        return;
-      }
-      case 'SOCKET_POOL_BOUND_TO_SOCKET': {
-        const dep = depId(p);
-        if (dep !== undefined) this.linkSocket(id, dep);
-        return;
-      }
-      case 'TCP_CONNECT': {
-        if (phase === 2 && typeof p.remote_address === 'string') this.sock(id).remote = p.remote_address;
-        return;
-      }
-      case 'SSL_CONNECT':
-        this.sock(id).ssl = true;
-        return;
-      case 'SOCKET_BYTES_SENT':
-      case 'SOCKET_BYTES_RECEIVED': {
-        const s = this.sockets.get(id) ?? this.sock(id);
-        const dir: Dir = type === 'SOCKET_BYTES_SENT' ? 'c2s' : 's2c';
-        const n = num(p.byte_count) ?? 0;
-        const seq = dir === 'c2s' ? s.sent : s.recv;
-        if (dir === 'c2s') s.sent += n;
-        else s.recv += n;
-        if (s.wsReq !== undefined && n > 0) {
-          this.events.push({ ...this.base(ts, offset, s.wsReq), kind: 'tcp-data', dir, seq, len: n });
-          if (!s.ssl) this.decode(s, dir, p.bytes);
-        }
-        return;
-      }
-      case 'SSL_SOCKET_BYTES_SENT':
-      case 'SSL_SOCKET_BYTES_RECEIVED': {
-        const s = this.sockets.get(id);
-        if (s?.wsReq !== undefined) this.decode(s, type === 'SSL_SOCKET_BYTES_SENT' ? 'c2s' : 's2c', p.bytes);
-        return;
-      }
-      case 'SOCKET_READ_ERROR':
-      case 'SOCKET_WRITE_ERROR':
-      case 'SSL_READ_ERROR':
-      case 'SSL_WRITE_ERROR': {
-        const e = num(p.net_error);
-        if (e !== undefined) this.sock(id).errors.push({ ts, name: this.errName(e), offset, event: type });
-        return;
-      }
-      case 'SOCKET_CLOSED':
-      case 'SOCKET_ALIVE': {
-        if (type === 'SOCKET_ALIVE' && phase !== 2) return;
-        const s = this.sockets.get(id);
-        if (s && s.endTs === undefined) {
-          s.endTs = ts;
-          s.endOffset = offset;
-        }
-        return;
-      }
-      case 'HOST_RESOLVER_MANAGER_REQUEST':
-      case 'HOST_RESOLVER_IMPL_REQUEST':
-      case 'HOST_RESOLVER_MANAGER_JOB':
-      case 'HOST_RESOLVER_IMPL_JOB':
-      case 'HOST_RESOLVER_MANAGER_CACHE_HIT':
-      case 'HOST_RESOLVER_IMPL_CACHE_HIT':
-      case 'HOST_RESOLVER_MANAGER_HOSTS_HIT':
-      case 'HOST_RESOLVER_IMPL_HOSTS_HIT':
-      case 'HOST_RESOLVER_DNS_TASK_EXTRACTION_RESULTS':
-        this.dns(id, ts, phase, p, offset);
-        return;
-      case 'NETWORK_CHANGED':
-      case 'NETWORK_CONNECTIVITY_CHANGED':
-      case 'NETWORK_IP_ADDRESSES_CHANGED':
-      case 'NETWORK_DNS_CONFIG_CHANGED':
-      case 'DNS_CONFIG_CHANGED': {
-        const ct = typeof p.new_connection_type === 'string' ? p.new_connection_type : undefined;
-        const ev: TimelineEvent = {
-          ts,
-          source: this.file,
-          sourceKind: 'netlog',
-          offset,
-          kind: 'network-change',
-          what: ct ? `${type} ${ct}` : type,
-        };
-        if (ct) ev.online = ct !== 'CONNECTION_NONE';
-        this.events.push(ev);
-        return;
-      }
-      default:
-        return;
+    const handler = HANDLERS.get(type);
+    if (handler) handler.call(this, { type, id, ts, phase, p, offset });
+  }
+
+  /** A URL request's start (a ws:// or wss:// one is a WebSocket) and its end (a failure before the upgrade). */
+  onRequest({ type, id, ts, phase, p, offset }: Ev): void {
+    const url = typeof p.url === 'string' ? p.url : undefined;
+    if (phase === 1 && url && /^wss?:\/\//i.test(url) && !this.reqs.has(id)) {
+      this.reqs.set(id, { id, url, startTs: ts, offset, frames: [], sockets: new Set(), errors: [] });
+      const h = hostOf(url);
+      if (h) this.hosts.add(h);
     }
+    const r = this.reqs.get(id);
+    if (r && type === 'REQUEST_ALIVE' && phase === 2 && r.openTs === undefined) {
+      const err = num(p.net_error);
+      if (err !== undefined && err !== -173 /* ERR_WS_UPGRADE: the normal hand-over to the socket */) {
+        fail(r, this.errName(err), ts, offset);
+      }
+    }
+  }
+
+  /** The upgrade's answer: 101 opens the WebSocket, anything else fails it. */
+  onResponseHeaders({ id, ts, p, offset }: Ev): void {
+    const r = this.reqs.get(id);
+    const first = Array.isArray(p.headers) ? p.headers[0] : undefined;
+    if (!r || typeof first !== 'string') return;
+    if (/^HTTP\/\S+ 101\b/.test(first)) {
+      r.openTs = ts;
+      r.openOffset = offset;
+    } else fail(r, `HTTP ${first.replace(/^HTTP\/\S+\s*/, '')}`, ts, offset);
+  }
+
+  onFrameHeader({ type, id, ts, p, offset }: Ev): void {
+    let r = this.reqs.get(id);
+    if (!r) {
+      // Frames on a request whose start was not logged (log began mid-connection).
+      r = { id, url: '', startTs: ts, offset, frames: [], sockets: new Set(), errors: [] };
+      this.reqs.set(id, r);
+    }
+    r.frames.push({
+      dir: type === 'WEBSOCKET_SENT_FRAME_HEADER' ? 'c2s' : 's2c',
+      ts,
+      opcode: num(p.opcode) ?? 0,
+      length: num(p.payload_length) ?? 0,
+      fin: p.final !== false,
+      offset,
+    });
+  }
+
+  /** WebSocket-level failures: before the upgrade they fail the request, after it they are kept as errors. */
+  onWebSocketError({ type, id, ts, p, offset }: Ev): void {
+    const r = this.reqs.get(id);
+    if (!r) return;
+    const detail = typeof p.message === 'string' ? `: ${p.message.slice(0, 200)}` : '';
+    const what = `${type}${detail}`;
+    if (type === 'WEBSOCKET_UPGRADE_FAILURE' && r.openTs === undefined) fail(r, what, ts, offset);
+    else if (r.errors.length < 100) r.errors.push({ ts, offset, what });
+  }
+
+  /** The links request ↔ stream job ↔ socket, logged from either end. */
+  onLink({ type, id, phase, p }: Ev): void {
+    const dep = depId(p);
+    if (dep === undefined) return;
+    if (type === 'HTTP_STREAM_JOB_BOUND_TO_REQUEST') this.linkJob(id, dep);
+    else if (type === 'HTTP_STREAM_REQUEST_BOUND_TO_JOB') this.linkJob(dep, id);
+    else if (type === 'SOCKET_IN_USE') {
+      if (phase !== 2) this.linkSocket(dep, id);
+    } else this.linkSocket(id, dep); // SOCKET_POOL_BOUND_TO_SOCKET
+  }
+
+  onTcpConnect({ id, phase, p }: Ev): void {
+    if (phase === 2 && typeof p.remote_address === 'string') this.sock(id).remote = p.remote_address;
+  }
+
+  onSslConnect({ id }: Ev): void {
+    this.sock(id).ssl = true;
+  }
+
+  /** Wire bytes of a WebSocket's socket: a tcp-data event, and frames decoded when the log carries the bytes. */
+  onSocketBytes({ type, id, ts, p, offset }: Ev): void {
+    const s = this.sockets.get(id) ?? this.sock(id);
+    const dir: Dir = type === 'SOCKET_BYTES_SENT' ? 'c2s' : 's2c';
+    const n = num(p.byte_count) ?? 0;
+    const seq = dir === 'c2s' ? s.sent : s.recv;
+    if (dir === 'c2s') s.sent += n;
+    else s.recv += n;
+    if (s.wsReq !== undefined && n > 0) {
+      this.events.push({ ...this.base(ts, offset, s.wsReq), kind: 'tcp-data', dir, seq, len: n });
+      if (!s.ssl) this.decode(s, dir, p.bytes);
+    }
+  }
+
+  /** TLS plaintext of a WebSocket's socket. */
+  onSslBytes({ type, id, p }: Ev): void {
+    const s = this.sockets.get(id);
+    if (s?.wsReq !== undefined) this.decode(s, type === 'SSL_SOCKET_BYTES_SENT' ? 'c2s' : 's2c', p.bytes);
+  }
+
+  onSocketError({ type, id, ts, p, offset }: Ev): void {
+    const e = num(p.net_error);
+    if (e !== undefined) this.sock(id).errors.push({ ts, name: this.errName(e), offset, event: type });
+  }
+
+  onSocketEnd({ type, id, ts, phase, offset }: Ev): void {
+    if (type === 'SOCKET_ALIVE' && phase !== 2) return;
+    const s = this.sockets.get(id);
+    if (s && s.endTs === undefined) {
+      s.endTs = ts;
+      s.endOffset = offset;
+    }
+  }
+
+  onDns({ id, ts, phase, p, offset }: Ev): void {
+    this.dns(id, ts, phase, p, offset);
+  }
+
+  onNetworkChange({ type, ts, p, offset }: Ev): void {
+    const ct = typeof p.new_connection_type === 'string' ? p.new_connection_type : undefined;
+    const ev: TimelineEvent = {
+      ts,
+      source: this.file,
+      sourceKind: 'netlog',
+      offset,
+      kind: 'network-change',
+      what: ct ? `${type} ${ct}` : type,
+    };
+    if (ct) ev.online = ct !== 'CONNECTION_NONE';
+    this.events.push(ev);
   }
 
   private dns(id: number, ts: number, phase: number, p: Rec, offset: number): void {
@@ -413,69 +377,14 @@ export class NetlogMapper {
       const host = r.url ? hostOf(r.url) : undefined;
       if (host && wxccDataCentre(host)) wxcc = true;
       const [ip, port] = splitHostPort(sock?.remote);
-      const url = r.url;
-      if (r.openTs !== undefined) {
-        const ev: TimelineEvent = {
-          ...this.base(r.openTs, r.openOffset ?? r.offset, r.id),
-          kind: 'conn-open',
-          layer: 'ws',
-        };
-        if (host) ev.host = host;
-        if (url) ev.url = url;
-        if (ip) ev.ip = ip;
-        if (port !== undefined) ev.port = port;
-        this.events.push(ev);
-      } else if (r.failError !== undefined) {
-        const ev: TimelineEvent = {
-          ...this.base(r.failTs ?? r.startTs, r.failOffset ?? r.offset, r.id),
-          kind: 'conn-fail',
-          stage: r.failError.startsWith('HTTP ')
-            ? 'http'
-            : r.failError.startsWith('WEBSOCKET_')
-              ? 'ws'
-              : stageOfNetError(r.failError),
-          error: r.failError,
-        };
-        if (host) ev.host = host;
-        this.events.push(ev);
-      }
+      this.openOrFail(r, host, ip, port);
       const stats = this.frames(r, sock);
       payloadFrames += stats.withPayload;
       lifeline ||= stats.lifeline;
-      // How it ended: a close frame, a socket error, or the socket just going away.
-      if (!stats.closed && r.errors.length > 0 && !sock?.errors.length) {
-        const e = r.errors[0];
-        this.events.push({
-          ...this.base(e.ts, e.offset, r.id),
-          kind: 'conn-close',
-          how: 'error',
-          by: 'unknown',
-          reason: e.what,
-        });
-      } else if (!stats.closed && sock) {
-        const err = sock.errors[0];
-        if (err) {
-          const how = /CONNECTION_RESET/.test(err.name) ? 'rst' : /TIMED_OUT/.test(err.name) ? 'timeout' : 'error';
-          this.events.push({
-            ...this.base(err.ts, err.offset, r.id),
-            kind: 'conn-close',
-            how,
-            by: 'unknown',
-            reason: `${err.event} ${err.name}`,
-          });
-        } else if (sock.endTs !== undefined && r.openTs !== undefined) {
-          this.events.push({
-            ...this.base(sock.endTs, sock.endOffset ?? r.offset, r.id),
-            kind: 'conn-close',
-            how: 'unknown',
-            by: 'unknown',
-            reason: 'socket closed without a close frame',
-          });
-        }
-      }
+      if (!stats.closed) this.endWithoutCloseFrame(r, sock);
       connections.push({
         conn: String(r.id),
-        url,
+        url: r.url,
         host,
         ip,
         port,
@@ -487,23 +396,6 @@ export class NetlogMapper {
       });
     }
     this.events.sort((a, b) => a.ts - b.ts);
-    const problems = [...extra, ...this.problems];
-    if (truncated)
-      problems.push({
-        code: 'NETLOG_TRUNCATED',
-        message:
-          'the NetLog ends before its closing bracket (Chrome was killed or the file was cut): events up to the cut were read',
-        file: this.file,
-        offset: truncatedAt,
-        severity: 'warning',
-      });
-    if (this.badEvents > 20)
-      problems.push({
-        code: 'NETLOG_BAD_EVENTS',
-        message: `${this.badEvents} events could not be read in total`,
-        file: this.file,
-        severity: 'warning',
-      });
     // Socket reads/writes, not packets: no ACKs, retransmissions or who sent an RST.
     const blindTo: string[] = ['tcp-segments'];
     if (this.reqs.size > 0 && payloadFrames === 0) blindTo.push('ws-payloads');
@@ -526,9 +418,94 @@ export class NetlogMapper {
       kind: 'netlog',
       format: truncated ? 'netlog-truncated' : 'netlog',
       events: this.events,
-      problems,
+      problems: this.allProblems(extra, truncatedAt),
       meta,
     };
+  }
+
+  /** The request's outcome before any frame: the upgrade answered 101, or the request failed. */
+  private openOrFail(r: WsReq, host: string | undefined, ip: string | undefined, port: number | undefined): void {
+    if (r.openTs !== undefined) {
+      const ev: TimelineEvent = {
+        ...this.base(r.openTs, r.openOffset ?? r.offset, r.id),
+        kind: 'conn-open',
+        layer: 'ws',
+      };
+      if (host) ev.host = host;
+      if (r.url) ev.url = r.url;
+      if (ip) ev.ip = ip;
+      if (port !== undefined) ev.port = port;
+      this.events.push(ev);
+    } else if (r.failError !== undefined) {
+      const ev: TimelineEvent = {
+        ...this.base(r.failTs ?? r.startTs, r.failOffset ?? r.offset, r.id),
+        kind: 'conn-fail',
+        stage: r.failError.startsWith('HTTP ')
+          ? 'http'
+          : r.failError.startsWith('WEBSOCKET_')
+            ? 'ws'
+            : stageOfNetError(r.failError),
+        error: r.failError,
+      };
+      if (host) ev.host = host;
+      this.events.push(ev);
+    }
+  }
+
+  /** How a socket without a close frame ended: a WebSocket error, a socket error, or the socket just going away. */
+  private endWithoutCloseFrame(r: WsReq, sock: Sock | undefined): void {
+    if (r.errors.length > 0 && !sock?.errors.length) {
+      const e = r.errors[0];
+      this.events.push({
+        ...this.base(e.ts, e.offset, r.id),
+        kind: 'conn-close',
+        how: 'error',
+        by: 'unknown',
+        reason: e.what,
+      });
+      return;
+    }
+    if (!sock) return;
+    const err = sock.errors[0];
+    if (err) {
+      const how = /CONNECTION_RESET/.test(err.name) ? 'rst' : /TIMED_OUT/.test(err.name) ? 'timeout' : 'error';
+      this.events.push({
+        ...this.base(err.ts, err.offset, r.id),
+        kind: 'conn-close',
+        how,
+        by: 'unknown',
+        reason: `${err.event} ${err.name}`,
+      });
+    } else if (sock.endTs !== undefined && r.openTs !== undefined) {
+      this.events.push({
+        ...this.base(sock.endTs, sock.endOffset ?? r.offset, r.id),
+        kind: 'conn-close',
+        how: 'unknown',
+        by: 'unknown',
+        reason: 'socket closed without a close frame',
+      });
+    }
+  }
+
+  private allProblems(extra: Problem[], truncatedAt: number | undefined): Problem[] {
+    const problems = [...extra, ...this.problems];
+    if (truncatedAt !== undefined)
+      problems.push({
+        code: 'NETLOG_TRUNCATED',
+        message:
+          'the NetLog ends before its closing bracket (Chrome was killed or the file was cut): events up to the cut were read',
+        file: this.file,
+        offset: truncatedAt,
+        severity: 'warning',
+      });
+    if (this.badEvents > 20)
+      problems.push({
+        code: 'NETLOG_BAD_EVENTS',
+        message: `${this.badEvents} events could not be read in total`,
+        file: this.file,
+        severity: 'warning',
+      });
+    return problems;
   }
 
   /** Frame headers (+ decoded payloads when the log has bytes) → messages and control frames. */
@@ -613,6 +590,81 @@ export class NetlogMapper {
     const protocol = lifeline ? ('lifeline' as const) : wxccLike ? ('wxcc' as const) : undefined;
     return { closed, withPayload, lifeline, ...(protocol ? { protocol } : {}) };
   }
+}
+
+/** One NetLog event, resolved: its type's name, source id, wall time, phase (1 begin, 2 end, 0 none), params. */
+interface Ev {
+  type: string;
+  id: number;
+  ts: number;
+  phase: number;
+  p: Rec;
+  offset: number;
+}
+
+type Handler = (this: NetlogMapper, ev: Ev) => void;
+
+/** Which NetLog event types matter, and who reads each: every other type is skipped. */
+const HANDLERS = new Map<string, Handler>([
+  ...on(['REQUEST_ALIVE', 'URL_REQUEST_START_JOB'], NetlogMapper.prototype.onRequest),
+  ...on(['HTTP_TRANSACTION_READ_RESPONSE_HEADERS'], NetlogMapper.prototype.onResponseHeaders),
+  ...on(['WEBSOCKET_SENT_FRAME_HEADER', 'WEBSOCKET_RECV_FRAME_HEADER'], NetlogMapper.prototype.onFrameHeader),
+  ...on(
+    ['WEBSOCKET_INVALID_FRAME', 'WEBSOCKET_UPGRADE_FAILURE', 'WEBSOCKET_CLOSE_TIMEOUT'],
+    NetlogMapper.prototype.onWebSocketError,
+  ),
+  ...on(
+    [
+      'HTTP_STREAM_JOB_BOUND_TO_REQUEST',
+      'HTTP_STREAM_REQUEST_BOUND_TO_JOB',
+      'SOCKET_IN_USE',
+      'SOCKET_POOL_BOUND_TO_SOCKET',
+    ],
+    NetlogMapper.prototype.onLink,
+  ),
+  ...on(['TCP_CONNECT'], NetlogMapper.prototype.onTcpConnect),
+  ...on(['SSL_CONNECT'], NetlogMapper.prototype.onSslConnect),
+  ...on(['SOCKET_BYTES_SENT', 'SOCKET_BYTES_RECEIVED'], NetlogMapper.prototype.onSocketBytes),
+  ...on(['SSL_SOCKET_BYTES_SENT', 'SSL_SOCKET_BYTES_RECEIVED'], NetlogMapper.prototype.onSslBytes),
+  ...on(
+    ['SOCKET_READ_ERROR', 'SOCKET_WRITE_ERROR', 'SSL_READ_ERROR', 'SSL_WRITE_ERROR'],
+    NetlogMapper.prototype.onSocketError,
+  ),
+  ...on(['SOCKET_CLOSED', 'SOCKET_ALIVE'], NetlogMapper.prototype.onSocketEnd),
+  ...on(
+    [
+      'HOST_RESOLVER_MANAGER_REQUEST',
+      'HOST_RESOLVER_IMPL_REQUEST',
+      'HOST_RESOLVER_MANAGER_JOB',
+      'HOST_RESOLVER_IMPL_JOB',
+      'HOST_RESOLVER_MANAGER_CACHE_HIT',
+      'HOST_RESOLVER_IMPL_CACHE_HIT',
+      'HOST_RESOLVER_MANAGER_HOSTS_HIT',
+      'HOST_RESOLVER_IMPL_HOSTS_HIT',
+      'HOST_RESOLVER_DNS_TASK_EXTRACTION_RESULTS',
+    ],
+    NetlogMapper.prototype.onDns,
+  ),
+  ...on(
+    [
+      'NETWORK_CHANGED',
+      'NETWORK_CONNECTIVITY_CHANGED',
+      'NETWORK_IP_ADDRESSES_CHANGED',
+      'NETWORK_DNS_CONFIG_CHANGED',
+      'DNS_CONFIG_CHANGED',
+    ],
+    NetlogMapper.prototype.onNetworkChange,
+  ),
+]);
+
+function on(types: string[], handler: Handler): [string, Handler][] {
+  return types.map((t) => [t, handler]);
+}
+
+function fail(r: WsReq, error: string, ts: number, offset: number): void {
+  r.failError = error;
+  r.failTs = ts;
+  r.failOffset = offset;
 }
 
 function isRec(v: unknown): v is Rec {

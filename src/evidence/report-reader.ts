@@ -114,11 +114,7 @@ export class ReportMapper {
     };
   }
 
-  private mapEntry(
-    v: unknown,
-    offset: number,
-    ctx: { serverUrl?: string; host?: string; wallAtStart?: number; monoAtStart?: number },
-  ): void {
+  private mapEntry(v: unknown, offset: number, ctx: EntryContext): void {
     if (!isRec(v)) {
       this.problems.push(this.p('REPORT_BAD_ENTRY', 'entry is not an object', 'warning', offset));
       return;
@@ -135,131 +131,133 @@ export class ReportMapper {
       return;
     }
     const connN = num(v.conn);
-    const base = {
+    const base: Base = {
       ts,
       source: this.file,
       sourceKind: 'report' as const,
       offset,
       ...(connN !== undefined ? { conn: `conn-${connN}` } : {}),
     };
-    switch (v.kind) {
-      case 'sent':
-      case 'received': {
-        const type = typeof v.type === 'string' ? v.type : 'other';
-        const cls = CLASSES.has(type as MessageClass) ? (type as MessageClass) : 'other';
-        const ev: TimelineEvent = {
-          ...base,
-          kind: 'ws-message',
-          dir: v.kind === 'sent' ? 'c2s' : 's2c',
-          opcode: 1,
-          length: num(v.size) ?? 0,
-          cls,
-        };
-        if (cls === 'other' && type !== 'other') ev.type = type;
-        const seq = num(v.seq);
-        if (v.kind === 'received') {
-          // A stream position; on sent entries `seq` is the desktop's own message number (cseq), not a position.
-          if (typeof v.epoch === 'string') ev.epoch = v.epoch;
-          if (seq !== undefined) ev.seq = seq;
-        }
-        const notes = [
-          typeof v.via === 'string' ? `via ${v.via}` : '',
-          v.kind === 'sent' && seq !== undefined ? `cseq ${seq}` : '',
-        ]
-          .filter(Boolean)
-          .join(', ');
-        if (notes) ev.text = notes;
-        this.events.push(ev);
-        return;
-      }
-      case 'state': {
-        const to = typeof v.to === 'string' ? v.to : '';
-        const state = normaliseState(to);
-        if (!state) {
-          this.problems.push(
-            this.p('REPORT_UNKNOWN_STATE', `unknown desktop state ${JSON.stringify(to)}`, 'warning', offset),
-          );
-          return;
-        }
-        const reason = typeof v.reason === 'string' ? v.reason : undefined;
-        const ev: DesktopStateEvent = { ...base, kind: 'desktop-state', state, ...(reason ? { reason } : {}) };
-        this.events.push(ev);
-        if (state === 'connected') {
-          const open: TimelineEvent = { ...base, kind: 'conn-open', layer: 'ws' };
-          if (ctx.host) open.host = ctx.host;
-          if (ctx.serverUrl) open.url = ctx.serverUrl;
-          this.events.push(open);
-        }
-        return;
-      }
-      case 'reconnect': {
-        this.reconnectAttempts++;
-        if (typeof v.error === 'string' && v.error) {
-          const stage =
-            v.stage === 'subscribe' ? 'http' : STAGES.has(v.stage as string) ? (v.stage as ConnStage) : 'unknown';
-          const ev: TimelineEvent = { ...base, kind: 'conn-fail', stage, error: v.error };
-          if (ctx.host) ev.host = ctx.host;
-          this.events.push(ev);
-        }
-        return;
-      }
-      case 'drift': {
-        const timer = v.timer === 'worker' ? 'worker' : v.timer === 'onmessage' ? 'onmessage' : 'main';
-        this.events.push({
-          ...base,
-          kind: 'desktop-drift',
-          timer,
-          expectedMs: num(v.expectedMs) ?? 0,
-          actualMs: num(v.actualMs) ?? 0,
-          lateMs: num(v.lateMs) ?? 0,
-          wallJumpMs: num(v.wallJumpMs) ?? 0,
-        });
-        return;
-      }
-      case 'lifecycle': {
-        if (typeof v.what !== 'string' || !LIFECYCLE.has(v.what)) {
-          this.problems.push(
-            this.p('REPORT_BAD_ENTRY', `unknown lifecycle event ${JSON.stringify(v.what)}`, 'warning', offset),
-          );
-          return;
-        }
-        this.events.push({ ...base, kind: 'desktop-lifecycle', what: v.what as 'hidden' });
-        return;
-      }
-      case 'close': {
-        const code = num(v.code);
-        const by = v.by === 'desktop' || v.by === 'server' ? v.by : 'unknown';
-        // No clean close handshake (1006 and friends) means the socket died underneath.
-        const how = v.wasClean === false || code === 1006 ? 'error' : 'ws-close';
-        const ev: TimelineEvent = { ...base, kind: 'conn-close', how, by };
-        if (code !== undefined) ev.wsCode = code;
-        if (typeof v.reason === 'string' && v.reason) ev.reason = v.reason;
-        this.events.push(ev);
-        return;
-      }
-      case 'resume':
-        if (this.resumes.length < MAX_META_LIST)
-          this.resumes.push({
-            t: ts,
-            conn: base.conn,
-            recovered: v.recovered,
-            replayed: v.replayed,
-            missing: v.missing,
-          });
-        return;
-      case 'error':
-        if (this.errors.length < MAX_META_LIST)
-          this.errors.push({
-            t: ts,
-            message: String(v.message ?? '').slice(0, 512),
-            ...(base.conn ? { conn: base.conn } : {}),
-          });
-        return;
-      default:
-        this.problems.push(
-          this.p('REPORT_UNKNOWN_ENTRY', `unknown entry kind ${JSON.stringify(v.kind)}`, 'warning', offset),
-        );
+    const handler = typeof v.kind === 'string' ? ENTRY_HANDLERS.get(v.kind) : undefined;
+    if (handler) handler.call(this, v, base, ctx);
+    else
+      this.problems.push(
+        this.p('REPORT_UNKNOWN_ENTRY', `unknown entry kind ${JSON.stringify(v.kind)}`, 'warning', offset),
+      );
+  }
+
+  /** A message the desktop sent or received (its class, size and stream position; never its text). */
+  onMessage(v: Rec, base: Base): void {
+    const type = typeof v.type === 'string' ? v.type : 'other';
+    const cls = CLASSES.has(type as MessageClass) ? (type as MessageClass) : 'other';
+    const ev: TimelineEvent = {
+      ...base,
+      kind: 'ws-message',
+      dir: v.kind === 'sent' ? 'c2s' : 's2c',
+      opcode: 1,
+      length: num(v.size) ?? 0,
+      cls,
+    };
+    if (cls === 'other' && type !== 'other') ev.type = type;
+    const seq = num(v.seq);
+    if (v.kind === 'received') {
+      // A stream position; on sent entries `seq` is the desktop's own message number (cseq), not a position.
+      if (typeof v.epoch === 'string') ev.epoch = v.epoch;
+      if (seq !== undefined) ev.seq = seq;
     }
+    const notes = [
+      typeof v.via === 'string' ? `via ${v.via}` : '',
+      v.kind === 'sent' && seq !== undefined ? `cseq ${seq}` : '',
+    ]
+      .filter(Boolean)
+      .join(', ');
+    if (notes) ev.text = notes;
+    this.events.push(ev);
+  }
+
+  /** A state change of the desktop's machine; `connected` also opens a connection on the timeline. */
+  onState(v: Rec, base: Base, ctx: EntryContext): void {
+    const to = typeof v.to === 'string' ? v.to : '';
+    const state = normaliseState(to);
+    if (!state) {
+      this.problems.push(
+        this.p('REPORT_UNKNOWN_STATE', `unknown desktop state ${JSON.stringify(to)}`, 'warning', base.offset),
+      );
+      return;
+    }
+    const reason = typeof v.reason === 'string' ? v.reason : undefined;
+    const ev: DesktopStateEvent = { ...base, kind: 'desktop-state', state, ...(reason ? { reason } : {}) };
+    this.events.push(ev);
+    if (state === 'connected') {
+      const open: TimelineEvent = { ...base, kind: 'conn-open', layer: 'ws' };
+      if (ctx.host) open.host = ctx.host;
+      if (ctx.serverUrl) open.url = ctx.serverUrl;
+      this.events.push(open);
+    }
+  }
+
+  /** A reconnect attempt; one that failed is a connection failure at its stage. */
+  onReconnect(v: Rec, base: Base, ctx: EntryContext): void {
+    this.reconnectAttempts++;
+    if (typeof v.error !== 'string' || !v.error) return;
+    const stage = v.stage === 'subscribe' ? 'http' : STAGES.has(v.stage as string) ? (v.stage as ConnStage) : 'unknown';
+    const ev: TimelineEvent = { ...base, kind: 'conn-fail', stage, error: v.error };
+    if (ctx.host) ev.host = ctx.host;
+    this.events.push(ev);
+  }
+
+  onDrift(v: Rec, base: Base): void {
+    const timer = v.timer === 'worker' ? 'worker' : v.timer === 'onmessage' ? 'onmessage' : 'main';
+    this.events.push({
+      ...base,
+      kind: 'desktop-drift',
+      timer,
+      expectedMs: num(v.expectedMs) ?? 0,
+      actualMs: num(v.actualMs) ?? 0,
+      lateMs: num(v.lateMs) ?? 0,
+      wallJumpMs: num(v.wallJumpMs) ?? 0,
+    });
+  }
+
+  onLifecycle(v: Rec, base: Base): void {
+    if (typeof v.what !== 'string' || !LIFECYCLE.has(v.what)) {
+      this.problems.push(
+        this.p('REPORT_BAD_ENTRY', `unknown lifecycle event ${JSON.stringify(v.what)}`, 'warning', base.offset),
+      );
+      return;
+    }
+    this.events.push({ ...base, kind: 'desktop-lifecycle', what: v.what as 'hidden' });
+  }
+
+  onClose(v: Rec, base: Base): void {
+    const code = num(v.code);
+    const by = v.by === 'desktop' || v.by === 'server' ? v.by : 'unknown';
+    // No clean close handshake (1006 and friends) means the socket died underneath.
+    const how = v.wasClean === false || code === 1006 ? 'error' : 'ws-close';
+    const ev: TimelineEvent = { ...base, kind: 'conn-close', how, by };
+    if (code !== undefined) ev.wsCode = code;
+    if (typeof v.reason === 'string' && v.reason) ev.reason = v.reason;
+    this.events.push(ev);
+  }
+
+  onResume(v: Rec, base: Base): void {
+    if (this.resumes.length < MAX_META_LIST)
+      this.resumes.push({
+        t: base.ts,
+        conn: base.conn,
+        recovered: v.recovered,
+        replayed: v.replayed,
+        missing: v.missing,
+      });
+  }
+
+  onError(v: Rec, base: Base): void {
+    if (this.errors.length < MAX_META_LIST)
+      this.errors.push({
+        t: base.ts,
+        message: String(v.message ?? '').slice(0, 512),
+        ...(base.conn ? { conn: base.conn } : {}),
+      });
   }
 
   private p(code: string, message: string, severity: 'error' | 'warning', offset?: number): Problem {
@@ -268,6 +266,38 @@ export class ReportMapper {
 }
 
 type ConnStage = 'dns' | 'tcp' | 'tls' | 'http' | 'ws' | 'unknown';
+
+/** What every event of one entry shares. */
+interface Base {
+  ts: number;
+  source: string;
+  sourceKind: 'report';
+  offset: number;
+  conn?: string;
+}
+
+/** The report's header facts an entry may need. */
+interface EntryContext {
+  serverUrl?: string;
+  host?: string;
+  wallAtStart?: number;
+  monoAtStart?: number;
+}
+
+type EntryHandler = (this: ReportMapper, v: Rec, base: Base, ctx: EntryContext) => void;
+
+/** The entry kinds of a Lifeline error report and who reads each. */
+const ENTRY_HANDLERS = new Map<string, EntryHandler>([
+  ['sent', ReportMapper.prototype.onMessage],
+  ['received', ReportMapper.prototype.onMessage],
+  ['state', ReportMapper.prototype.onState],
+  ['reconnect', ReportMapper.prototype.onReconnect],
+  ['drift', ReportMapper.prototype.onDrift],
+  ['lifecycle', ReportMapper.prototype.onLifecycle],
+  ['close', ReportMapper.prototype.onClose],
+  ['resume', ReportMapper.prototype.onResume],
+  ['error', ReportMapper.prototype.onError],
+]);
 const STAGES = new Set(['dns', 'tcp', 'tls', 'http', 'ws', 'unknown']);
 
 /** The desktop's state names → the contract's five; tolerant of synonyms. */

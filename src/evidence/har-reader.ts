@@ -56,6 +56,14 @@ interface ConnSummary {
   protocol?: 'wxcc' | 'lifeline';
 }
 
+/** What every event of one HAR socket carries. */
+interface HarBase {
+  source: string;
+  sourceKind: 'har';
+  conn: string;
+  offset: number;
+}
+
 export class HarMapper {
   readonly events: TimelineEvent[] = [];
   readonly problems: Problem[] = [];
@@ -94,6 +102,23 @@ export class HarMapper {
     this.wsEntries++;
     if (start === undefined)
       this.problem('HAR_BAD_TIME', `websocket entry has no valid startedDateTime (${url})`, offset, 'warning');
+    const summary = this.summarise(e, url, res, start, offset);
+    const base = { source: this.file, sourceKind: 'har' as const, conn: summary.conn, offset };
+    if (summary.status === 101) this.opened(e, base, summary, start);
+    else this.failedRequest(e, url, start, offset, 'ws', summary.conn);
+    if (!Array.isArray(msgs)) return;
+    this.wsWithMessages++;
+    for (let i = 0; i < msgs.length; i++) this.message(obj(msgs[i]), i, base, summary);
+  }
+
+  /** The socket's summary (a unique connection id, host, address, status, timings), noting WxCC hosts. */
+  private summarise(
+    e: Record<string, unknown>,
+    url: string,
+    res: Record<string, unknown> | undefined,
+    start: number | undefined,
+    offset: number,
+  ): ConnSummary {
     const host = hostOf(url);
     if (host) {
       this.hosts.add(host);
@@ -121,77 +146,71 @@ export class HarMapper {
         if (typeof v === 'number' && Number.isFinite(v)) summary.timings[k] = v;
     }
     this.conns.push(summary);
+    return summary;
+  }
 
-    const base = { source: this.file, sourceKind: 'har' as const, conn, offset };
-    if (status === 101) {
-      const ts = start !== undefined ? start + upgradeDelay(obj(e.timings)) : undefined;
-      if (ts !== undefined) {
-        const ev: TimelineEvent = { ...base, kind: 'conn-open', ts, layer: 'ws', url };
-        if (host) ev.host = host;
-        if (ip) ev.ip = ip;
-        const port = portOf(url);
-        if (port !== undefined) ev.port = port;
-        this.events.push(ev);
-      }
-    } else {
-      this.failedRequest(e, url, start, offset, 'ws', conn);
-    }
+  /** A 101 answer: the socket opened when the upgrade's timings say it did. */
+  private opened(e: Record<string, unknown>, base: HarBase, summary: ConnSummary, start: number | undefined): void {
+    if (start === undefined) return;
+    const ev: TimelineEvent = {
+      ...base,
+      kind: 'conn-open',
+      ts: start + upgradeDelay(obj(e.timings)),
+      layer: 'ws',
+      url: summary.url,
+    };
+    if (summary.host) ev.host = summary.host;
+    if (summary.ip) ev.ip = summary.ip;
+    const port = portOf(summary.url);
+    if (port !== undefined) ev.port = port;
+    this.events.push(ev);
+  }
 
-    if (!Array.isArray(msgs)) return;
-    this.wsWithMessages++;
-    for (let i = 0; i < msgs.length; i++) {
-      const m = obj(msgs[i]);
-      const t = typeof m?.time === 'number' && Number.isFinite(m.time) ? m.time * 1000 : undefined;
-      if (!m || t === undefined) {
-        this.problem('HAR_BAD_MESSAGE', `_webSocketMessages[${i}] has no numeric time (${url})`, offset, 'warning');
-        continue;
-      }
-      const type = m.type;
-      const data = typeof m.data === 'string' ? m.data : '';
-      const opcode = typeof m.opcode === 'number' ? m.opcode : 1;
-      if (type === 'error') {
-        this.events.push({ ...base, kind: 'conn-close', ts: t, how: 'error', by: 'unknown', reason: capText(data) });
-        continue;
-      }
-      if (type !== 'send' && type !== 'receive') {
-        this.problem(
-          'HAR_BAD_MESSAGE',
-          `_webSocketMessages[${i}] has unknown type ${JSON.stringify(type)}`,
-          offset,
-          'warning',
-        );
-        continue;
-      }
-      const dir = type === 'send' ? ('c2s' as const) : ('s2c' as const);
-      if (opcode === 8 || opcode === 9 || opcode === 10) {
-        const op = opcode === 8 ? 'close' : opcode === 9 ? 'ping' : 'pong';
-        this.events.push({ ...base, kind: 'ws-control', ts: t, dir, op });
-        continue;
-      }
-      summary.messages++;
-      if (opcode === 2) {
-        this.events.push({ ...base, kind: 'ws-message', ts: t, dir, opcode, length: base64Length(data), cls: 'other' });
-        continue;
-      }
-      const meaning = classifyMessage(data);
-      if (isLifelineMessage(data, meaning)) {
-        this.lifeline = true;
-        summary.protocol = 'lifeline';
-      } else if ((meaning.cls === 'keepalive' || meaning.cls === 'welcome') && !summary.protocol) {
-        // The WxCC notification protocol (keepalive JSON / Welcome), on whatever host: a lab, a proxy, Lifeline.
-        summary.protocol = 'wxcc';
-      }
-      this.events.push({
-        ...base,
-        kind: 'ws-message',
-        ts: t,
-        dir,
-        opcode,
-        length: Buffer.byteLength(data, 'utf8'),
-        ...meaning,
-        text: capText(data),
-      });
+  /** One `_webSocketMessages[i]`: an error, a control frame, a binary or a text message. */
+  private message(m: Record<string, unknown> | undefined, i: number, base: HarBase, summary: ConnSummary): void {
+    const t = typeof m?.time === 'number' && Number.isFinite(m.time) ? m.time * 1000 : undefined;
+    if (!m || t === undefined) {
+      this.problem(
+        'HAR_BAD_MESSAGE',
+        `_webSocketMessages[${i}] has no numeric time (${summary.url})`,
+        base.offset,
+        'warning',
+      );
+      return;
     }
+    const type = m.type;
+    const data = typeof m.data === 'string' ? m.data : '';
+    const opcode = typeof m.opcode === 'number' ? m.opcode : 1;
+    if (type === 'error') {
+      this.events.push({ ...base, kind: 'conn-close', ts: t, how: 'error', by: 'unknown', reason: capText(data) });
+      return;
+    }
+    if (type !== 'send' && type !== 'receive') {
+      const what = `_webSocketMessages[${i}] has unknown type ${JSON.stringify(type)}`;
+      this.problem('HAR_BAD_MESSAGE', what, base.offset, 'warning');
+      return;
+    }
+    const dir = type === 'send' ? ('c2s' as const) : ('s2c' as const);
+    if (opcode === 8 || opcode === 9 || opcode === 10) {
+      const op = opcode === 8 ? 'close' : opcode === 9 ? 'ping' : 'pong';
+      this.events.push({ ...base, kind: 'ws-control', ts: t, dir, op });
+      return;
+    }
+    summary.messages++;
+    if (opcode === 2) {
+      this.events.push({ ...base, kind: 'ws-message', ts: t, dir, opcode, length: base64Length(data), cls: 'other' });
+      return;
+    }
+    const meaning = classifyMessage(data);
+    if (isLifelineMessage(data, meaning)) {
+      this.lifeline = true;
+      summary.protocol = 'lifeline';
+    } else if ((meaning.cls === 'keepalive' || meaning.cls === 'welcome') && !summary.protocol) {
+      // The WxCC notification protocol (keepalive JSON / Welcome), on whatever host: a lab, a proxy, Lifeline.
+      summary.protocol = 'wxcc';
+    }
+    const length = Buffer.byteLength(data, 'utf8');
+    this.events.push({ ...base, kind: 'ws-message', ts: t, dir, opcode, length, ...meaning, text: capText(data) });
   }
 
   /** A request that did not get its expected answer → conn-fail, staged by Chrome's net error name. */

@@ -80,6 +80,17 @@ function hexVal(b: number): number {
   return -1;
 }
 
+// \" \\ \/ \b \f \n \r \t → the byte each stands for.
+const SIMPLE_ESCAPES = new Map([
+  [0x22, 0x22],
+  [0x5c, 0x5c],
+  [0x2f, 0x2f],
+  [0x62, 0x08],
+  [0x66, 0x0c],
+  [0x6e, 0x0a],
+  [0x72, 0x0d],
+  [0x74, 0x09],
+]);
 const NUMBER_RE = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$/;
 
 export class JsonStreamParser {
@@ -370,125 +381,99 @@ export class JsonStreamParser {
   /** Consume string bytes from `i`; returns the next index. */
   private stringBytes(chunk: Uint8Array, i: number, base: number): number {
     const n = chunk.length;
-    while (i < n) {
-      if (this.strEsc === 0) {
-        // Fast scan to the next quote, backslash or control byte.
-        let j = i;
-        let high = 0;
-        while (j < n) {
-          const c = chunk[j];
-          if (c === 0x22 || c === 0x5c || c < 0x20) break;
-          high |= c;
-          j++;
-        }
-        // Whole string in this chunk without escapes (the common case): decode in place, no copy.
-        if (j < n && chunk[j] === 0x22 && this.strLen === 0 && this.strHigh < 0 && j - i <= this.maxString) {
-          const str = high < 0x80 && j - i < 64 ? asciiString(chunk, i, j) : decoder.decode(chunk.subarray(i, j));
-          this.finishString(base + j + 1, str);
-          return j + 1;
-        }
-        if (j > i) {
-          if (this.strHigh >= 0) {
-            this.appendCodePoint(0xfffd);
-            this.strHigh = -1;
-          }
-          this.appendBytes(chunk, i, j);
-        }
-        if (j >= n) return n;
-        const c = chunk[j];
-        if (c === 0x22) {
-          if (this.strHigh >= 0) {
-            this.appendCodePoint(0xfffd);
-            this.strHigh = -1;
-          }
-          this.finishString(base + j + 1);
-          return j + 1;
-        }
-        if (c === 0x5c) {
-          this.strEsc = 1;
-          i = j + 1;
-          continue;
-        }
-        this.fail('JSON_BAD_STRING', `control byte 0x${c.toString(16).padStart(2, '0')} inside a string`, base + j);
-        return n;
-      }
-      const c = chunk[i];
-      if (this.strEsc === 1) {
-        if (c === 0x75) {
-          this.strEsc = 2;
-          this.strU = 0;
-          i++;
-          continue;
-        }
-        if (this.strHigh >= 0) {
-          this.appendCodePoint(0xfffd);
-          this.strHigh = -1;
-        }
-        let out: number;
-        switch (c) {
-          case 0x22:
-            out = 0x22;
-            break;
-          case 0x5c:
-            out = 0x5c;
-            break;
-          case 0x2f:
-            out = 0x2f;
-            break;
-          case 0x62:
-            out = 0x08;
-            break;
-          case 0x66:
-            out = 0x0c;
-            break;
-          case 0x6e:
-            out = 0x0a;
-            break;
-          case 0x72:
-            out = 0x0d;
-            break;
-          case 0x74:
-            out = 0x09;
-            break;
-          default:
-            this.fail('JSON_BAD_STRING', `bad escape \\${describe(c)}`, base + i);
-            return n;
-        }
-        this.appendBytes(Uint8Array.of(out), 0, 1);
-        this.strEsc = 0;
-        i++;
-        continue;
-      }
-      // \u hex digits
-      const h = hexVal(c);
-      if (h < 0) {
-        this.fail('JSON_BAD_STRING', 'bad \\u escape', base + i);
-        return n;
-      }
-      this.strU = (this.strU << 4) | h;
-      this.strEsc++;
-      i++;
-      if (this.strEsc === 6) {
-        this.strEsc = 0;
-        const u = this.strU;
-        if (u >= 0xd800 && u <= 0xdbff) {
-          if (this.strHigh >= 0) this.appendCodePoint(0xfffd);
-          this.strHigh = u;
-        } else if (u >= 0xdc00 && u <= 0xdfff) {
-          if (this.strHigh >= 0) {
-            this.appendCodePoint(0x10000 + ((this.strHigh - 0xd800) << 10) + (u - 0xdc00));
-            this.strHigh = -1;
-          } else this.appendCodePoint(0xfffd);
-        } else {
-          if (this.strHigh >= 0) {
-            this.appendCodePoint(0xfffd);
-            this.strHigh = -1;
-          }
-          this.appendCodePoint(u);
-        }
-      }
+    while (i < n && this.mode === Mode.String && !this.isFailed()) {
+      if (this.strEsc === 0) i = this.plainRun(chunk, i, base);
+      else if (this.strEsc === 1) i = this.escapeByte(chunk[i], base + i) ? i + 1 : n;
+      else i = this.hexDigit(chunk[i], base + i) ? i + 1 : n;
     }
-    return n;
+    return i;
+  }
+
+  /** Unescaped bytes up to the next quote, backslash or control byte; returns the next index. */
+  private plainRun(chunk: Uint8Array, i: number, base: number): number {
+    const n = chunk.length;
+    let j = i;
+    let high = 0;
+    while (j < n) {
+      const c = chunk[j];
+      if (c === 0x22 || c === 0x5c || c < 0x20) break;
+      high |= c;
+      j++;
+    }
+    // Whole string in this chunk without escapes (the common case): decode in place, no copy.
+    if (j < n && chunk[j] === 0x22 && this.strLen === 0 && this.strHigh < 0 && j - i <= this.maxString) {
+      const str = high < 0x80 && j - i < 64 ? asciiString(chunk, i, j) : decoder.decode(chunk.subarray(i, j));
+      this.finishString(base + j + 1, str);
+      return j + 1;
+    }
+    if (j > i) {
+      this.flushHighSurrogate();
+      this.appendBytes(chunk, i, j);
+    }
+    if (j >= n) return n;
+    const c = chunk[j];
+    if (c === 0x22) {
+      this.flushHighSurrogate();
+      this.finishString(base + j + 1);
+    } else if (c === 0x5c) {
+      this.strEsc = 1;
+    } else {
+      this.fail('JSON_BAD_STRING', `control byte 0x${c.toString(16).padStart(2, '0')} inside a string`, base + j);
+      return n;
+    }
+    return j + 1;
+  }
+
+  /** The byte after a backslash; false when it is not a JSON escape (the stream has failed). */
+  private escapeByte(c: number, off: number): boolean {
+    if (c === 0x75) {
+      this.strEsc = 2;
+      this.strU = 0;
+      return true;
+    }
+    this.flushHighSurrogate();
+    const out = SIMPLE_ESCAPES.get(c);
+    if (out === undefined) {
+      this.fail('JSON_BAD_STRING', `bad escape \\${describe(c)}`, off);
+      return false;
+    }
+    this.appendBytes(Uint8Array.of(out), 0, 1);
+    this.strEsc = 0;
+    return true;
+  }
+
+  /** One of the four hex digits of \uXXXX; false when it is not one (the stream has failed). */
+  private hexDigit(c: number, off: number): boolean {
+    const h = hexVal(c);
+    if (h < 0) {
+      this.fail('JSON_BAD_STRING', 'bad \\u escape', off);
+      return false;
+    }
+    this.strU = (this.strU << 4) | h;
+    this.strEsc++;
+    if (this.strEsc < 6) return true;
+    this.strEsc = 0;
+    const u = this.strU;
+    if (u >= 0xd800 && u <= 0xdbff) {
+      if (this.strHigh >= 0) this.appendCodePoint(0xfffd);
+      this.strHigh = u;
+    } else if (u >= 0xdc00 && u <= 0xdfff) {
+      if (this.strHigh >= 0) {
+        this.appendCodePoint(0x10000 + ((this.strHigh - 0xd800) << 10) + (u - 0xdc00));
+        this.strHigh = -1;
+      } else this.appendCodePoint(0xfffd);
+    } else {
+      this.flushHighSurrogate();
+      this.appendCodePoint(u);
+    }
+    return true;
+  }
+
+  /** A high surrogate not followed by its low half becomes U+FFFD. */
+  private flushHighSurrogate(): void {
+    if (this.strHigh < 0) return;
+    this.appendCodePoint(0xfffd);
+    this.strHigh = -1;
   }
 
   private finishString(end: number, direct?: string): void {

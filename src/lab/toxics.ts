@@ -137,110 +137,123 @@ interface Stage {
   heldBytes?(): number;
 }
 
+type StageBase = Pick<Stage, 'spec' | 'scheduled' | 'release'>;
+type Attributes = ToxicSpec['attributes'];
+
+function latencyStage(base: StageBase, a: Attributes, rng: () => number): Stage {
+  let last = -Infinity;
+  return {
+    ...base,
+    input(item) {
+      const jitter = a.jitterMs ? (rng() * 2 - 1) * a.jitterMs : 0;
+      // Never earlier than the previous chunk: one TCP stream cannot reorder.
+      last = Math.max(last, item.at + Math.max(0, (a.latencyMs ?? 0) + jitter));
+      return [{ ...item, at: last }];
+    },
+  };
+}
+
+function bandwidthStage(base: StageBase, a: Attributes): Stage {
+  let free = -Infinity;
+  const bytesPerMs = (a.rateKBps ?? 1) * 1.024;
+  return {
+    ...base,
+    input(item) {
+      const start = Math.max(free, item.at);
+      const len = item.kind === 'data' ? item.data.length : 0;
+      free = start + len / bytesPerMs;
+      return [{ ...item, at: free }];
+    },
+  };
+}
+
+function stallStage(base: StageBase): Stage {
+  const held: Flow[] = [];
+  return {
+    ...base,
+    input(item) {
+      held.push(item);
+      return [];
+    },
+    release(now) {
+      return held.splice(0).map((i) => ({ ...i, at: Math.max(i.at, now) }));
+    },
+    heldBytes: () => held.reduce((n, i) => n + (i.kind === 'data' ? i.data.length : 0), 0),
+  };
+}
+
+function limitStage(base: StageBase, a: Attributes): Stage {
+  let left = a.bytes ?? 0;
+  let closed = false;
+  return {
+    ...base,
+    input(item) {
+      if (closed) return [];
+      if (item.kind !== 'data') return [item];
+      if (item.data.length < left) {
+        left -= item.data.length;
+        return [item];
+      }
+      closed = true;
+      const out: PipeItem[] = [];
+      if (left > 0) out.push({ ...item, data: item.data.subarray(0, left) });
+      left = 0;
+      out.push({ kind: 'close', at: item.at });
+      return out;
+    },
+  };
+}
+
+function slicerStage(base: StageBase, a: Attributes): Stage {
+  const size = Math.max(1, Math.floor(a.sizeBytes ?? 1));
+  const gap = a.delayMs ?? 0;
+  let last = -Infinity;
+  return {
+    ...base,
+    input(item) {
+      if (item.kind !== 'data') {
+        last = Math.max(last, item.at);
+        return [{ ...item, at: last }];
+      }
+      const out: PipeItem[] = [];
+      for (let off = 0; off < item.data.length; off += size) {
+        last = Math.max(last + gap, item.at);
+        out.push({ kind: 'data', at: last, data: item.data.subarray(off, off + size) });
+      }
+      return out;
+    },
+  };
+}
+
+const pass = (item: Flow): PipeItem[] => [item];
+
+/** One maker per toxic type: each stage keeps its own state in its closure. */
+const STAGE_MAKERS: Record<ToxicType, (base: StageBase, a: Attributes, rng: () => number) => Stage> = {
+  latency: latencyStage,
+  bandwidth: bandwidthStage,
+  stall: stallStage,
+  blackhole: (base) => ({ ...base, input: () => [] }),
+  refuse: (base) => ({ ...base, input: pass }),
+  down: (base) => ({ ...base, input: pass }),
+  reset: (base, a) => ({
+    ...base,
+    input: pass,
+    scheduled: (now, openedAt) => [
+      { kind: 'reset', at: Math.max(now, openedAt) + (a.afterMs ?? 0), side: a.side ?? 'both' },
+    ],
+  }),
+  timeout: (base, a) => ({
+    ...base,
+    input: pass,
+    scheduled: (now, openedAt) => [{ kind: 'close', at: Math.max(now, openedAt) + (a.afterMs ?? 0) }],
+  }),
+  limit: limitStage,
+  slicer: slicerStage,
+};
+
 function makeStage(spec: ToxicSpec, rng: () => number): Stage {
-  const a = spec.attributes;
-  const base = { spec, scheduled: () => [] as PipeItem[], release: () => [] as Flow[] };
-  switch (spec.type) {
-    case 'latency': {
-      let last = -Infinity;
-      return {
-        ...base,
-        input(item) {
-          const jitter = a.jitterMs ? (rng() * 2 - 1) * a.jitterMs : 0;
-          // Never earlier than the previous chunk: one TCP stream cannot reorder.
-          last = Math.max(last, item.at + Math.max(0, (a.latencyMs ?? 0) + jitter));
-          return [{ ...item, at: last }];
-        },
-      };
-    }
-    case 'bandwidth': {
-      let free = -Infinity;
-      const bytesPerMs = (a.rateKBps ?? 1) * 1.024;
-      return {
-        ...base,
-        input(item) {
-          const start = Math.max(free, item.at);
-          const len = item.kind === 'data' ? item.data.length : 0;
-          free = start + len / bytesPerMs;
-          return [{ ...item, at: free }];
-        },
-      };
-    }
-    case 'stall': {
-      const held: Flow[] = [];
-      return {
-        ...base,
-        input(item) {
-          held.push(item);
-          return [];
-        },
-        release(now) {
-          return held.splice(0).map((i) => ({ ...i, at: Math.max(i.at, now) }));
-        },
-        heldBytes: () => held.reduce((n, i) => n + (i.kind === 'data' ? i.data.length : 0), 0),
-      };
-    }
-    case 'blackhole':
-      return { ...base, input: () => [] };
-    case 'refuse':
-    case 'down':
-      return { ...base, input: (item) => [item] };
-    case 'reset':
-      return {
-        ...base,
-        input: (item) => [item],
-        scheduled: (now, openedAt) => [
-          { kind: 'reset', at: Math.max(now, openedAt) + (a.afterMs ?? 0), side: a.side ?? 'both' },
-        ],
-      };
-    case 'timeout':
-      return {
-        ...base,
-        input: (item) => [item],
-        scheduled: (now, openedAt) => [{ kind: 'close', at: Math.max(now, openedAt) + (a.afterMs ?? 0) }],
-      };
-    case 'limit': {
-      let left = a.bytes ?? 0;
-      let closed = false;
-      return {
-        ...base,
-        input(item) {
-          if (closed) return [];
-          if (item.kind !== 'data') return [item];
-          if (item.data.length < left) {
-            left -= item.data.length;
-            return [item];
-          }
-          closed = true;
-          const out: PipeItem[] = [];
-          if (left > 0) out.push({ ...item, data: item.data.subarray(0, left) });
-          left = 0;
-          out.push({ kind: 'close', at: item.at });
-          return out;
-        },
-      };
-    }
-    case 'slicer': {
-      const size = Math.max(1, Math.floor(a.sizeBytes ?? 1));
-      const gap = a.delayMs ?? 0;
-      let last = -Infinity;
-      return {
-        ...base,
-        input(item) {
-          if (item.kind !== 'data') {
-            last = Math.max(last, item.at);
-            return [{ ...item, at: last }];
-          }
-          const out: PipeItem[] = [];
-          for (let off = 0; off < item.data.length; off += size) {
-            last = Math.max(last + gap, item.at);
-            out.push({ kind: 'data', at: last, data: item.data.subarray(off, off + size) });
-          }
-          return out;
-        },
-      };
-    }
-  }
+  const base: StageBase = { spec, scheduled: () => [], release: () => [] };
+  return STAGE_MAKERS[spec.type](base, spec.attributes, rng);
 }
 
 /**

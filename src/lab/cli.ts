@@ -66,7 +66,13 @@ export function registerLabCommands(program: Command): void {
   const lab = program
     .command('lab')
     .description('The fault lab: break the desktop ⇄ Notifs connection on purpose and check the verdicts.');
+  registerProxy(lab);
+  registerList(lab);
+  registerRun(lab);
+  registerDemo(program);
+}
 
+function registerProxy(lab: Command): void {
   lab
     .command('proxy')
     .description('Run the TCP fault proxy (desktop ⇄ proxy ⇄ Notifs) with an HTTP API to add and remove faults.')
@@ -89,38 +95,38 @@ Examples:
   curl -X POST localhost:8474/toxics -d '{"type":"reset","attributes":{"afterMs":0,"side":"both"}}'
 See docs/lab.md.`,
     )
-    .action(async (o: { listen: string; upstream: string; api: string }) => {
-      const proxy = new FaultProxy({
-        listen: parseEndpoint(o.listen, '--listen'),
-        upstream: parseEndpoint(o.upstream, '--upstream'),
-      });
-      let listen: { host: string; port: number };
-      try {
-        listen = await proxy.start();
-      } catch (err) {
-        throw new LifelineError(
-          'LAB_LISTEN_FAILED',
-          `cannot listen on ${o.listen}: ${(err as Error).message}`,
-          'usage',
-        );
-      }
-      const apiAt = parseEndpoint(o.api, '--api');
-      const api = await startProxyApi(proxy, apiAt).catch(async (err: Error) => {
-        await proxy.close();
-        throw new LifelineError('LAB_LISTEN_FAILED', `cannot listen on ${o.api}: ${err.message}`, 'usage');
-      });
-      process.stderr.write(
-        `lab proxy: ${listen.host}:${listen.port} → ${o.upstream}; API http://${apiAt.host}:${api.port}/toxics (Ctrl-C stops)\n`,
-      );
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
-      await api.close();
-      await proxy.close();
-    });
+    .action(runProxy);
+}
 
+async function runProxy(o: { listen: string; upstream: string; api: string }): Promise<void> {
+  const proxy = new FaultProxy({
+    listen: parseEndpoint(o.listen, '--listen'),
+    upstream: parseEndpoint(o.upstream, '--upstream'),
+  });
+  let listen: { host: string; port: number };
+  try {
+    listen = await proxy.start();
+  } catch (err) {
+    throw new LifelineError('LAB_LISTEN_FAILED', `cannot listen on ${o.listen}: ${(err as Error).message}`, 'usage');
+  }
+  const apiAt = parseEndpoint(o.api, '--api');
+  const api = await startProxyApi(proxy, apiAt).catch(async (err: Error) => {
+    await proxy.close();
+    throw new LifelineError('LAB_LISTEN_FAILED', `cannot listen on ${o.api}: ${err.message}`, 'usage');
+  });
+  process.stderr.write(
+    `lab proxy: ${listen.host}:${listen.port} → ${o.upstream}; API http://${apiAt.host}:${api.port}/toxics (Ctrl-C stops)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await api.close();
+  await proxy.close();
+}
+
+function registerList(lab: Command): void {
   lab
     .command('list')
     .description('List the lab scenarios: the injected fault and the verdict the troubleshooter should give.')
@@ -148,7 +154,16 @@ See docs/lab.md.`,
         );
       }
     });
+}
 
+interface RunOpts {
+  out?: string;
+  json?: boolean;
+  pair: string;
+  productionTimers?: boolean;
+}
+
+function registerRun(lab: Command): void {
   lab
     .command('run')
     .description('Run one scenario end to end: inject the fault, collect evidence, run the troubleshooter, check it.')
@@ -176,42 +191,46 @@ Examples:
   lifeline lab run netns-reset-by-middlebox --json     # as root
   lifeline lab run inbound-loss --pair foreign --production-timers`,
     )
-    .action(async (name: string, o: { out?: string; json?: boolean; pair: string; productionTimers?: boolean }) => {
-      if (o.pair !== 'lifeline' && o.pair !== 'foreign')
-        throw new LifelineError('USAGE_BAD_PAIR', `--pair ${JSON.stringify(o.pair)}: lifeline or foreign`, 'usage');
-      const pair = o.pair;
-      const s = findScenario(name);
-      if (!s) {
-        throw new LifelineError(
-          'LAB_UNKNOWN_SCENARIO',
-          `no scenario "${name}"; one of: ${SCENARIOS.map((x) => x.name).join(', ')}`,
-          'usage',
-        );
-      }
-      const why = scenarioUnavailable(s, pair);
-      if (why) throw new LifelineError('LAB_SCENARIO_UNAVAILABLE', `${name} cannot run here: ${why}`, 'missing-tool');
-      const p = progress();
-      p.start(`running ${name}…`);
-      const r = await runScenario(s, {
-        outDir: o.out ?? path.join('lab-out', runLabel(s.name, pair)),
-        pair,
-        ...(o.productionTimers ? { timers: PRODUCTION_TIMERS } : {}),
-        log: (line) => {
-          if (process.stderr.isTTY) p.start(line);
-        },
-      }).finally(() => p.stop());
-      if (!r.check) {
-        throw new LifelineError(
-          'LAB_RUN_FAILED',
-          `${name} did not run to the end: ${r.error ?? 'unknown'}`,
-          r.errorKind === 'missing-tool' ? 'missing-tool' : 'internal',
-        );
-      }
-      if (o.json) process.stdout.write(`${JSON.stringify(r.check, null, 2)}\n`);
-      else process.stdout.write(`${resultLine(r, 0, 1)}\n  evidence and report: ${r.outDir}\n`);
-      finish(r.check.ok ? EXIT.OK : EXIT.FOUND);
-    });
+    .action(runOne);
+}
 
+async function runOne(name: string, o: RunOpts): Promise<void> {
+  if (o.pair !== 'lifeline' && o.pair !== 'foreign')
+    throw new LifelineError('USAGE_BAD_PAIR', `--pair ${JSON.stringify(o.pair)}: lifeline or foreign`, 'usage');
+  const pair = o.pair;
+  const s = findScenario(name);
+  if (!s) {
+    throw new LifelineError(
+      'LAB_UNKNOWN_SCENARIO',
+      `no scenario "${name}"; one of: ${SCENARIOS.map((x) => x.name).join(', ')}`,
+      'usage',
+    );
+  }
+  const why = scenarioUnavailable(s, pair);
+  if (why) throw new LifelineError('LAB_SCENARIO_UNAVAILABLE', `${name} cannot run here: ${why}`, 'missing-tool');
+  const p = progress();
+  p.start(`running ${name}…`);
+  const r = await runScenario(s, {
+    outDir: o.out ?? path.join('lab-out', runLabel(s.name, pair)),
+    pair,
+    ...(o.productionTimers ? { timers: PRODUCTION_TIMERS } : {}),
+    log: (line) => {
+      if (process.stderr.isTTY) p.start(line);
+    },
+  }).finally(() => p.stop());
+  if (!r.check) {
+    throw new LifelineError(
+      'LAB_RUN_FAILED',
+      `${name} did not run to the end: ${r.error ?? 'unknown'}`,
+      r.errorKind === 'missing-tool' ? 'missing-tool' : 'internal',
+    );
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify(r.check, null, 2)}\n`);
+  else process.stdout.write(`${resultLine(r, 0, 1)}\n  evidence and report: ${r.outDir}\n`);
+  finish(r.check.ok ? EXIT.OK : EXIT.FOUND);
+}
+
+function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('Break a live connection in every representative way, run the troubleshooter, write an HTML index.')
@@ -230,21 +249,23 @@ Examples:
   ./lifeline demo
   lifeline demo --out /tmp/demo --json > summary.json`,
     )
-    .action(async (o: { out: string; json?: boolean }) => {
-      const p = progress();
-      const list = demoScenarios();
-      const summary = await runDemo({
-        out: o.out,
-        scenarios: list,
-        onStart: ({ s, pair }, i, n) => p.start(`[${i + 1}/${n}] ${runLabel(s.name, pair)}: ${s.fault}`),
-        onResult: (r, i, n) => p.line(resultLine(r, i, n)),
-      }).finally(() => p.stop());
-      const ran = summary.results.filter((r) => r.check);
-      const ok = ran.filter((r) => r.check?.ok).length;
-      p.line(
-        `${ok}/${ran.length} verdicts correct in ${(summary.durationMs / 1000).toFixed(0)} s; open ${path.join(o.out, 'index.html')}`,
-      );
-      if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      finish(ok === ran.length && ran.length > 0 ? EXIT.OK : EXIT.FOUND);
-    });
+    .action(runDemoCommand);
+}
+
+async function runDemoCommand(o: { out: string; json?: boolean }): Promise<void> {
+  const p = progress();
+  const list = demoScenarios();
+  const summary = await runDemo({
+    out: o.out,
+    scenarios: list,
+    onStart: ({ s, pair }, i, n) => p.start(`[${i + 1}/${n}] ${runLabel(s.name, pair)}: ${s.fault}`),
+    onResult: (r, i, n) => p.line(resultLine(r, i, n)),
+  }).finally(() => p.stop());
+  const ran = summary.results.filter((r) => r.check);
+  const ok = ran.filter((r) => r.check?.ok).length;
+  p.line(
+    `${ok}/${ran.length} verdicts correct in ${(summary.durationMs / 1000).toFixed(0)} s; open ${path.join(o.out, 'index.html')}`,
+  );
+  if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+  finish(ok === ran.length && ran.length > 0 ? EXIT.OK : EXIT.FOUND);
 }

@@ -29,7 +29,21 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * A reader that stopped early (`lifeline capture inspect big.pcap | head`) closes the pipe: end quietly, as other
+ * Unix tools do, instead of a stack trace for the EPIPE.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE') throw err;
+      process.exit(process.exitCode ?? EXIT.OK);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  quietOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
